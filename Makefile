@@ -1,0 +1,52 @@
+# `make run` and `make test` are all a newcomer needs; every other target is a step of theirs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := app/static/vendor
+export FLASK_APP := run
+
+.PHONY: run test install install-dev assets migrate lint format clean
+
+run: install assets migrate
+	$(BIN)/honcho start
+
+test: install-dev assets
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+assets: $(VENDOR)/.built
+
+$(VENDOR)/.built: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/bootstrap
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* $(VENDOR)/bootstrap/
+	touch $@
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+lint: install-dev
+	$(BIN)/ruff check app tests bench config.py run.py celery_worker.py
+	$(BIN)/ruff format --check app tests bench config.py run.py celery_worker.py
+
+format: install-dev
+	$(BIN)/ruff format app tests bench config.py run.py celery_worker.py
+	$(BIN)/ruff check --fix app tests bench config.py run.py celery_worker.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR)

@@ -1,0 +1,39 @@
+"""The application factory: wiring only; each area lives in its own blueprint package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import config_for
+
+
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    settings = config_for(config_name)
+    settings.check()
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_PATH), instance_relative_config=True)
+    app.config.from_object(settings)
+    app.config.update(overrides or {})
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from app import auth, campaigns, dashboard, errors
+    from app import settings as settings_area
+    from app.celery_app import celery_init_app
+    from app.templating import register_template_helpers
+
+    for area in (auth, dashboard, campaigns, settings_area, errors):
+        app.register_blueprint(area.bp)
+    register_template_helpers(app)
+    celery_init_app(app)
+    return app

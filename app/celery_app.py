@@ -1,0 +1,33 @@
+"""Celery bound to the Flask app, as in Flask's own Celery pattern.
+
+Every task runs inside the app context, receives ids (never model objects) as JSON, and the beat
+schedule is built from the same settings names the rest of the app reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+DISPATCH_TASK = "campaigns.dispatch"
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.conf.beat_schedule = {
+        "dispatch": {"task": DISPATCH_TASK, "schedule": app.config["DISPATCH_INTERVAL"]},
+    }
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+
+    from app import tasks  # noqa: F401  (registers the shared tasks)
+
+    return celery_app

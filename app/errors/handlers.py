@@ -1,0 +1,48 @@
+"""Error pages in the site's layout: a clear sentence, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import bp
+from app.extensions import db
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    403: ("Forbidden", "You do not have access to that page."),
+    404: ("Not found", "There is nothing here. The link may be old, or the item was deleted."),
+    405: ("Not allowed", "That page cannot be used this way."),
+    413: (
+        "File too large",
+        "The upload is larger than {max_mb} MB. Split it into smaller files and try again.",
+    ),
+    429: ("Too many attempts", "You have tried too often. Please wait a minute and try again."),
+    500: ("Something went wrong", "An unexpected error happened. Nothing was saved; please try again."),
+}
+
+
+def error_page(code: int, detail: str | None = None) -> tuple[str, int]:
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    message = message.format(max_mb=current_app.config["MAX_UPLOAD_MB"])
+    return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    return error_page(
+        400, "The form had expired or was not sent by this site. Please reload the page and try again."
+    )
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException) -> tuple[str, int]:
+    return error_page(error.code or 500)
+
+
+@bp.app_errorhandler(Exception)
+def unexpected_error(error: Exception) -> tuple[str, int]:
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error")
+    return error_page(500)

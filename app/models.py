@@ -1,0 +1,202 @@
+"""The data model (DESIGN.md, "Data"). Every timestamp is naive UTC; see `app.clock`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app import clock
+from app.extensions import db
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Kolkata")
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+    smtp_accounts: Mapped[list[SMTPSettings]] = relationship(back_populates="user")
+    campaigns: WriteOnlyMapped[Campaign] = relationship(back_populates="user")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+        )
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class Security:
+    """How an SMTP connection is protected."""
+
+    STARTTLS = "starttls"
+    SSL = "ssl"
+    NONE = "none"
+    ALL = (STARTTLS, SSL, NONE)
+
+
+class SMTPSettings(db.Model):
+    """An SMTP account a user sends through, with its limits and the engine's state for it.
+
+    The engine keys everything by account, not by user, so a user may later have several.
+    `batch_id`/`batch_heartbeat_at` mark the one batch in flight; `paused_until` is a provider's
+    rate-limit cooldown; `last_send_at` keeps the interval between emails across batches.
+    """
+
+    __tablename__ = "smtp_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    port: Mapped[int] = mapped_column(default=587)
+    security: Mapped[str] = mapped_column(sa.String(16), default=Security.STARTTLS)
+    username: Mapped[str] = mapped_column(sa.String(255), default="")
+    password_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    from_address: Mapped[str] = mapped_column(sa.String(254))
+    from_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    reply_to: Mapped[str] = mapped_column(sa.String(254), default="")
+
+    send_interval: Mapped[float | None]
+    batch_size: Mapped[int | None]
+    hourly_cap: Mapped[int | None]
+    daily_cap: Mapped[int | None]
+
+    paused_until: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(sa.Text)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    last_error_at: Mapped[datetime | None]
+    last_verified_at: Mapped[datetime | None]
+    last_send_at: Mapped[datetime | None]
+    batch_id: Mapped[str | None] = mapped_column(sa.String(36))
+    batch_heartbeat_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+    user: Mapped[User] = relationship(back_populates="smtp_accounts")
+
+    def __repr__(self) -> str:
+        return f"<SMTPSettings {self.id} {self.host}:{self.port}>"
+
+
+class CampaignStatus:
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    RUNNING = (SCHEDULED, SENDING)
+
+
+class Campaign(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    smtp_account_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("smtp_settings.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    subject: Mapped[str] = mapped_column(sa.String(998), default="")
+    html_body: Mapped[str] = mapped_column(sa.Text, default="")
+    text_body: Mapped[str] = mapped_column(sa.Text, default="")
+    text_edited: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(16), default=CampaignStatus.DRAFT, index=True)
+    scheduled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)
+    completed_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="campaigns")
+    smtp_account: Mapped[SMTPSettings | None] = relationship()
+    emails: WriteOnlyMapped[Email] = relationship(back_populates="campaign", passive_deletes=True)
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.id} {self.name!r} {self.status}>"
+
+
+class EmailStatus:
+    PENDING = "pending"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SUPPRESSED = "suppressed"
+    CLAIMED = (QUEUED, SENDING)
+    UNFINISHED = (PENDING, QUEUED, SENDING)
+
+
+class Email(db.Model):
+    """One recipient of a campaign, and everything the engine knows about its delivery."""
+
+    __table_args__ = (
+        # The dispatcher's "due emails of this account, oldest first" without a scan.
+        sa.Index(
+            "ix_email_due",
+            "smtp_account_id",
+            "scheduled_at",
+            "id",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
+        # Stale claims, found by their age.
+        sa.Index(
+            "ix_email_claimed",
+            "claimed_at",
+            postgresql_where=sa.text("status IN ('queued', 'sending')"),
+            sqlite_where=sa.text("status IN ('queued', 'sending')"),
+        ),
+        # A batch finds its emails.
+        sa.Index(
+            "ix_email_batch",
+            "batch_id",
+            postgresql_where=sa.text("batch_id IS NOT NULL"),
+            sqlite_where=sa.text("batch_id IS NOT NULL"),
+        ),
+        # Hourly and daily caps count an account's recent sends.
+        sa.Index(
+            "ix_email_account_sent",
+            "smtp_account_id",
+            "sent_at",
+            postgresql_where=sa.text("status = 'sent'"),
+            sqlite_where=sa.text("status = 'sent'"),
+        ),
+        sa.Index("ix_email_campaign_status", "campaign_id", "status"),
+        sa.Index("ix_email_user_status", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"))
+    smtp_account_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("smtp_settings.id", ondelete="SET NULL")
+    )
+    address: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    merge_data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(16), default=EmailStatus.PENDING)
+    scheduled_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    rate_limit_retry_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_smtp_code: Mapped[int | None]
+    last_smtp_message: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(sa.String(255))
+    batch_id: Mapped[str | None] = mapped_column(sa.String(36))
+    claimed_at: Mapped[datetime | None]
+
+    campaign: Mapped[Campaign] = relationship(back_populates="emails")
+
+    def __repr__(self) -> str:
+        return f"<Email {self.id} {self.address} {self.status}>"

@@ -1,0 +1,22 @@
+"""Helpers every template can use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from flask_login import current_user
+
+from app.timezones import to_user_zone
+
+
+def user_time(moment: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
+    """A stored UTC time shown in the logged-in user's zone."""
+    if moment is None:
+        return ""
+    zone = current_user.timezone if current_user.is_authenticated else "UTC"
+    return to_user_zone(moment, zone).strftime(fmt)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(user_time, "user_time")

@@ -1,0 +1,178 @@
+"""Settings for every environment.
+
+Each setting's name is also the name of the environment variable that overrides it, so operators,
+tests and worker processes tune the app through one vocabulary (see README's configuration table).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_path() -> Path:
+    """Where the embedded database, broker folders and beat schedule live."""
+    return Path(env_str("INSTANCE_PATH", str(BASE_DIR / "instance"))).resolve()
+
+
+def normalise_database_url(url: str) -> str:
+    """Heroku-style `postgres://` and plain `postgresql://` both mean our driver, psycopg2.
+
+    (SQLAlchemy 2.1 would otherwise pick psycopg 3, which is not installed.)
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def database_url(default: str) -> str:
+    return normalise_database_url(env_str("DATABASE_URL", default))
+
+
+def celery_settings(broker_url: str, instance: Path, lease_seconds: float) -> dict[str, Any]:
+    """Celery's own settings (Flask's Celery pattern keeps them in one `CELERY` dict).
+
+    With no broker server the embedded filesystem transport is used; its folders must exist before any
+    worker or producer touches them. With Redis, the visibility timeout must outlast the longest batch,
+    or Redis would hand an unfinished batch to a second worker.
+    """
+    settings: dict[str, Any] = {
+        "broker_url": broker_url,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "broker_connection_retry_on_startup": True,
+        "worker_soft_shutdown_timeout": env_float("CELERY_SOFT_SHUTDOWN_TIMEOUT", 30.0),
+        "worker_hijack_root_logger": False,
+    }
+    if broker_url.startswith("filesystem://"):
+        queue = instance / "broker" / "queue"
+        control = instance / "broker" / "control"
+        for folder in (queue, control):
+            folder.mkdir(parents=True, exist_ok=True)
+        settings["broker_transport_options"] = {
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "control_folder": str(control),
+            "polling_interval": env_float("CELERY_POLLING_INTERVAL", 0.1),
+        }
+    else:
+        visibility = {"visibility_timeout": int(lease_seconds * 3)}
+        settings["broker_transport_options"] = visibility
+        settings["result_backend_transport_options"] = visibility
+    return settings
+
+
+class Config:
+    """Development defaults: SQLite and the filesystem broker under `instance/`."""
+
+    INSTANCE_PATH = instance_path()
+    SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE_PATH / 'app.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+    REDIS_URL = env_str("REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+    RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", REDIS_URL or "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
+    LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
+    PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    DEFAULT_TIMEZONE = env_str("DEFAULT_TIMEZONE", "Asia/Kolkata")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
+    WTF_CSRF_TIME_LIMIT = None
+
+    MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 20)
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
+    MAX_RECIPIENTS = env_int("MAX_RECIPIENTS", 200_000)
+
+    # The delivery engine (DESIGN.md). Seconds unless said otherwise.
+    BATCH_SIZE = env_int("BATCH_SIZE", 20)
+    SEND_INTERVAL = env_float("SEND_INTERVAL", 15.0)
+    DISPATCH_INTERVAL = env_float("DISPATCH_INTERVAL", 10.0)
+    DISPATCH_SPACING = env_float("DISPATCH_SPACING", 1.0)
+    RATE_LIMIT_RETRY = env_float("RATE_LIMIT_RETRY", 3600.0)
+    RECONNECT_EVERY = env_int("RECONNECT_EVERY", 200)
+    CONNECTION_SETTLE = env_float("CONNECTION_SETTLE", 0.5)
+    MAX_ATTEMPTS = env_int("MAX_ATTEMPTS", 5)
+    RETRY_BACKOFF = env_float("RETRY_BACKOFF", 60.0)
+    CLAIM_LEASE = env_float("CLAIM_LEASE", 120.0)
+    SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 30.0)
+    CELERY_CONCURRENCY = env_int("CELERY_CONCURRENCY", 1)
+
+    CELERY = celery_settings(CELERY_BROKER_URL, INSTANCE_PATH, CLAIM_LEASE + BATCH_SIZE * SEND_INTERVAL)
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse settings that would be unsafe in this environment."""
+
+
+class DevelopmentConfig(Config):
+    DEBUG = env_bool("FLASK_DEBUG", False)
+
+
+class TestingConfig(Config):
+    TESTING = True
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start production with the published default secret."""
+        if cls.SECRET_KEY == DEFAULT_SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set to a long random value in production.")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    """The settings class named by `name` or by `APP_ENV` (default development)."""
+    key = (name or env_str("APP_ENV", "development")).lower()
+    if key not in CONFIGS:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {key!r}.")
+    return CONFIGS[key]

@@ -1,0 +1,71 @@
+import importlib
+
+import pytest
+
+import config
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db:5432/app", "postgresql+psycopg2://u:p@db:5432/app"),
+        ("postgresql://u@db/app", "postgresql+psycopg2://u@db/app"),
+        ("sqlite:////tmp/app.db", "sqlite:////tmp/app.db"),
+    ],
+)
+def test_database_url_from_the_environment_is_fixed_for_sqlalchemy(monkeypatch, given, expected):
+    monkeypatch.setenv("DATABASE_URL", given)
+    assert config.database_url("sqlite://") == expected
+
+
+def test_every_engine_setting_is_read_from_the_environment(monkeypatch):
+    names = {
+        "BATCH_SIZE": "7",
+        "SEND_INTERVAL": "0.25",
+        "DISPATCH_INTERVAL": "2",
+        "DISPATCH_SPACING": "0",
+        "RATE_LIMIT_RETRY": "5",
+        "RECONNECT_EVERY": "3",
+        "CONNECTION_SETTLE": "0",
+        "MAX_ATTEMPTS": "2",
+        "RETRY_BACKOFF": "1",
+        "CLAIM_LEASE": "9",
+        "SMTP_TIMEOUT": "4",
+        "CELERY_CONCURRENCY": "2",
+        "MAX_UPLOAD_MB": "3",
+        "MAX_RECIPIENTS": "10",
+    }
+    for name, value in names.items():
+        monkeypatch.setenv(name, value)
+    try:
+        reloaded = importlib.reload(config)
+        for name, value in names.items():
+            assert getattr(reloaded.Config, name) == type(getattr(reloaded.Config, name))(value), name
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)
+
+
+def test_production_refuses_the_default_secret_key():
+    assert config.ProductionConfig.SECRET_KEY == config.DEFAULT_SECRET_KEY
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        config.ProductionConfig.check()
+
+
+def test_production_starts_with_a_real_secret_key(monkeypatch):
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-long-random-value")
+    config.ProductionConfig.check()
+    assert config.ProductionConfig.SESSION_COOKIE_SECURE is True
+
+
+def test_unknown_environment_name_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="APP_ENV must be one of"):
+        config.config_for("staging")
+
+
+def test_redis_broker_gets_a_visibility_timeout_longer_than_a_batch():
+    settings = config.celery_settings("redis://127.0.0.1:6379/0", config.instance_path(), 420)
+    assert settings["broker_transport_options"]["visibility_timeout"] > 420
+    assert settings["result_backend_transport_options"] == settings["broker_transport_options"]
+    assert settings["task_acks_late"] and settings["task_reject_on_worker_lost"]
+    assert settings["worker_prefetch_multiplier"] == 1
