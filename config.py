@@ -105,6 +105,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
     LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
+    SMTP_ENCRYPTION_KEY = env_str("SMTP_ENCRYPTION_KEY", "")
+    SMTP_TLS_CA_FILE = env_str("SMTP_TLS_CA_FILE", "")
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     DEFAULT_TIMEZONE = env_str("DEFAULT_TIMEZONE", "Asia/Kolkata")
 

@@ -17,6 +17,8 @@ from app.extensions import db
 from app.models import User
 from tests.services import database_backends, postgres_url
 
+pytest_plugins = ["tests.smtp_fixtures"]
+
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 _postgres_schema_ready = False
