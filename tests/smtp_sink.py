@@ -1,0 +1,412 @@
+"""A scriptable SMTP server on loopback for tests: it records what it accepts and answers as scripted.
+
+`SMTPSink` runs aiosmtpd in a thread on 127.0.0.1, on a port the OS picks. By default it accepts
+everything; `sink.script` makes it refuse at MAIL, RCPT or DATA, or drop the connection, and can be
+changed while clients are connected. It can require AUTH (PLAIN and LOGIN), offer STARTTLS (optionally
+required) or speak implicit TLS, with a throwaway CA from `make_tls_files`.
+
+Throughput (2026-11-26, 2 cores, shared machine): a bare smtplib loop sending a prebuilt 1.3 KB
+message over one connection, 3,000 messages a run: 760-1,070 msg/s, median about 900, the same as a bare
+aiosmtpd handler timed in the same runs (740-1,130). Messages are parsed only when a test reads
+`ReceivedMessage.message`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import email
+import email.policy
+import ipaddress
+import ssl
+import threading
+import time
+import weakref
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+LOOPBACK = "127.0.0.1"
+RATE_LIMITED = "451 4.7.1 Ratelimit exceeded"
+USER_UNKNOWN = "550 5.1.1 <{address}>: user unknown"
+AUTH_REQUIRED = "530 5.7.0 Authentication required"
+AUTH_FAILED = "535 5.7.8 Authentication failed"
+DROP = "drop"
+"""A reply that is not one: the sink closes the connection at once, without answering."""
+
+Stage = Literal["MAIL", "RCPT", "DATA"]
+TLSMode = Literal["none", "starttls", "implicit"]
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """A throwaway CA and a server certificate it signed, for 127.0.0.1 and localhost (PEM files)."""
+
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+
+def _certificate(
+    subject: str,
+    issuer: x509.Name | None,
+    key: ec.EllipticCurvePrivateKey,
+    signer: ec.EllipticCurvePrivateKey,
+) -> x509.CertificateBuilder:
+    """A certificate valid for a day around now; a CA when it has no issuer (self-signed)."""
+    now = datetime.datetime.now(datetime.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    is_ca = issuer is None
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer or name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=0 if is_ca else None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not is_ca,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=is_ca,
+                crl_sign=is_ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
+        )
+    )
+
+
+def make_tls_files(directory: Path) -> TLSFiles:
+    """Write a new CA and a server certificate for 127.0.0.1 and localhost into `directory`."""
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("SMTP sink test CA", None, ca_key, ca_key).sign(ca_key, hashes.SHA256())
+    server = (
+        _certificate("localhost", ca.subject, server_key, ca_key)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    files = TLSFiles(*(str(directory / name) for name in ("ca.pem", "server.pem", "server-key.pem")))
+    Path(files.ca_file).write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    Path(files.cert_file).write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    Path(files.key_file).write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return files
+
+
+@dataclass(eq=False)
+class ReceivedMessage:
+    """One accepted message. `message` is parsed on first use, so recording stays cheap."""
+
+    received_at: float
+    received_monotonic: float
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        return cast(EmailMessage, email.message_from_bytes(self.raw, policy=email.policy.default))
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """Answer commands at `stage` with `reply`, from the `nth` one on (or only the `nth` if `once`).
+
+    `nth` counts every command at that stage the sink received since the rule was added (for DATA: every
+    message whose data was received, on any connection), whatever the rule's `addresses` filter.
+    `reply` may contain `{address}` (the MAIL FROM or RCPT TO address), or be `DROP`.
+    """
+
+    stage: Stage
+    reply: str
+    nth: int = 1
+    once: bool = False
+    addresses: frozenset[str] = frozenset()
+    seen_before: int = field(default=0, repr=False)
+
+    def answer(self, count: int, address: str) -> str | None:
+        position = count - self.seen_before
+        if position < self.nth or (self.once and position > self.nth):
+            return None
+        if self.addresses and address.lower() not in self.addresses:
+            return None
+        return self.reply.format(address=address)
+
+
+class Script:
+    """What the sink answers; thread-safe, so a test may change it while clients are connected.
+
+    Rules are tried in the order they were added; the first that answers wins; none means accept.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[Rule] = []
+        self._counts: Counter[str] = Counter()
+
+    def add(
+        self, stage: Stage, reply: str, *, nth: int = 1, once: bool = False, addresses: Iterable[str] = ()
+    ) -> Rule:
+        """E.g. `add("DATA", RATE_LIMITED, nth=3)`: every message from the 3rd on gets a 451."""
+        with self._lock:
+            rule = Rule(stage, reply, nth, once, frozenset(a.lower() for a in addresses), self._counts[stage])
+            self._rules.append(rule)
+        return rule
+
+    def reject_recipients(self, *addresses: str, reply: str = USER_UNKNOWN) -> Rule:
+        return self.add("RCPT", reply, addresses=addresses)
+
+    def drop_connection(self, nth: int = 1, *, stage: Stage = "DATA") -> Rule:
+        """Close the connection without a reply at the `nth` command of `stage` (once)."""
+        return self.add(stage, DROP, nth=nth, once=True)
+
+    def remove(self, rule: Rule) -> None:
+        with self._lock:
+            self._rules.remove(rule)
+
+    def clear(self) -> None:
+        """Accept everything again (the counts go on)."""
+        with self._lock:
+            self._rules.clear()
+
+    def answer(self, stage: Stage, address: str) -> str | None:
+        """Count one command at `stage`; return its scripted reply, or None to accept it."""
+        with self._lock:
+            self._counts[stage] += 1
+            count = self._counts[stage]
+            return next(
+                (
+                    reply
+                    for rule in self._rules
+                    if rule.stage == stage and (reply := rule.answer(count, address))
+                ),
+                None,
+            )
+
+
+class _Handler:
+    """aiosmtpd's hooks: ask the script, then accept (and record) or answer as scripted."""
+
+    def __init__(self, sink: SMTPSink) -> None:
+        self._sink = sink
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        # Checked here, not with aiosmtpd's auth_required, which warns (an error under pytest) without TLS.
+        if self._sink.username and not session.authenticated:
+            return AUTH_REQUIRED
+        reply = self._sink.script.answer("MAIL", address)
+        if reply is None:
+            envelope.mail_from = address
+            envelope.mail_options.extend(options)
+            return "250 OK"
+        return _scripted(server, reply)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        reply = self._sink.script.answer("RCPT", address)
+        if reply is None:
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(options)
+            return "250 OK"
+        return _scripted(server, reply)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        reply = self._sink.script.answer("DATA", envelope.mail_from or "")
+        if reply is None:
+            self._sink._record(envelope)
+            return "250 OK"
+        return _scripted(server, reply)
+
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        sink = self._sink
+        valid = isinstance(auth_data, LoginPassword) and auth_data == (
+            sink.username.encode(),
+            sink.password.encode(),
+        )
+        return AuthResult(success=valid, handled=False, message=None if valid else AUTH_FAILED)
+
+
+def _scripted(server: SMTP, reply: str) -> str:
+    """Drop the connection, or reply; after a 421 close it as a real server does."""
+    assert server.transport is not None
+    if reply == DROP:
+        # abort(), not close(): close() would still flush the reply aiosmtpd writes after this hook.
+        server.transport.abort()
+    elif reply.startswith("421"):
+        server.loop.call_soon(server.transport.close)
+    return reply
+
+
+class _LoopbackController(Controller):
+    """aiosmtpd's Controller on a port the OS picks, keeping track of the open connections."""
+
+    def __init__(self, handler: _Handler, **kwargs: Any) -> None:
+        super().__init__(handler, hostname=LOOPBACK, port=0, **kwargs)
+        self.connections: weakref.WeakSet[SMTP] = weakref.WeakSet()
+
+    async def _create_server(self) -> asyncio.AbstractServer:
+        server = await super()._create_server()
+        self.port = server.sockets[0].getsockname()[1]
+        return server
+
+    def factory(self) -> SMTP:
+        # Passing the loop spares aiosmtpd a get_event_loop() under catch_warnings() per connection.
+        smtp = SMTP(self.handler, loop=self.loop, **self.SMTP_kwargs)
+        self.connections.add(smtp)
+        return smtp
+
+    async def abort_connections(self) -> None:
+        for smtp in list(self.connections):
+            if smtp.transport is not None:
+                smtp.transport.abort()
+        await asyncio.sleep(0)
+
+
+class SMTPSink:
+    """An SMTP server on 127.0.0.1 that records every message it accepts; see the module docstring.
+
+    `tls`: "none", "starttls" (offered; refused before it if `require_starttls`) or "implicit" (SMTPS).
+    With a `username`, MAIL FROM gets a 530 until the client has logged in with it and `password`;
+    with STARTTLS, AUTH is offered only once TLS is on, as real servers do.
+    """
+
+    host = LOOPBACK
+
+    def __init__(
+        self,
+        *,
+        tls: TLSMode = "none",
+        tls_files: TLSFiles | None = None,
+        require_starttls: bool = False,
+        username: str = "",
+        password: str = "",
+    ) -> None:
+        if tls != "none" and tls_files is None:
+            raise ValueError(f"tls={tls!r} needs tls_files (see make_tls_files)")
+        self.tls = tls
+        self.ca_file = tls_files.ca_file if tls_files and tls != "none" else ""
+        self.username = username
+        self.password = password
+        self.script = Script()
+        self._running = False
+        self._received = threading.Condition()
+        self._messages: list[ReceivedMessage] = []
+        handler = _Handler(self)
+        context = tls_files.server_context() if tls_files and tls != "none" else None
+        self._controller = _LoopbackController(
+            handler,
+            server_hostname="localhost",  # else aiosmtpd calls socket.getfqdn() on every connection
+            ssl_context=context if tls == "implicit" else None,
+            tls_context=context if tls == "starttls" else None,
+            require_starttls=require_starttls,
+            authenticator=handler.authenticate if username else None,
+            auth_require_tls=tls == "starttls" or not username,
+        )
+
+    @property
+    def port(self) -> int:
+        return self._controller.port
+
+    def start(self) -> SMTPSink:
+        self._controller.start()
+        self._running = True
+        return self
+
+    def stop(self) -> None:
+        """Close every open connection, then the server; a second call does nothing.
+
+        aiosmtpd's own stop leaves connected clients' sockets open (a ResourceWarning, so an error here).
+        """
+        if not self._running:
+            return
+        self._running = False
+        controller = self._controller
+        asyncio.run_coroutine_threadsafe(controller.abort_connections(), controller.loop).result(5)
+        controller.stop()
+
+    def __enter__(self) -> SMTPSink:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _record(self, envelope: Envelope) -> None:
+        received = ReceivedMessage(
+            time.time(),
+            time.monotonic(),
+            envelope.mail_from or "",
+            tuple(envelope.rcpt_tos),
+            cast(bytes, envelope.original_content),
+        )
+        with self._received:
+            self._messages.append(received)
+            self._received.notify_all()
+
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        with self._received:
+            return list(self._messages)
+
+    @property
+    def count(self) -> int:
+        with self._received:
+            return len(self._messages)
+
+    def addresses_received(self) -> Counter[str]:
+        """How many copies each recipient address got."""
+        return Counter(address for message in self.messages for address in message.rcpt_tos)
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMessage]:
+        """Wait until at least `count` messages have arrived; return them all."""
+        with self._received:
+            if not self._received.wait_for(lambda: len(self._messages) >= count, timeout):
+                raise AssertionError(
+                    f"SMTP sink: expected {count} messages within {timeout} s, got {len(self._messages)}"
+                )
+            return list(self._messages)
+
+    def clear(self) -> None:
+        """Forget the messages received so far (the script and its counts stay)."""
+        with self._received:
+            self._messages.clear()
