@@ -200,3 +200,24 @@ class Email(db.Model):
 
     def __repr__(self) -> str:
         return f"<Email {self.id} {self.address} {self.status}>"
+
+
+class SuppressionReason:
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    MANUAL = "manual"
+
+
+class Suppression(db.Model):
+    """An address a user must never mail again. Addresses are stored lower-cased."""
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(sa.String(254))
+    reason: Mapped[str] = mapped_column(sa.String(16), default=SuppressionReason.MANUAL)
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Suppression {self.address} {self.reason}>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from werkzeug.test import TestResponse
 from app import create_app
 from app.extensions import db
 from app.models import User
+from app.sending.settings import EngineSettings
+from config import celery_settings
 from tests.services import database_backends, postgres_url
 
 pytest_plugins = ["tests.smtp_fixtures"]
@@ -51,8 +54,14 @@ def app_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **app_settings})
+def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+    """The app on a fresh database; anything it enqueues goes to a broker folder of this test's own."""
+    overrides = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "CELERY": celery_settings("filesystem://", tmp_path, 60),
+        **app_settings,
+    }
+    app = create_app("testing", overrides)
     with app.app_context():
         if database_url.startswith("postgresql"):
             reset_postgres_schema()
@@ -61,6 +70,11 @@ def app(database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def engine_settings(app: Flask) -> EngineSettings:
+    return EngineSettings.from_config(app.config)
 
 
 @pytest.fixture

@@ -1,22 +1,125 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.extensions import db
+from app.models import SMTPSettings
 from app.settings import bp
-from app.settings.forms import ProfileForm
+from app.settings.account import (
+    copy_form,
+    current_account,
+    emails_waiting,
+    in_cooldown,
+    password_unreadable,
+    resume_sending,
+    save_account,
+)
+from app.settings.checks import check_connection, send_test_email
+from app.settings.forms import EmptyForm, ProfileForm, SMTPAccountForm
+from app.settings.presets import presets_for_page
+from app.smtp_accounts import endpoint_for
+from app.smtp_crypto import PasswordUnreadable
+
+
+def settings_page(
+    account: SMTPSettings | None,
+    profile_form: ProfileForm | None = None,
+    smtp_form: SMTPAccountForm | None = None,
+) -> str:
+    """The settings page; a form given here keeps what the user typed and its errors."""
+    return render_template(
+        "settings/index.html",
+        form=profile_form or ProfileForm(formdata=None, obj=current_user),
+        smtp_form=smtp_form or SMTPAccountForm(formdata=None, obj=account, saved=account),
+        action_form=EmptyForm(),
+        account=account,
+        waiting=emails_waiting(account) if account else 0,
+        cooling_down=account is not None and in_cooldown(account),
+        password_unreadable=password_unreadable(account),
+        presets=presets_for_page(),
+        defaults={
+            "send_interval": current_app.config["SEND_INTERVAL"],
+            "batch_size": current_app.config["BATCH_SIZE"],
+        },
+        now=clock.utcnow(),
+    )
 
 
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def index() -> str | Response:
-    """The user's own settings: time zone (SMTP account settings join them here)."""
+    """The user's own settings: time zone and SMTP account."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         current_user.timezone = form.timezone.data
         db.session.commit()
         flash(f"Times are now shown in {current_user.timezone}.", "success")
         return redirect(url_for("settings.index"))
-    return render_template("settings/index.html", form=form)
+    return settings_page(current_account(), profile_form=form)
+
+
+@bp.post("/smtp")
+@login_required
+def save_smtp() -> str | Response:
+    """Save the SMTP account (a blank password keeps the saved one)."""
+    account = current_account()
+    form = SMTPAccountForm(saved=account)
+    if not form.validate_on_submit():
+        flash("The SMTP account was not saved: please correct the fields marked below.", "danger")
+        return settings_page(account, smtp_form=form)
+    save_account(form, account)
+    db.session.commit()
+    flash("SMTP account saved.", "success")
+    for warning in form.security_warnings():
+        flash(warning, "warning")
+    return redirect(url_for("settings.index"))
+
+
+@bp.post("/smtp/test")
+@login_required
+def test_smtp() -> str:
+    """Try the settings in the form against the server without saving them."""
+    account = current_account()
+    form = SMTPAccountForm(saved=account)
+    if form.validate_on_submit():
+        draft = SMTPSettings()
+        copy_form(form, draft)
+        result = check_connection(endpoint_for(draft, form.chosen_password()))
+        flash(result.message, "success" if result.ok else "danger")
+        for warning in form.security_warnings():
+            flash(warning, "warning")
+    return settings_page(account, smtp_form=form)
+
+
+@bp.post("/smtp/send-test")
+@login_required
+def send_test() -> Response:
+    """Send a short email to the user's own address through the saved account."""
+    account = current_account()
+    if account is None:
+        flash("Save your SMTP account first.", "warning")
+        return redirect(url_for("settings.index"))
+    try:
+        endpoint = endpoint_for(account)
+    except PasswordUnreadable as error:
+        flash(str(error), "danger")
+        return redirect(url_for("settings.index"))
+    result = send_test_email(account, endpoint, current_user.email)
+    db.session.commit()
+    flash(result.message, "success" if result.ok else "danger")
+    return redirect(url_for("settings.index"))
+
+
+@bp.post("/smtp/resume")
+@login_required
+def resume() -> Response:
+    """End the provider's rate-limit cooldown early."""
+    account = current_account()
+    if account is not None:
+        resume_sending(account)
+        db.session.commit()
+        flash("Sending resumes now. If the provider still refuses, the cooldown starts again.", "info")
+    return redirect(url_for("settings.index"))

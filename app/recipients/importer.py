@@ -1,0 +1,95 @@
+"""The import itself: from an upload or a paste to the recipients to save and the report of the rest.
+
+Nothing here writes anywhere: the caller saves `result.recipients` in one transaction once the user has
+seen the summary, which is what makes the import all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Set
+from typing import TypeVar
+
+import pandas as pd
+
+from app.recipients.columns import locate_columns
+from app.recipients.errors import RecipientFileError
+from app.recipients.fields import merge_fields
+from app.recipients.paste import parse_paste
+from app.recipients.readers import read_table
+from app.recipients.result import ColumnMap, DuplicateRow, ImportResult, InvalidRow, Recipient, SuppressedRow
+from app.recipients.table import Table
+from app.recipients.validate import screen
+
+Row = TypeVar("Row")
+
+
+def import_upload(
+    data: bytes,
+    filename: str,
+    *,
+    max_recipients: int,
+    suppressed: Set[str] = frozenset(),
+    columns: ColumnMap | None = None,
+) -> ImportResult:
+    """Import a CSV or .xlsx file; `columns` overrides the columns found by their headers."""
+    return import_table(
+        read_table(data, filename, max_recipients),
+        max_recipients=max_recipients,
+        suppressed=suppressed,
+        columns=columns,
+    )
+
+
+def import_paste(text: str, *, max_recipients: int, suppressed: Set[str] = frozenset()) -> ImportResult:
+    """Import pasted addresses (see `parse_paste` for what is accepted)."""
+    return import_table(parse_paste(text), max_recipients=max_recipients, suppressed=suppressed)
+
+
+def import_table(
+    table: Table,
+    *,
+    max_recipients: int,
+    suppressed: Set[str] = frozenset(),
+    columns: ColumnMap | None = None,
+) -> ImportResult:
+    """Sort every row of `table` into accepted, invalid, duplicate or suppressed.
+
+    Raises `RecipientFileError` when the table has more rows than `max_recipients` or no email column.
+    """
+    cells = table.cells
+    if len(cells) > max_recipients:
+        raise RecipientFileError.too_many(max_recipients)
+    email, name = locate_columns(table.headers, columns)
+    others = [(pos, header) for pos, header in enumerate(table.headers) if pos not in (email, name)]
+    fields = merge_fields(others)
+    verdict = screen(cells[email], suppressed)
+
+    accepted = cells[verdict.is_accepted]
+    keys = [field.key for field in fields]
+    merge_values = accepted[[pos for pos, _ in others]].itertuples(index=False, name=None)
+    recipients = list(
+        map(
+            Recipient,
+            verdict.normalised[verdict.is_accepted].tolist(),
+            accepted[name].tolist() if name is not None else [""] * len(accepted),
+            [dict(zip(keys, values, strict=True)) for values in merge_values],
+        )
+    )
+    invalid = verdict.is_invalid
+    duplicate = verdict.is_duplicate
+    suppressed_rows = verdict.is_suppressed
+    return ImportResult(
+        recipients=recipients,
+        invalid=_rows(InvalidRow, cells[email][invalid], verdict.reason[invalid]),
+        duplicates=_rows(
+            DuplicateRow, verdict.normalised[duplicate], verdict.first_row[duplicate].astype(int)
+        ),
+        suppressed=_rows(SuppressedRow, verdict.normalised[suppressed_rows]),
+        columns=ColumnMap(table.headers[email], None if name is None else table.headers[name]),
+        merge_fields=fields,
+    )
+
+
+def _rows(row_type: Callable[..., Row], *columns: pd.Series) -> list[Row]:
+    """One report entry per row: its row number, then the given columns' values, as plain Python values."""
+    return list(map(row_type, columns[0].index.tolist(), *(column.tolist() for column in columns)))

@@ -1,0 +1,188 @@
+"""The dispatcher: recovers stale claims and hands each ready account one batch of due emails.
+
+Its cost does not grow with the number of pending emails: accounts are found through an `EXISTS` on the
+partial index `ix_email_due`, and a batch is claimed with one `UPDATE ... RETURNING` whose sub-select is
+`MATERIALIZED` and `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never claim one email.
+An account is claimed first, by a conditional update of its `batch_id`: one batch in flight per
+account, whatever the number of dispatchers or workers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.sending.settings import EngineSettings
+
+#: Called after the claim has committed: (batch id, account id, seconds to wait before starting).
+Enqueue = Callable[[str, int, float], None]
+
+
+@dataclass(frozen=True)
+class Claim:
+    batch_id: str
+    account_id: int
+    email_ids: list[int]
+
+
+def due_emails(account_id: int | sa.ColumnElement[int], now: datetime) -> sa.Select:
+    """Pending emails of an account that may go now (served by `ix_email_due`)."""
+    running = sa.select(Campaign.id).where(
+        Campaign.id == Email.campaign_id, Campaign.status.in_(CampaignStatus.RUNNING)
+    )
+    return sa.select(Email.id).where(
+        Email.smtp_account_id == account_id,
+        Email.status == EmailStatus.PENDING,
+        Email.scheduled_at <= now,
+        sa.or_(Email.rate_limit_retry_at.is_(None), Email.rate_limit_retry_at <= now),
+        sa.or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= now),
+        running.exists(),
+    )
+
+
+def recover_stale_claims(session: Session, settings: EngineSettings, now: datetime) -> int:
+    """Give back to `pending` what a dead worker held; free its account for a new batch."""
+    stale_before = now - timedelta(seconds=settings.claim_lease)
+    recovered = session.execute(
+        sa.update(Email)
+        .where(Email.status.in_(EmailStatus.CLAIMED), Email.claimed_at < stale_before)
+        .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.execute(
+        sa.update(SMTPSettings)
+        .where(SMTPSettings.batch_id.is_not(None), SMTPSettings.batch_heartbeat_at < stale_before)
+        .values(batch_id=None, batch_heartbeat_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return recovered
+
+
+def ready_accounts(session: Session, settings: EngineSettings, now: datetime) -> list[int]:
+    """Accounts with due mail, no batch in flight, no cooldown; least recently served first."""
+    account_error_backoff = now - timedelta(seconds=settings.retry_backoff)
+    rows = session.scalars(
+        sa.select(SMTPSettings.id)
+        .where(
+            SMTPSettings.batch_id.is_(None),
+            sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= now),
+            sa.or_(SMTPSettings.last_error_at.is_(None), SMTPSettings.last_error_at <= account_error_backoff),
+            due_emails(SMTPSettings.id, now).exists(),
+        )
+        .order_by(SMTPSettings.last_send_at.asc().nulls_first(), SMTPSettings.id)
+    ).all()
+    session.commit()
+    return list(rows)
+
+
+def cap_room(session: Session, account: SMTPSettings, now: datetime) -> int | None:
+    """How many more emails the account's hourly and daily caps allow now (None: no cap)."""
+    rooms = []
+    for cap, window in ((account.hourly_cap, timedelta(hours=1)), (account.daily_cap, timedelta(days=1))):
+        if cap:
+            sent = session.scalar(
+                sa.select(sa.func.count(Email.id)).where(
+                    Email.smtp_account_id == account.id,
+                    Email.status == EmailStatus.SENT,
+                    Email.sent_at > now - window,
+                )
+            )
+            rooms.append(max(cap - sent, 0))
+    return min(rooms) if rooms else None
+
+
+def _claim_emails(session: Session, account_id: int, batch_id: str, limit: int, now: datetime) -> list[int]:
+    candidates = due_emails(account_id, now).order_by(Email.scheduled_at, Email.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = (
+            candidates.with_for_update(skip_locked=True, of=Email).cte("due").prefix_with("MATERIALIZED")
+        )
+        target = sa.select(candidates.c.id)
+    else:
+        target = candidates
+    return list(
+        session.scalars(
+            sa.update(Email)
+            .where(Email.id.in_(target))
+            .values(status=EmailStatus.QUEUED, batch_id=batch_id, claimed_at=now)
+            .returning(Email.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def claim_batch(session: Session, settings: EngineSettings, account_id: int) -> Claim | None:
+    """Claim the account and up to a batch of its due emails, in one committed transaction."""
+    now = clock.utcnow()
+    batch_id = str(uuid.uuid4())
+    taken = session.execute(
+        sa.update(SMTPSettings)
+        .where(
+            SMTPSettings.id == account_id,
+            SMTPSettings.batch_id.is_(None),
+            sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= now),
+        )
+        .values(batch_id=batch_id, batch_heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        session.rollback()
+        return None
+    account = session.get_one(SMTPSettings, account_id)
+    limit = settings.batch_size_for(account)
+    room = cap_room(session, account, now)
+    if room is not None:
+        limit = min(limit, room)
+    email_ids = _claim_emails(session, account_id, batch_id, limit, now) if limit else []
+    if not email_ids:
+        session.rollback()
+        return None
+    session.execute(
+        sa.update(Campaign)
+        .where(
+            Campaign.status == CampaignStatus.SCHEDULED,
+            Campaign.id.in_(sa.select(Email.campaign_id).where(Email.batch_id == batch_id)),
+        )
+        .values(status=CampaignStatus.SENDING)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return Claim(batch_id, account_id, email_ids)
+
+
+def complete_finished_campaigns(session: Session, campaign_ids: list[int] | None = None) -> None:
+    """A sending campaign none of whose emails is left unfinished is completed."""
+    unfinished = sa.select(Email.id).where(
+        Email.campaign_id == Campaign.id, Email.status.in_(EmailStatus.UNFINISHED)
+    )
+    statement = sa.update(Campaign).where(Campaign.status == CampaignStatus.SENDING, ~unfinished.exists())
+    if campaign_ids is not None:
+        statement = statement.where(Campaign.id.in_(campaign_ids))
+    session.execute(
+        statement.values(status=CampaignStatus.COMPLETED, completed_at=clock.utcnow()).execution_options(
+            synchronize_session=False
+        )
+    )
+    session.commit()
+
+
+def dispatch(session: Session, settings: EngineSettings, enqueue: Enqueue) -> list[Claim]:
+    """One tick: recover, then one batch per ready account, enqueued `dispatch_spacing` apart."""
+    now = clock.utcnow()
+    recover_stale_claims(session, settings, now)
+    complete_finished_campaigns(session)
+    claims = []
+    for account_id in ready_accounts(session, settings, now):
+        claim = claim_batch(session, settings, account_id)
+        if claim is not None:
+            enqueue(claim.batch_id, claim.account_id, len(claims) * settings.dispatch_spacing)
+            claims.append(claim)
+    return claims

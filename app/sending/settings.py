@@ -1,0 +1,53 @@
+"""The engine's settings, read once from the app config under their environment-variable names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.models import SMTPSettings
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    batch_size: int
+    send_interval: float
+    dispatch_interval: float
+    dispatch_spacing: float
+    rate_limit_retry: float
+    reconnect_every: int
+    connection_settle: float
+    max_attempts: int
+    retry_backoff: float
+    claim_lease: float
+    smtp_timeout: float
+    smtp_ca_file: str = ""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> EngineSettings:
+        return cls(
+            batch_size=config["BATCH_SIZE"],
+            send_interval=config["SEND_INTERVAL"],
+            dispatch_interval=config["DISPATCH_INTERVAL"],
+            dispatch_spacing=config["DISPATCH_SPACING"],
+            rate_limit_retry=config["RATE_LIMIT_RETRY"],
+            reconnect_every=config["RECONNECT_EVERY"],
+            connection_settle=config["CONNECTION_SETTLE"],
+            max_attempts=config["MAX_ATTEMPTS"],
+            retry_backoff=config["RETRY_BACKOFF"],
+            claim_lease=config["CLAIM_LEASE"],
+            smtp_timeout=config["SMTP_TIMEOUT"],
+            smtp_ca_file=config.get("SMTP_TLS_CA_FILE", ""),
+        )
+
+    def interval_for(self, account: SMTPSettings) -> float:
+        """Seconds between two emails of this account: its own setting, else the global one."""
+        return self.send_interval if account.send_interval is None else account.send_interval
+
+    def batch_size_for(self, account: SMTPSettings) -> int:
+        return account.batch_size or self.batch_size
+
+    def backoff_after(self, attempts: int) -> float:
+        """Seconds before the next try of an email that has failed `attempts` times (doubling)."""
+        return self.retry_backoff * 2 ** max(attempts - 1, 0)

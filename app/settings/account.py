@@ -1,0 +1,90 @@
+"""The user's SMTP account: finding it, saving the form into it, and the engine's state for it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_login import current_user
+
+from app import clock
+from app.extensions import db
+from app.models import Email, EmailStatus, SMTPSettings
+from app.ownership import owned
+from app.settings.forms import SMTPAccountForm
+from app.smtp_accounts import stored_password
+from app.smtp_crypto import PasswordUnreadable, encrypt_password
+
+# Form fields stored as they are; the password is handled on its own.
+ACCOUNT_FIELDS = (
+    "host",
+    "port",
+    "security",
+    "username",
+    "from_address",
+    "from_name",
+    "reply_to",
+    "send_interval",
+    "batch_size",
+    "hourly_cap",
+    "daily_cap",
+)
+
+
+def current_account() -> SMTPSettings | None:
+    """The account the settings page edits: the user's first (one per user for now)."""
+    return db.session.scalar(owned(SMTPSettings).order_by(SMTPSettings.id).limit(1))
+
+
+def copy_form(form: SMTPAccountForm, account: SMTPSettings) -> None:
+    """Put the form's values on `account`, the password aside."""
+    for name in ACCOUNT_FIELDS:
+        setattr(account, name, getattr(form, name).data)
+
+
+def save_account(form: SMTPAccountForm, account: SMTPSettings | None) -> SMTPSettings:
+    """Store a validated form in the user's account, creating it on the first save."""
+    if account is None:
+        account = SMTPSettings(user_id=current_user.id)
+        db.session.add(account)
+    copy_form(form, account)
+    if not form.username.data:
+        account.password_encrypted = None
+    elif form.password.data:
+        account.password_encrypted = encrypt_password(form.password.data)
+    return account
+
+
+def password_unreadable(account: SMTPSettings | None) -> bool:
+    """A password is saved but the current encryption key can't read it (the key changed)."""
+    if account is None:
+        return False
+    try:
+        stored_password(account)
+    except PasswordUnreadable:
+        return True
+    return False
+
+
+def emails_waiting(account: SMTPSettings) -> int:
+    """How many of the account's emails wait to be sent."""
+    query = owned(Email).where(Email.smtp_account_id == account.id, Email.status == EmailStatus.PENDING)
+    return db.session.scalar(query.with_only_columns(sa.func.count()))
+
+
+def in_cooldown(account: SMTPSettings) -> bool:
+    return account.paused_until is not None and account.paused_until > clock.utcnow()
+
+
+def resume_sending(account: SMTPSettings) -> None:
+    """End a rate-limit cooldown now: the account and the emails held back by it become due again."""
+    account.paused_until = None
+    account.pause_reason = None
+    db.session.execute(
+        sa.update(Email)
+        .where(
+            Email.user_id == current_user.id,
+            Email.smtp_account_id == account.id,
+            Email.status == EmailStatus.PENDING,
+            Email.rate_limit_retry_at.is_not(None),
+        )
+        .values(rate_limit_retry_at=None)
+    )

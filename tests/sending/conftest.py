@@ -1,0 +1,38 @@
+"""Engine tests run with every deliberate pause set to zero unless a test asks otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from app.models import Campaign, SMTPSettings, User
+from tests.factories import make_account, make_campaign
+from tests.smtp_sink import SMTPSink
+
+
+@pytest.fixture
+def app_settings(smtp_tls_files) -> dict[str, Any]:
+    return {
+        "SEND_INTERVAL": 0.0,
+        "CONNECTION_SETTLE": 0.0,
+        "DISPATCH_SPACING": 0.0,
+        "SMTP_TIMEOUT": 5.0,
+        "SMTP_TLS_CA_FILE": smtp_tls_files.ca_file,
+    }
+
+
+@pytest.fixture
+def sender(make_user: Callable[..., User]) -> User:
+    return make_user("sender")
+
+
+@pytest.fixture
+def account(sender: User, smtp_sink: SMTPSink) -> SMTPSettings:
+    return make_account(sender, smtp_sink)
+
+
+@pytest.fixture
+def campaign_for() -> Callable[..., Campaign]:
+    return make_campaign

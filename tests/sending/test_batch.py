@@ -1,0 +1,266 @@
+"""The batch sender: one connection, each email once, every SMTP outcome handled as DESIGN.md says."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from app import clock
+from app.extensions import db
+from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings, Suppression
+from app.sending.batch import BatchSender
+from app.sending.connection import open_connection
+from app.sending.dispatcher import claim_batch
+from tests.factories import make_account, make_campaign
+from tests.smtp_sink import RATE_LIMITED
+
+
+def run_batch(settings, account, **kwargs):
+    claim = claim_batch(db.session, settings, account.id)
+    assert claim is not None
+    return BatchSender(db.session, settings, claim.batch_id, account.id, **kwargs).run()
+
+
+def emails_of(campaign: Campaign) -> list[Email]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(sa.select(Email).where(Email.campaign_id == campaign.id).order_by(Email.id))
+    )
+
+
+def test_every_email_arrives_once_personalised(account, engine_settings, smtp_sink):
+    campaign = make_campaign(account, 3)
+    report = run_batch(engine_settings, account)
+    assert report.sent == 3
+    assert smtp_sink.addresses_received() == {f"r{i:05d}@rcpt.example": 1 for i in range(3)}
+    first = smtp_sink.messages[0].message
+    assert first["Subject"] == "Hello Reader 0"
+    assert first["From"] == "Sender <sender@sender.example>"
+    assert "your code is C0." in first.get_body(("html",)).get_content()
+    sent = emails_of(campaign)
+    assert all(
+        e.status == EmailStatus.SENT and e.sent_at and e.message_id and e.batch_id is None for e in sent
+    )
+    assert db.session.get(Campaign, campaign.id).status == CampaignStatus.COMPLETED
+
+
+def test_whole_batch_uses_one_connection(account, engine_settings):
+    make_campaign(account, 5)
+    connections = []
+
+    def counting_connect(endpoint):
+        connections.append(endpoint)
+        return open_connection(endpoint)
+
+    run_batch(engine_settings, account, connect=counting_connect)
+    assert len(connections) == 1
+
+
+def test_reconnects_every_so_many_emails(account, engine_settings, smtp_sink):
+    make_campaign(account, 5)
+    connections = []
+    settings = engine_settings.__class__(**{**engine_settings.__dict__, "reconnect_every": 2})
+    run_batch(settings, account, connect=lambda endpoint: connections.append(1) or open_connection(endpoint))
+    assert len(connections) == 3 and smtp_sink.count == 5
+
+
+def test_rate_limit_parks_the_email_cools_the_account_and_returns_the_rest(
+    account, engine_settings, smtp_sink
+):
+    campaign = make_campaign(account, 8)
+    smtp_sink.script.add("DATA", RATE_LIMITED, nth=3)
+    report = run_batch(engine_settings, account)
+    assert report.sent == 2 and report.stopped_by.startswith("rate limit")
+    emails = emails_of(campaign)
+    assert [e.status for e in emails] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING] * 6
+    parked, rest = emails[2], emails[3:]
+    assert parked.rate_limit_retry_at is not None and parked.attempts == 0
+    assert parked.last_smtp_code == 451
+    assert all(e.attempts == 0 and e.rate_limit_retry_at is None and e.batch_id is None for e in rest)
+    cooled = db.session.get(SMTPSettings, account.id)
+    assert cooled.paused_until == parked.rate_limit_retry_at
+    assert cooled.pause_reason == RATE_LIMITED and cooled.batch_id is None
+
+
+def test_rejected_recipient_fails_with_the_server_reply_and_the_batch_goes_on(
+    account, engine_settings, smtp_sink
+):
+    campaign = make_campaign(account, 3)
+    smtp_sink.script.reject_recipients("r00001@rcpt.example")
+    report = run_batch(engine_settings, account)
+    assert report.sent == 2 and report.failed == 1
+    rejected = emails_of(campaign)[1]
+    assert rejected.status == EmailStatus.FAILED
+    assert rejected.last_smtp_code == 550
+    assert rejected.last_smtp_message == "550 5.1.1 <r00001@rcpt.example>: user unknown"
+
+
+def test_dropped_connection_retries_that_email_later_and_reconnects_for_the_rest(
+    account, engine_settings, smtp_sink
+):
+    campaign = make_campaign(account, 4)
+    smtp_sink.script.drop_connection(nth=2)
+    report = run_batch(engine_settings, account)
+    assert report.sent == 3 and report.retried == 1
+    dropped = emails_of(campaign)[1]
+    assert dropped.status == EmailStatus.PENDING and dropped.attempts == 1
+    assert dropped.next_attempt_at > clock.utcnow()
+    assert "closed the connection" in dropped.last_smtp_message
+
+
+def test_temporary_failure_backs_off_exponentially_then_fails(account, engine_settings, smtp_sink):
+    campaign = make_campaign(account, 1)
+    smtp_sink.script.add("RCPT", "450 4.2.1 Mailbox busy")
+    delays = []
+    for attempt in range(1, engine_settings.max_attempts + 1):
+        db.session.execute(sa.update(Email).values(next_attempt_at=None))
+        db.session.commit()
+        before = clock.utcnow()
+        run_batch(engine_settings, account)
+        email = emails_of(campaign)[0]
+        assert email.attempts == attempt
+        if email.status == EmailStatus.PENDING:
+            delays.append(round((email.next_attempt_at - before).total_seconds()))
+    assert delays == [60, 120, 240, 480]
+    assert email.status == EmailStatus.FAILED
+    assert email.last_smtp_message == "Gave up after 5 attempts: 450 4.2.1 Mailbox busy"
+
+
+@pytest.mark.parametrize(
+    ("sink_options", "account_changes", "expected"),
+    [
+        ({"username": "u", "password": "right"}, {"password": "wrong"}, "AUTH failed: 535 5.7.8"),
+        ({}, {"port": "closed"}, "CONNECT failed: Connection refused"),
+        ({"tls": "starttls", "require_starttls": True}, {"security": "none"}, "530"),
+    ],
+)
+def test_account_problem_returns_the_batch_and_records_the_error(
+    make_user, make_smtp_sink, engine_settings, sink_options, account_changes, expected
+):
+    from app.smtp_crypto import encrypt_password
+    from tests.services import free_port
+
+    sink = make_smtp_sink(**sink_options)
+    account = make_account(make_user("acct"), sink)
+    if "password" in account_changes:
+        account.password_encrypted = encrypt_password(account_changes["password"])
+    if account_changes.get("port") == "closed":
+        account.port = free_port()
+    if "security" in account_changes:
+        account.security = account_changes["security"]
+    db.session.commit()
+    campaign = make_campaign(account, 3)
+    report = run_batch(engine_settings, account)
+    assert report.sent == 0
+    assert [(e.status, e.attempts, e.batch_id) for e in emails_of(campaign)] == [
+        (EmailStatus.PENDING, 0, None)
+    ] * 3
+    failing = db.session.get(SMTPSettings, account.id)
+    assert expected in failing.last_error and failing.last_error_at is not None
+    assert failing.batch_id is None and failing.paused_until is None
+
+
+def test_starttls_with_login_sends(make_user, make_smtp_sink, engine_settings):
+    sink = make_smtp_sink(tls="starttls", require_starttls=True, username="u", password="p")
+    account = make_account(make_user("tls"), sink)
+    make_campaign(account, 2)
+    assert run_batch(engine_settings, account).sent == 2
+
+
+def test_implicit_tls_sends(make_user, make_smtp_sink, engine_settings):
+    sink = make_smtp_sink(tls="implicit", username="u", password="p")
+    account = make_account(make_user("ssl"), sink)
+    make_campaign(account, 2)
+    assert run_batch(engine_settings, account).sent == 2 and sink.count == 2
+
+
+def test_paused_campaign_stops_before_its_next_email(account, engine_settings, smtp_sink):
+    campaign = make_campaign(account, 5)
+
+    def pause_after_two(seconds):
+        if smtp_sink.count == 2:
+            db.session.execute(sa.update(Campaign).values(status=CampaignStatus.PAUSED))
+            db.session.commit()
+
+    settings = engine_settings.__class__(**{**engine_settings.__dict__, "send_interval": 0.01})
+    run_batch(settings, account, sleep=pause_after_two)
+    assert smtp_sink.count == 2
+    assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING] * 3
+    assert all(e.batch_id is None for e in emails_of(campaign))
+
+
+def test_cancelled_campaign_stops_and_its_emails_are_cancelled(account, engine_settings, smtp_sink):
+    campaign = make_campaign(account, 4)
+
+    def cancel_after_one(seconds):
+        if smtp_sink.count == 1:
+            db.session.execute(sa.update(Campaign).values(status=CampaignStatus.CANCELLED))
+            db.session.commit()
+
+    settings = engine_settings.__class__(**{**engine_settings.__dict__, "send_interval": 0.01})
+    run_batch(settings, account, sleep=cancel_after_one)
+    assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] + [EmailStatus.CANCELLED] * 3
+
+
+def test_suppressed_address_is_skipped(account, engine_settings, smtp_sink):
+    campaign = make_campaign(account, ["a@rcpt.example", "Gone@Rcpt.Example", "c@rcpt.example"])
+    db.session.add(Suppression(user_id=account.user_id, address="gone@rcpt.example", reason="unsubscribed"))
+    db.session.commit()
+    run_batch(engine_settings, account)
+    assert set(smtp_sink.addresses_received()) == {"a@rcpt.example", "c@rcpt.example"}
+    assert [e.status for e in emails_of(campaign)] == [
+        EmailStatus.SENT,
+        EmailStatus.SUPPRESSED,
+        EmailStatus.SENT,
+    ]
+
+
+def test_running_a_batch_twice_sends_nothing_twice(account, engine_settings, smtp_sink):
+    make_campaign(account, 3)
+    claim = claim_batch(db.session, engine_settings, account.id)
+    BatchSender(db.session, engine_settings, claim.batch_id, account.id).run()
+    again = BatchSender(db.session, engine_settings, claim.batch_id, account.id).run()
+    assert again.sent == 0 and smtp_sink.count == 3
+
+
+def test_emails_are_spaced_by_the_accounts_interval(account, engine_settings, smtp_sink):
+    account.send_interval = 0.2
+    db.session.commit()
+    make_campaign(account, 3)
+    run_batch(engine_settings, account)
+    arrivals = [m.received_monotonic for m in smtp_sink.messages]
+    assert all(later - earlier >= 0.19 for earlier, later in zip(arrivals, arrivals[1:], strict=False))
+
+
+def test_interval_holds_across_batches(account, engine_settings, smtp_sink):
+    account.send_interval = 0.3
+    account.last_send_at = clock.utcnow()
+    db.session.commit()
+    make_campaign(account, 1)
+    started = time.monotonic()
+    run_batch(engine_settings, account)
+    assert smtp_sink.messages[0].received_monotonic - started >= 0.25
+
+
+def test_finished_batch_claims_the_accounts_next_one_at_once(account, engine_settings, smtp_sink):
+    make_campaign(account, 25)
+    enqueued = []
+    run_batch(engine_settings, account, enqueue=lambda *args: enqueued.append(args))
+    assert smtp_sink.count == 20
+    assert len(enqueued) == 1 and enqueued[0][1:] == (account.id, 0.0)
+
+
+def test_header_injection_through_merge_values_and_names_is_impossible(account, engine_settings, smtp_sink):
+    campaign = make_campaign(account, ["a@rcpt.example"], subject="Hi {{ name }}")
+    db.session.execute(
+        sa.update(Email).values(name="Eve\r\nBcc: victim@evil.example", merge_data={"code": "x\r\nX-Evil: 1"})
+    )
+    db.session.commit()
+    run_batch(engine_settings, account)
+    received = smtp_sink.messages[0]
+    assert received.rcpt_tos == ("a@rcpt.example",)
+    assert received.message["Bcc"] is None and received.message["X-Evil"] is None
+    assert received.message["Subject"] == "Hi Eve Bcc: victim@evil.example"
+    assert emails_of(campaign)[0].status == EmailStatus.SENT

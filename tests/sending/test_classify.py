@@ -1,0 +1,133 @@
+"""Real replies from real providers, and what the engine does with each."""
+
+import pytest
+
+from app.sending.classify import Outcome, account_error_message, classify, closes_connection
+from app.sending.connection import SMTPFailure, Stage
+
+RATE_LIMIT, ACCOUNT, TRANSIENT, PERMANENT = (
+    Outcome.RATE_LIMIT,
+    Outcome.ACCOUNT,
+    Outcome.TRANSIENT,
+    Outcome.PERMANENT,
+)
+
+REPLIES = [
+    # Gmail
+    (
+        Stage.DATA,
+        421,
+        "4.7.28 [203.0.113.5] Our system has detected an unusual rate of unsolicited mail originating from your IP address.",
+        RATE_LIMIT,
+    ),
+    (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp", RATE_LIMIT),
+    (Stage.MAIL, 550, "5.4.5 Daily user sending quota exceeded. gsmtp", RATE_LIMIT),
+    (
+        Stage.RCPT,
+        550,
+        "5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852",
+        RATE_LIMIT,
+    ),
+    (
+        Stage.RCPT,
+        452,
+        "4.5.3 Too many recipients; see https://support.google.com/mail/answer/6592",
+        RATE_LIMIT,
+    ),
+    # Hostinger and other hosts
+    (
+        Stage.DATA,
+        451,
+        "4.7.1 Ratelimit exceeded for mailbox sender@example.com. Try again later.",
+        RATE_LIMIT,
+    ),
+    (Stage.RCPT, 451, "Temporary local problem - please try later", RATE_LIMIT),
+    # Microsoft 365
+    (
+        Stage.DATA,
+        554,
+        "5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception",
+        RATE_LIMIT,
+    ),
+    (Stage.DATA, 432, "4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded", RATE_LIMIT),
+    # Amazon SES
+    (Stage.DATA, 454, "Throttling failure: Maximum sending rate exceeded.", RATE_LIMIT),
+    (Stage.MAIL, 454, "Throttling failure: Daily message quota exceeded.", RATE_LIMIT),
+    # SendGrid
+    (Stage.MAIL, 421, "4.7.0 Your IP address has been rate limited, please try again later", RATE_LIMIT),
+    # Postfix's own rate limit (TOOLCHAIN.md)
+    (Stage.MAIL, 450, "4.7.1 Error: too much mail from 127.0.0.1", RATE_LIMIT),
+    # Permanent, per recipient
+    (
+        Stage.RCPT,
+        550,
+        "5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in local recipient table",
+        PERMANENT,
+    ),
+    (
+        Stage.RCPT,
+        553,
+        "5.1.3 The recipient address <not an address> is not a valid RFC-5321 address.",
+        PERMANENT,
+    ),
+    (Stage.RCPT, 552, "5.2.2 The email account that you tried to reach is over quota.", PERMANENT),
+    (Stage.DATA, 554, "5.7.1 Message rejected as spam", PERMANENT),
+    # Transient
+    (
+        Stage.RCPT,
+        450,
+        "4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.",
+        TRANSIENT,
+    ),
+    (Stage.RCPT, 450, "4.2.1 Mailbox busy", TRANSIENT),
+    (Stage.RCPT, 452, "4.2.2 Mailbox full", TRANSIENT),
+    (Stage.DATA, 421, "Service not available, closing transmission channel", TRANSIENT),
+    (Stage.DATA, None, "Timed out waiting for the server", TRANSIENT),
+    (Stage.DATA, None, "The server closed the connection", TRANSIENT),
+    # The account
+    (Stage.AUTH, 535, "5.7.8 Authentication failed", ACCOUNT),
+    (
+        Stage.AUTH,
+        535,
+        "5.7.8 Username and Password not accepted. Learn more at https://support.google.com/mail/?p=BadCredentials",
+        ACCOUNT,
+    ),
+    (
+        Stage.AUTH,
+        535,
+        "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+        ACCOUNT,
+    ),
+    (Stage.EHLO, 530, "5.7.0 Must issue a STARTTLS command first", ACCOUNT),
+    (Stage.STARTTLS, None, "TLS certificate not trusted: self-signed certificate", ACCOUNT),
+    (Stage.STARTTLS, None, "The server does not offer STARTTLS on this port", ACCOUNT),
+    (Stage.CONNECT, None, "Connection refused: nothing is listening at that host and port", ACCOUNT),
+    (Stage.CONNECT, None, "Timed out waiting for the server", ACCOUNT),
+    (Stage.CONNECT, 421, "Service not available", ACCOUNT),
+    (Stage.MAIL, 550, "5.7.1 Sender address rejected: not owned by user sender@example.com", ACCOUNT),
+    (Stage.AUTH, 454, "4.7.0 Temporary authentication failure", ACCOUNT),
+]
+
+
+@pytest.mark.parametrize(("stage", "code", "message", "expected"), REPLIES, ids=lambda v: str(v)[:40])
+def test_provider_reply_is_classified(stage, code, message, expected):
+    assert classify(SMTPFailure(stage, code, message)) is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "closes"), [(421, True), (None, True), (451, False), (550, False), (450, False)]
+)
+def test_421_timeouts_and_drops_close_the_connection(code, closes):
+    assert closes_connection(SMTPFailure(Stage.DATA, code, "x")) is closes
+
+
+def test_microsoft_basic_auth_retirement_tells_the_user_what_to_do():
+    failure = SMTPFailure(
+        Stage.AUTH, 535, "5.7.30 Basic authentication is not supported for Client Submission."
+    )
+    assert "ask your administrator to allow SMTP AUTH" in account_error_message(failure)
+
+
+def test_account_error_message_names_the_stage_and_the_reply():
+    failure = SMTPFailure(Stage.AUTH, 535, "5.7.8 Authentication failed")
+    assert account_error_message(failure) == "AUTH failed: 535 5.7.8 Authentication failed"

@@ -1,0 +1,176 @@
+"""The dispatcher hands each ready account one batch of its due emails, oldest first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app import clock
+from app.extensions import db
+from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.sending.dispatcher import claim_batch, complete_finished_campaigns, dispatch, recover_stale_claims
+from tests.factories import make_account, make_campaign
+
+
+class Recorder:
+    """Stands in for the broker: what would have been enqueued, and whether its claim was committed."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, float]] = []
+        self.visible: list[int] = []
+
+    def __call__(self, batch_id: str, account_id: int, delay: float) -> None:
+        self.calls.append((batch_id, account_id, delay))
+        with db.engine.connect() as other_connection:
+            self.visible.append(
+                other_connection.scalar(sa.select(sa.func.count()).where(Email.batch_id == batch_id))
+            )
+
+
+def statuses(campaign: Campaign) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(Email.status, sa.func.count())
+        .where(Email.campaign_id == campaign.id)
+        .group_by(Email.status)
+    )
+    return dict(rows.all())
+
+
+def test_claims_a_batch_of_the_oldest_due_emails(account, engine_settings):
+    old = make_campaign(account, 5, scheduled_at=clock.utcnow() - timedelta(hours=2))
+    new = make_campaign(account, 30)
+    enqueue = Recorder()
+    claims = dispatch(db.session, engine_settings, enqueue)
+    assert len(claims) == 1 and len(claims[0].email_ids) == engine_settings.batch_size == 20
+    assert statuses(old) == {EmailStatus.QUEUED: 5}
+    assert statuses(new) == {EmailStatus.QUEUED: 15, EmailStatus.PENDING: 15}
+    assert db.session.get(Campaign, old.id).status == CampaignStatus.SENDING
+
+
+def test_batch_is_enqueued_only_after_its_claim_is_committed(account, engine_settings):
+    make_campaign(account, 3)
+    enqueue = Recorder()
+    dispatch(db.session, engine_settings, enqueue)
+    assert enqueue.visible == [3]
+
+
+def test_account_with_a_batch_in_flight_gets_no_second_one(account, engine_settings):
+    make_campaign(account, 50)
+    assert len(dispatch(db.session, engine_settings, Recorder())) == 1
+    assert dispatch(db.session, engine_settings, Recorder()) == []
+
+
+def test_accounts_are_served_least_recently_used_first_and_spaced(make_user, smtp_sink, app, engine_settings):
+    busy = make_account(make_user("busy"), smtp_sink, last_send_at=clock.utcnow())
+    idle = make_account(make_user("idle"), smtp_sink)
+    make_campaign(busy, 100)
+    make_campaign(idle, 2)
+    enqueue = Recorder()
+    settings = engine_settings.__class__(**{**engine_settings.__dict__, "dispatch_spacing": 1.5})
+    dispatch(db.session, settings, enqueue)
+    assert [(account_id, delay) for _, account_id, delay in enqueue.calls] == [(idle.id, 0.0), (busy.id, 1.5)]
+
+
+def test_nothing_is_claimed_for_an_account_in_cooldown(account, engine_settings):
+    make_campaign(account, 3)
+    account.paused_until = clock.utcnow() + timedelta(minutes=30)
+    db.session.commit()
+    assert dispatch(db.session, engine_settings, Recorder()) == []
+
+
+def test_account_with_a_fresh_error_waits_one_backoff(account, engine_settings):
+    make_campaign(account, 3)
+    account.last_error_at = clock.utcnow()
+    db.session.commit()
+    assert dispatch(db.session, engine_settings, Recorder()) == []
+    account.last_error_at = clock.utcnow() - timedelta(seconds=engine_settings.retry_backoff + 1)
+    db.session.commit()
+    assert len(dispatch(db.session, engine_settings, Recorder())) == 1
+
+
+def test_emails_not_yet_due_are_left_alone(account, engine_settings):
+    later = make_campaign(account, 2, scheduled_at=clock.utcnow() + timedelta(hours=1))
+    retrying = make_campaign(account, 2)
+    parked = make_campaign(account, 2)
+    db.session.execute(
+        sa.update(Email)
+        .where(Email.campaign_id == retrying.id)
+        .values(next_attempt_at=clock.utcnow() + timedelta(minutes=5))
+    )
+    db.session.execute(
+        sa.update(Email)
+        .where(Email.campaign_id == parked.id)
+        .values(rate_limit_retry_at=clock.utcnow() + timedelta(minutes=5))
+    )
+    db.session.commit()
+    assert dispatch(db.session, engine_settings, Recorder()) == []
+    assert statuses(later) == statuses(retrying) == statuses(parked) == {EmailStatus.PENDING: 2}
+
+
+def test_paused_cancelled_and_draft_campaigns_are_not_dispatched(account, engine_settings):
+    for status in (CampaignStatus.PAUSED, CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
+        make_campaign(account, 2, status=status)
+    assert dispatch(db.session, engine_settings, Recorder()) == []
+
+
+def test_hourly_cap_limits_the_batch(account, engine_settings):
+    account.hourly_cap = 5
+    done = make_campaign(account, 3)
+    db.session.execute(
+        sa.update(Email)
+        .where(Email.campaign_id == done.id)
+        .values(status=EmailStatus.SENT, sent_at=clock.utcnow())
+    )
+    db.session.commit()
+    make_campaign(account, 10)
+    claims = dispatch(db.session, engine_settings, Recorder())
+    assert len(claims[0].email_ids) == 2
+
+
+def test_daily_cap_reached_claims_nothing(account, engine_settings):
+    account.daily_cap = 3
+    done = make_campaign(account, 3)
+    db.session.execute(
+        sa.update(Email)
+        .where(Email.campaign_id == done.id)
+        .values(status=EmailStatus.SENT, sent_at=clock.utcnow() - timedelta(hours=23))
+    )
+    db.session.commit()
+    make_campaign(account, 10)
+    assert claim_batch(db.session, engine_settings, account.id) is None
+    assert db.session.get(SMTPSettings, account.id).batch_id is None
+
+
+def test_account_batch_size_overrides_the_global_one(account, engine_settings):
+    account.batch_size = 7
+    db.session.commit()
+    make_campaign(account, 10)
+    assert len(dispatch(db.session, engine_settings, Recorder())[0].email_ids) == 7
+
+
+def test_stale_claims_return_to_pending_and_free_the_account(account, engine_settings):
+    campaign = make_campaign(account, 3)
+    claim = claim_batch(db.session, engine_settings, account.id)
+    long_ago = clock.utcnow() - timedelta(seconds=engine_settings.claim_lease + 1)
+    db.session.execute(sa.update(Email).where(Email.batch_id == claim.batch_id).values(claimed_at=long_ago))
+    db.session.execute(sa.update(SMTPSettings).values(batch_heartbeat_at=long_ago))
+    db.session.commit()
+    assert recover_stale_claims(db.session, engine_settings, clock.utcnow()) == 3
+    assert statuses(campaign) == {EmailStatus.PENDING: 3}
+    assert db.session.get(SMTPSettings, account.id).batch_id is None
+
+
+def test_fresh_claims_are_not_recovered(account, engine_settings):
+    make_campaign(account, 3)
+    claim_batch(db.session, engine_settings, account.id)
+    assert recover_stale_claims(db.session, engine_settings, clock.utcnow()) == 0
+
+
+def test_campaign_with_nothing_left_to_send_is_completed(account, engine_settings):
+    campaign = make_campaign(account, 2, status=CampaignStatus.SENDING)
+    db.session.execute(sa.update(Email).values(status=EmailStatus.SENT))
+    db.session.commit()
+    complete_finished_campaigns(db.session)
+    finished = db.session.get(Campaign, campaign.id)
+    assert finished.status == CampaignStatus.COMPLETED and finished.completed_at is not None
