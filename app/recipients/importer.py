@@ -16,7 +16,14 @@ from app.recipients.errors import RecipientFileError
 from app.recipients.fields import merge_fields
 from app.recipients.paste import parse_paste
 from app.recipients.readers import read_table
-from app.recipients.result import ColumnMap, DuplicateRow, ImportResult, InvalidRow, Recipient, SuppressedRow
+from app.recipients.result import (
+    ColumnMap,
+    DuplicateRow,
+    ImportResult,
+    InvalidRow,
+    Recipient,
+    SuppressedRow,
+)
 from app.recipients.table import Table
 from app.recipients.validate import screen
 
@@ -65,14 +72,12 @@ def import_table(
     verdict = screen(cells[email], suppressed)
 
     accepted = cells[verdict.is_accepted]
-    keys = [field.key for field in fields]
-    merge_values = accepted[[pos for pos, _ in others]].itertuples(index=False, name=None)
     recipients = list(
         map(
             Recipient,
             verdict.normalised[verdict.is_accepted].tolist(),
             accepted[name].tolist() if name is not None else [""] * len(accepted),
-            [dict(zip(keys, values, strict=True)) for values in merge_values],
+            _merge_data(accepted, [pos for pos, _ in others], [field.key for field in fields]),
         )
     )
     invalid = verdict.is_invalid
@@ -93,3 +98,11 @@ def import_table(
 def _rows(row_type: Callable[..., Row], *columns: pd.Series) -> list[Row]:
     """One report entry per row: its row number, then the given columns' values, as plain Python values."""
     return list(map(row_type, columns[0].index.tolist(), *(column.tolist() for column in columns)))
+
+
+def _merge_data(accepted: pd.DataFrame, positions: list[int], keys: list[str]) -> list[dict[str, str]]:
+    """One {key: value} dict per accepted row, built from whole columns (much faster than per-row pandas)."""
+    if not keys:
+        return [{} for _ in range(len(accepted))]
+    columns = [accepted[pos].tolist() for pos in positions]
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]

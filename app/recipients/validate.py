@@ -66,7 +66,7 @@ def screen(addresses: pd.Series, suppressed: Set[str]) -> Screening:
     """
     rows = addresses.index.to_numpy()
     values = addresses.reset_index(drop=True)
-    verdicts = {value: check_address(value) for value in pd.unique(values)}
+    verdicts = {value: check_address(value) for value in values.unique().tolist()}
     normalised = values.map({value: verdict[0] for value, verdict in verdicts.items()})
     reason = values.map({value: verdict[1] for value, verdict in verdicts.items()})
     key = normalised[reason.eq("")].str.lower()
