@@ -24,6 +24,7 @@ ENCRYPTED_PACKAGE_ENTRY = "EncryptedPackage".encode("utf-16-le")  # directory en
 ZIP_SIGNATURE = b"PK\x03\x04"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" export
 DELIMITERS = (",", ";", "\t")
+BLANK_LINE_CHARS = "".join(DELIMITERS) + " \r\n"
 SNIFF_CHARS = 64 * 1024
 # Control characters other than tab, newline, form feed and carriage return do not occur in real text.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -89,13 +90,15 @@ def sniff_delimiter(text: str) -> str:
     """The delimiter that splits the first record into the most fields (a comma when none does).
 
     csv.Sniffer guesses from character frequencies over the sample and is easily fooled by commas in
-    names or addresses; the header row is the one line whose fields we can expect to be plain.
+    names or addresses; the header row is the one line whose fields we can expect to be plain. Lines
+    holding nothing but delimiters and spaces come before it in some exports and are skipped.
     """
-    sample = text[:SNIFF_CHARS]
+    lines = text[:SNIFF_CHARS].splitlines(keepends=True)
+    first = next((pos for pos, line in enumerate(lines) if line.strip(BLANK_LINE_CHARS)), 0)
+    sample = "".join(lines[first:])
 
     def field_count(delimiter: str) -> int:
-        records = csv.reader(io.StringIO(sample), delimiter=delimiter)
-        return len(next((record for record in records if any(field.strip() for field in record)), []))
+        return len(next(csv.reader(io.StringIO(sample), delimiter=delimiter), []))
 
     return max(DELIMITERS, key=field_count)
 
