@@ -6,7 +6,7 @@ Plain Python, no Flask and no database: the web pages call `import_upload` or `i
 
 from app.recipients.errors import RecipientFileError
 from app.recipients.export import invalid_rows_csv, safe_cell
-from app.recipients.importer import import_paste, import_table, import_upload
+from app.recipients.importer import import_paste, import_upload
 from app.recipients.result import (
     ColumnMap,
     DuplicateRow,
@@ -27,7 +27,6 @@ __all__ = [
     "RecipientFileError",
     "SuppressedRow",
     "import_paste",
-    "import_table",
     "import_upload",
     "invalid_rows_csv",
     "safe_cell",

@@ -44,7 +44,7 @@ def read_table(data: bytes, filename: str, max_rows: int) -> Table:
         raise _ole2_error(data, filename)
     if data.startswith(ZIP_SIGNATURE):
         return table_from_grid(_xlsx_grid(data, filename, max_rows))
-    return table_from_grid(_csv_grid(decode_text(data, filename), filename))
+    return table_from_grid(_csv_grid(_decode_text(data, filename), filename))
 
 
 def _ole2_error(data: bytes, filename: str) -> RecipientFileError:
@@ -60,7 +60,7 @@ def _ole2_error(data: bytes, filename: str) -> RecipientFileError:
     )
 
 
-def decode_text(data: bytes, filename: str) -> str:
+def _decode_text(data: bytes, filename: str) -> str:
     """UTF-8 (with or without BOM), else Windows-1252, which is what Excel on Windows writes by default."""
     not_text = RecipientFileError(
         f"{filename} is not a CSV or Excel (.xlsx) file we can read. "

@@ -32,9 +32,9 @@ def check_address(value: str) -> tuple[str, str]:
 class Screening:
     """Per row (indexed like the addresses, by row number): the normalised address and the verdict.
 
-    `reason` is "" for a valid address; `first_row` is set on duplicates only, `is_suppressed` on
-    the first occurrence of a suppressed address only (its repeats are duplicates). The masks are
-    arrays, as pasted entries can share a row number.
+    `reason` is "" for a valid address; `first_row` is set on duplicates only, `suppressed` is true on
+    the first occurrence of a suppressed address only (its repeats are duplicates). The `is_…` masks
+    are arrays, not Series, because pasted entries can share a row number.
     """
 
     normalised: pd.Series

@@ -179,6 +179,7 @@ def test_password_protected_xlsx_is_told_apart_from_legacy_xls(fixture_bytes: Ca
     [
         b"\n\r\n  \n",
         b",,,\r\n,,,\r\n",
+        b"\xef\xbb\xbf",
     ],
 )
 def test_blank_content_is_an_empty_file(data: bytes):
