@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 VENDOR := app/static/vendor
 export FLASK_APP := run
 
-.PHONY: run test install install-dev assets migrate lint format clean
+.PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch
 
 run: install assets migrate
 	$(BIN)/honcho start
@@ -47,6 +47,16 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format app tests bench config.py run.py celery_worker.py
 	$(BIN)/ruff check --fix app tests bench config.py run.py celery_worker.py
+
+# Benchmarks (DESIGN.md, "Benchmarks"): each creates its own database on the PostgreSQL server of
+# BENCH_DATABASE_URL and uses BENCH_REDIS_URL (defaults in bench/common.py: local server, Redis db 14).
+bench: bench-send bench-dispatch
+
+bench-send: install-dev
+	$(BIN)/python -m bench.send
+
+bench-dispatch: install-dev
+	$(BIN)/python -m bench.dispatch
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

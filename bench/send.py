@@ -1,0 +1,186 @@
+"""`make bench-send`: 5,000 emails through the whole path against a bare smtplib loop, in one run.
+
+The whole path: the dispatcher (called here directly, as beat's task calls it, then again every
+`DISPATCH_INTERVAL` as beat would) claims a batch and enqueues it on Redis; a real Celery worker
+(`tests.processes.start_worker`: threads pool, concurrency 1, as `start_celery.sh`) sends it to the sink
+and records every outcome in PostgreSQL, and claims its account's next batch at once. Timed from the
+first dispatch to the moment the benchmark sees the last email `sent` in the database (polled every
+`POLL_SECONDS`).
+
+The bare loop: the same 5,000 rows, read beforehand, built by the same `CampaignTemplate.build` into the
+same `EmailMessage`, serialised and sent by the same `app.sending.connection.send_message` over one
+connection to the same sink, with no database and no queue. Its rate is the ceiling; the ratio of the
+two is the engine's overhead.
+
+The sink runs in a process of its own (`bench.sink`, which says why). After each path run every
+address must have arrived at the sink exactly once, and every email must be `sent`.
+
+With `--workers 2` or more (default 2) it also sends the same number of emails spread over as many
+accounts with as many worker processes, and prints that rate as an extra figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import ExitStack
+from email import policy
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Campaign, Email, EmailStatus, SMTPSettings
+from app.sending.connection import Endpoint, close_quietly, open_connection, send_message
+from app.sending.dispatcher import dispatch
+from app.sending.message import CampaignTemplate, Recipient, Sender
+from app.sending.settings import EngineSettings
+from app.tasks import enqueue_batch
+from bench.common import NO_PAUSES, Bench, bench_app, empty_tables, result_line, seed
+from bench.sink import SinkProcess
+from tests.processes import CeleryProcess, start_worker
+
+EMAILS = 5_000
+POLL_SECONDS = 0.02
+#: A run that makes no progress for this long has failed (the worker's log tells why).
+STALL_SECONDS = 60.0
+
+#: A newsletter of about 6 KB once built (HTML part plus the text part derived from it).
+PARAGRAPH = (
+    "<p>Dear {{ name }}, this month we have news from every corner of the project: releases, fixes, "
+    "and the stories of the people who use it. Your personal code is <b>{{ code }}</b>; keep it "
+    "for the offers below, which are valid until the end of the month.</p>"
+)
+CAMPAIGN = {
+    "subject": "News for {{ name }}: your code {{ code }}",
+    "html_body": "<h1>Monthly news</h1>" + PARAGRAPH * 10 + '<p><a href="https://example.com/">More</a></p>',
+}
+
+
+def recipients_and_template() -> tuple[list[Recipient], CampaignTemplate, Sender]:
+    """What the batch sender would read for the (single) campaign, read once before timing."""
+    campaign = db.session.scalars(sa.select(Campaign)).one()
+    account = db.session.get_one(SMTPSettings, campaign.smtp_account_id)
+    rows = db.session.execute(
+        sa.select(Email.address, Email.name, Email.merge_data).order_by(Email.scheduled_at, Email.id)
+    ).all()
+    db.session.commit()
+    recipients = [Recipient(row.address, row.name, row.merge_data or {}) for row in rows]
+    template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
+    return recipients, template, Sender(account.from_address, account.from_name, account.reply_to)
+
+
+def bare_loop(
+    sink: SinkProcess, recipients: list[Recipient], template: CampaignTemplate, sender: Sender
+) -> float:
+    """Messages a second: build and send each one over a single connection, nothing else."""
+    endpoint = Endpoint(sink.host, sink.port, "none", "", "", timeout=30.0)
+    start = time.perf_counter()
+    connection = open_connection(endpoint)
+    try:
+        for recipient in recipients:
+            send_message(connection, template.build(sender, recipient), sender.address, recipient.address)
+    finally:
+        close_quietly(connection)
+    return len(recipients) / (time.perf_counter() - start)
+
+
+def sent_count() -> int:
+    count = db.session.scalar(sa.select(sa.func.count()).where(Email.status == EmailStatus.SENT))
+    db.session.commit()
+    return count
+
+
+def whole_path(settings: EngineSettings, total: int, workers: list[CeleryProcess]) -> float:
+    """Messages a second from the first dispatch until all `total` emails are `sent` in the database."""
+    start = time.perf_counter()
+    dispatch(db.session, settings, enqueue_batch)
+    next_tick = start + settings.dispatch_interval
+    done, progress_at = 0, start
+    while done < total:
+        time.sleep(POLL_SECONDS)
+        now = time.perf_counter()
+        count = sent_count()
+        if count > done:
+            done, progress_at = count, now
+        elif now - progress_at > STALL_SECONDS:
+            logs = "\n".join(worker.log[-3000:] for worker in workers)
+            raise RuntimeError(f"no progress for {STALL_SECONDS:.0f} s at {done}/{total} sent:\n{logs}")
+        if now >= next_tick:
+            dispatch(db.session, settings, enqueue_batch)
+            next_tick = now + settings.dispatch_interval
+    return total / (time.perf_counter() - start)
+
+
+def check_delivery(sink: SinkProcess, total: int) -> None:
+    """Every email `sent` in the database and received by the sink exactly once."""
+    statuses = dict(db.session.execute(sa.select(Email.status, sa.func.count()).group_by(Email.status)).all())
+    db.session.commit()
+    stats = sink.stats()
+    print(f"  database: {statuses}; sink: {stats.received} messages, {stats.recipients} recipients")
+    if stats.duplicates:
+        print(f"  DUPLICATES: {stats.duplicates} (e.g. {stats.duplicated})")
+    if statuses != {EmailStatus.SENT: total} or stats.received != total or stats.recipients != total:
+        raise AssertionError(f"expected {total} emails sent once each")
+
+
+def ensure_workers(bench: Bench, stack: ExitStack, running: list[CeleryProcess], count: int) -> None:
+    """Start workers until `count` run; each is stopped when `stack` closes."""
+    while len(running) < count:
+        worker = start_worker(bench.process_env(), bench.folder, name=f"worker{len(running) + 1}")
+        stack.callback(worker.stop)
+        running.append(worker)
+
+
+def run_path(
+    bench: Bench, stack: ExitStack, sink: SinkProcess, running: list[CeleryProcess], workers: int, total: int
+) -> float:
+    """Seed `total` emails over `workers` accounts and send them with `workers` workers; the rate."""
+    empty_tables()
+    seed(workers, total, sink.host, sink.port, CAMPAIGN)
+    sink.clear()
+    ensure_workers(bench, stack, running, workers)
+    rate = whole_path(EngineSettings.from_config(bench.app.config), total, running)
+    check_delivery(sink, total)
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--emails", type=int, default=EMAILS)
+    parser.add_argument("--workers", type=int, default=2, help="also run with this many workers and accounts")
+    args = parser.parse_args()
+    total = args.emails
+    with bench_app("bench_send", NO_PAUSES) as bench, ExitStack() as stack:
+        sink = stack.enter_context(SinkProcess())
+        running: list[CeleryProcess] = []
+        seed(1, total, sink.host, sink.port, CAMPAIGN)
+        recipients, template, sender = recipients_and_template()
+        size = len(template.build(sender, recipients[0]).as_bytes(policy=policy.SMTP))
+        print(bench.describe())
+        print(
+            f"{total:,} emails of {size:,} bytes; sink: aiosmtpd in its own process on port {sink.port}; "
+            "workers: threads pool, concurrency 1, one process each"
+        )
+
+        bare = bare_loop(sink, recipients, template, sender)
+        if sink.stats().received != total:
+            raise AssertionError(f"the sink did not receive the bare loop's {total} messages")
+        print(f"bare loop (build + send, one connection, no DB, no queue): {bare:7.1f} msg/s")
+
+        path = run_path(bench, stack, sink, running, 1, total)
+        print(
+            f"whole path, 1 worker, 1 account:                           {path:7.1f} msg/s "
+            f"({path / bare:.2f} x bare)"
+        )
+        if args.workers > 1:
+            several = run_path(bench, stack, sink, running, args.workers, total)
+            print(
+                f"whole path, {args.workers} workers, {args.workers} accounts:                         "
+                f"{several:7.1f} msg/s ({several / bare:.2f} x bare)"
+            )
+    print(f"ratio path / bare: {path / bare:.2f} (target: at least 0.5 with one worker)")
+    print(result_line(path_msgs_per_s=path, bare_msgs_per_s=bare, ratio=path / bare))
+
+
+if __name__ == "__main__":
+    main()
