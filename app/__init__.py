@@ -19,9 +19,12 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from app.database import configure_sqlite
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from app.sending.settings import EngineSettings
 from config import celery_settings
 from tests.services import database_backends, postgres_url
 
-pytest_plugins = ["tests.smtp_fixtures"]
+pytest_plugins = ["tests.smtp_fixtures", "tests.stack"]
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
@@ -40,11 +41,26 @@ def reset_postgres_schema() -> None:
     db.session.commit()
 
 
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of this test run's own, so concurrent runs on one server never meet."""
+    server = sa.make_url(postgres_url())
+    name = f"{server.database}_run{os.getpid()}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(params=database_backends())
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'app.db'}"
-    return postgres_url()
+    return request.getfixturevalue("postgres_database")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -44,13 +45,13 @@ class CeleryProcess:
             os.killpg(self.process.pid, sig)
             self.process.wait(timeout=30)
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
+    def stop(self, graceful: bool = True) -> None:
+        """SIGTERM and wait (a warm shutdown), or straight SIGKILL; the log is closed either way."""
+        if graceful and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        self.kill()
         self._log.close()
 
 

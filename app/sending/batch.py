@@ -1,7 +1,8 @@
 """The batch sender: one SMTP connection, the batch's emails one by one, paced, every outcome committed.
 
-Idempotent: an email is sent only after an atomic `queued -> sending` update of its own row succeeds, so
-a duplicate delivery of the task (or a second worker running it) sends nothing twice. No transaction is
+Idempotent: a run first swaps the task's batch id for its own (`_take_batch`), so a duplicate delivery
+of the task finds nothing to do; and an email is sent only after an atomic `queued -> sending` update of
+its own row. No transaction is
 held across an SMTP conversation or a pause. When nothing forces a pause between two emails, one commit
 carries this email's outcome and the next email's `sending` (one commit per email).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -100,10 +102,10 @@ class BatchSender:
         return self.report
 
     def _run(self) -> None:
-        account = self.session.get(SMTPSettings, self.account_id)
-        if account is None or account.batch_id != self.batch_id:
-            self.report.stopped_by = "not this batch's account any more"
+        if not self._take_batch():
+            self.report.stopped_by = "this batch already ran, or its claim expired"
             return
+        account = self.session.get_one(SMTPSettings, self.account_id)
         emails = self._load_emails()
         if not emails:
             self._finish([])
@@ -133,6 +135,34 @@ class BatchSender:
         self._finish(emails)
 
     # ----- steps -------------------------------------------------------------------------------------
+
+    def _take_batch(self) -> bool:
+        """Swap the batch id the task carries for one of this run's own, atomically.
+
+        The task's id is a ticket that only one run can use: a duplicate delivery of the task (Redis
+        re-delivers after its visibility timeout) finds it spent and does nothing, so it can neither
+        send twice nor give back emails another run is still sending.
+        """
+        run_id = str(uuid.uuid4())
+        now = clock.utcnow()
+        taken = self.session.execute(
+            sa.update(SMTPSettings)
+            .where(SMTPSettings.id == self.account_id, SMTPSettings.batch_id == self.batch_id)
+            .values(batch_id=run_id, batch_heartbeat_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not taken:
+            self.session.rollback()
+            return False
+        self.session.execute(
+            sa.update(Email)
+            .where(Email.batch_id == self.batch_id, Email.status == EmailStatus.QUEUED)
+            .values(batch_id=run_id, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+        self.batch_id = run_id
+        return True
 
     def _load_emails(self) -> list[BatchEmail]:
         rows = self.session.execute(

@@ -1,0 +1,32 @@
+"""Database engine tuning that the embedded SQLite default needs to serve several processes.
+
+The web app, the worker and beat all write to one SQLite file. WAL lets readers carry on while one
+process writes; `BEGIN IMMEDIATE` takes the write lock at the start of every transaction, so two writers
+queue up behind `busy_timeout` instead of one failing with "database is locked" when it upgrades a read
+to a write. (SQLAlchemy's documented recipe: pysqlite's own transaction handling switched off.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def configure_sqlite(engine: sa.Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,84 @@
+"""The whole sending stack in real processes: the test's database, a broker, workers and beats.
+
+SQLite runs with the embedded filesystem broker, PostgreSQL with Redis (DESIGN.md). The test process
+shares the database with the workers through `app`, and must not keep a transaction open while they
+work: `Stack.read` always ends its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import redis
+from flask import Flask
+
+from app.extensions import db
+from config import celery_settings
+from tests.processes import CeleryProcess, start_beat, start_worker, wait_until
+from tests.services import redis_url
+
+T = TypeVar("T")
+
+
+class Stack:
+    def __init__(
+        self, app: Flask, database_url: str, broker_url: str, folder: Path, settings: dict[str, Any]
+    ) -> None:
+        self.app = app
+        self.folder = folder
+        self.env = {
+            "INSTANCE_PATH": str(folder),
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker_url,
+            **{name: str(value) for name, value in settings.items() if isinstance(value, str | int | float)},
+        }
+        self.processes: list[CeleryProcess] = []
+        app.extensions["celery"].conf.update(celery_settings(broker_url, folder, app.config["CLAIM_LEASE"]))
+
+    def worker(self, name: str = "worker", concurrency: int = 1, **env: Any) -> CeleryProcess:
+        process = start_worker({**self.env, **_strings(env)}, self.folder, name, concurrency)
+        self.processes.append(process)
+        return process
+
+    def beat(self, name: str = "beat", **env: Any) -> CeleryProcess:
+        process = start_beat({**self.env, **_strings(env)}, self.folder, name)
+        self.processes.append(process)
+        return process
+
+    def read(self, query: Callable[[], T]) -> T:
+        """Run a read in a transaction of its own, so the workers are never blocked by the test."""
+        try:
+            db.session.expire_all()
+            return query()
+        finally:
+            db.session.rollback()
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        wait_until(lambda: self.read(condition), timeout, what, interval=0.1)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop(graceful=False)
+
+    @property
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.log_path.name}\n{p.log[-4000:]}" for p in self.processes)
+
+
+def _strings(values: dict[str, Any]) -> dict[str, str]:
+    return {name: str(value) for name, value in values.items()}
+
+
+@pytest.fixture
+def stack(app: Flask, database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iterator[Stack]:
+    if database_url.startswith("sqlite"):
+        broker = "filesystem://"
+    else:
+        broker = redis_url()
+        redis.Redis.from_url(broker).flushdb()
+    running = Stack(app, database_url, broker, tmp_path, app_settings)
+    yield running
+    running.stop()
