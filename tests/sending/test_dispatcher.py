@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app import clock
@@ -174,3 +176,48 @@ def test_campaign_with_nothing_left_to_send_is_completed(account, engine_setting
     complete_finished_campaigns(db.session)
     finished = db.session.get(Campaign, campaign.id)
     assert finished.status == CampaignStatus.COMPLETED and finished.completed_at is not None
+
+
+def test_two_dispatchers_at_once_never_claim_one_email_twice(
+    app, database_url, make_user, smtp_sink, engine_settings
+):
+    """PostgreSQL only: SQLite has a single writer and ignores FOR UPDATE."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent claiming is a PostgreSQL matter")
+    accounts = [make_account(make_user(f"d{i}"), smtp_sink) for i in range(8)]
+    for account in accounts:
+        make_campaign(account, 60)
+    claimed: list[int] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def finish_at_once(batch_id: str, account_id: int, delay: float) -> None:
+        """Play a worker that sends the batch instantly, so the dispatchers keep finding work."""
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.update(Email).where(Email.batch_id == batch_id).values(status="sent", batch_id=None)
+            )
+            connection.execute(
+                sa.update(SMTPSettings).where(SMTPSettings.id == account_id).values(batch_id=None)
+            )
+
+    def dispatcher() -> None:
+        with app.app_context():
+            session = db.session
+            try:
+                for _ in range(40):
+                    for claim in dispatch(session, engine_settings, finish_at_once):
+                        with lock:
+                            claimed.extend(claim.email_ids)
+            except BaseException as error:  # noqa: BLE001 - reported by the main thread
+                errors.append(error)
+            finally:
+                session.remove()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(claimed) == len(set(claimed)) == 8 * 60
