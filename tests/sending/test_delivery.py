@@ -167,6 +167,18 @@ def test_rejected_recipient_fails_with_the_server_reply_and_the_rest_go(stack: S
     assert failed == "550 5.1.1 <r00002@rcpt.example>: user unknown"
 
 
+def test_dropped_connections_lose_nothing_and_send_nothing_twice(stack: Stack, account, smtp_sink):
+    campaign = make_campaign(account, 30)
+    smtp_sink.script.drop_connection(nth=4)
+    smtp_sink.script.drop_connection(nth=17, stage="RCPT")
+    stack.worker(RETRY_BACKOFF=1)
+    stack.beat(RETRY_BACKOFF=1)
+    stack.wait_for(lambda: sent_count(campaign) == 30, 60, "all 30 sent")
+    assert stack.read(lambda: received_once(smtp_sink, campaign)), stack.logs
+    retried = stack.read(lambda: db.session.scalars(sa.select(Email.attempts).where(Email.attempts > 0)).all())
+    assert retried == [1, 1]
+
+
 @pytest.mark.parametrize("action", [CampaignStatus.PAUSED, CampaignStatus.CANCELLED])
 def test_paused_or_cancelled_campaign_stops_before_its_next_email(stack: Stack, account, smtp_sink, action):
     campaign = make_campaign(account, 10)
