@@ -115,6 +115,8 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)
     completed_at: Mapped[datetime | None]
+    #: The recipients' columns offered as merge fields: [{"key": ..., "header": ...}, ...].
+    merge_fields: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
 
     user: Mapped[User] = relationship(back_populates="campaigns")
     smtp_account: Mapped[SMTPSettings | None] = relationship()
@@ -221,3 +223,37 @@ class Suppression(db.Model):
 
     def __repr__(self) -> str:
         return f"<Suppression {self.address} {self.reason}>"
+
+
+class CampaignRecipient(db.Model):
+    """A campaign's audience while it is being prepared; scheduling turns each into an `Email`."""
+
+    __tablename__ = "campaign_recipient"
+    __table_args__ = (sa.Index("ix_campaign_recipient_campaign_position", "campaign_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    address: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    merge_data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    def __repr__(self) -> str:
+        return f"<CampaignRecipient {self.address}>"
+
+
+class Template(db.Model):
+    """A saved email body a user can start a campaign from."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    subject: Mapped[str] = mapped_column(sa.String(998), default="")
+    html_body: Mapped[str] = mapped_column(sa.Text, default="")
+    text_body: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Template {self.name!r}>"
