@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sqlalchemy as sa
+from flask import current_app
 from flask_login import current_user
 
 from app import clock
 from app.extensions import db
 from app.models import Email, EmailStatus, SMTPSettings
 from app.ownership import owned
+from app.sending.batch import endpoint_for
+from app.sending.connection import Endpoint
+from app.sending.settings import EngineSettings
 from app.settings.forms import SMTPAccountForm
-from app.smtp_accounts import stored_password
-from app.smtp_crypto import PasswordUnreadable, encrypt_password
+from app.smtp_crypto import PasswordUnreadable, decrypt_password, encrypt_password
 
 # Form fields stored as they are; the password is handled on its own.
 ACCOUNT_FIELDS = (
@@ -55,13 +60,22 @@ def save_account(form: SMTPAccountForm, account: SMTPSettings | None) -> SMTPSet
 
 def password_unreadable(account: SMTPSettings | None) -> bool:
     """A password is saved but the current encryption key can't read it (the key changed)."""
-    if account is None:
+    if account is None or account.password_encrypted is None:
         return False
     try:
-        stored_password(account)
+        decrypt_password(account.password_encrypted)
     except PasswordUnreadable:
         return True
     return False
+
+
+def account_endpoint(account: SMTPSettings, password: str | None = None) -> Endpoint:
+    """Where and how the engine connects for `account`, with `password` instead of the saved one if given.
+
+    Raises `PasswordUnreadable` when the saved password is needed but can't be decrypted.
+    """
+    endpoint = endpoint_for(account, EngineSettings.from_config(current_app.config))
+    return endpoint if password is None else replace(endpoint, password=password)
 
 
 def emails_waiting(account: SMTPSettings) -> int:

@@ -15,7 +15,7 @@ from email.utils import formatdate, make_msgid
 
 from app import clock
 from app.extensions import db
-from app.models import SMTPSettings
+from app.models import Security, SMTPSettings
 from app.sending.connection import Endpoint, SMTPFailure, Stage, close_quietly, open_connection, send_message
 
 TEST_SUBJECT = "Test email from your campaign manager"
@@ -41,12 +41,22 @@ class CheckResult:
     message: str
 
 
+def timed_out(failure: SMTPFailure) -> bool:
+    """A timeout, including the one smtplib reports as "Connection unexpectedly closed: timed out"."""
+    cause = failure.__cause__
+    return isinstance(cause, TimeoutError) or (
+        isinstance(cause, smtplib.SMTPServerDisconnected) and isinstance(cause.__context__, TimeoutError)
+    )
+
+
 def failure_message(failure: SMTPFailure, endpoint: Endpoint) -> str:
     """What went wrong, in words, followed by the server's exact reply or the network error."""
     headline = FAILURE_HEADLINES[failure.stage].format(host=endpoint.host, port=endpoint.port)
     detail = failure.reply
-    if isinstance(failure.__cause__, TimeoutError):
+    if timed_out(failure):
         detail = f"no answer within {endpoint.timeout:g} seconds (SMTP_TIMEOUT)"
+    elif isinstance(failure.__cause__, smtplib.SMTPNotSupportedError) and endpoint.security == Security.NONE:
+        detail += " The server offers login only over TLS: choose STARTTLS or SSL/TLS."
     return f"{headline}: {detail}"
 
 

@@ -20,8 +20,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from app.models import Security, SMTPSettings
 from app.settings.presets import PRESET_CHOICES
-from app.smtp_accounts import stored_password
-from app.smtp_crypto import PasswordUnreadable
+from app.smtp_crypto import PasswordUnreadable, decrypt_password
 from app.timezones import TIMEZONE_CHOICES
 
 SECURITY_CHOICES = [
@@ -133,7 +132,7 @@ class SMTPAccountForm(FlaskForm):
         if any(getattr(self.saved, name) != getattr(self, name).data for name in CREDENTIAL_SCOPE):
             raise ValidationError("Enter the password again: the host, security or login has changed.")
         try:
-            stored_password(self.saved)
+            decrypt_password(self.saved.password_encrypted)
         except PasswordUnreadable as error:
             raise ValidationError(str(error)) from error
 
@@ -141,7 +140,7 @@ class SMTPAccountForm(FlaskForm):
         """After validation: the password to log in with (the typed one, else the saved one)."""
         if not self.username.data:
             return ""
-        return self.password.data or stored_password(self.saved)
+        return self.password.data or decrypt_password(self.saved.password_encrypted)
 
     def security_warnings(self) -> list[str]:
         """Unusual but possibly valid choices: saved anyway, with a word of warning."""

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import SMTPSettings
 from app.settings import bp
 from app.settings.account import (
+    account_endpoint,
     copy_form,
     current_account,
     emails_waiting,
@@ -20,7 +21,6 @@ from app.settings.account import (
 from app.settings.checks import check_connection, send_test_email
 from app.settings.forms import EmptyForm, ProfileForm, SMTPAccountForm
 from app.settings.presets import presets_for_page
-from app.smtp_accounts import endpoint_for
 from app.smtp_crypto import PasswordUnreadable
 
 
@@ -87,7 +87,7 @@ def test_smtp() -> str:
     if form.validate_on_submit():
         draft = SMTPSettings()
         copy_form(form, draft)
-        result = check_connection(endpoint_for(draft, form.chosen_password()))
+        result = check_connection(account_endpoint(draft, form.chosen_password()))
         flash(result.message, "success" if result.ok else "danger")
         for warning in form.security_warnings():
             flash(warning, "warning")
@@ -103,7 +103,7 @@ def send_test() -> Response:
         flash("Save your SMTP account first.", "warning")
         return redirect(url_for("settings.index"))
     try:
-        endpoint = endpoint_for(account)
+        endpoint = account_endpoint(account)
     except PasswordUnreadable as error:
         flash(str(error), "danger")
         return redirect(url_for("settings.index"))

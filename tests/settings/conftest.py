@@ -12,6 +12,7 @@ from werkzeug.test import TestResponse
 
 from app.extensions import db
 from app.models import SMTPSettings
+from app.smtp_crypto import decrypt_password
 from tests.conftest import post_form
 
 SMTP_PASSWORD = "pw-Plaintext-7731"
@@ -45,3 +46,8 @@ def submit_smtp(client: FlaskClient) -> Callable[..., TestResponse]:
 def accounts() -> list[SMTPSettings]:
     db.session.expire_all()
     return list(db.session.scalars(sa.select(SMTPSettings).order_by(SMTPSettings.id)))
+
+
+def saved_password() -> str:
+    """The first account's password, decrypted with the current key."""
+    return decrypt_password(accounts()[0].password_encrypted)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.smtp_accounts import stored_password
-from tests.settings.conftest import SMTP_PASSWORD, VALID_SMTP, accounts
+from app.smtp_crypto import decrypt_password
+from tests.settings.conftest import SMTP_PASSWORD, VALID_SMTP, accounts, saved_password
 
 
 def test_settings_page_has_the_smtp_form_and_the_time_zone_form(client, logged_in):
@@ -35,7 +35,7 @@ def test_first_save_creates_the_account_with_every_field(client, logged_in, subm
         100,
         900,
     )
-    assert stored_password(account) == SMTP_PASSWORD
+    assert decrypt_password(account.password_encrypted) == SMTP_PASSWORD
 
 
 def test_second_save_edits_the_same_account_and_blank_limits_mean_the_defaults(
@@ -53,13 +53,13 @@ def test_blank_password_on_edit_keeps_the_saved_one(client, logged_in, submit_sm
     submit_smtp(password="", port="2525")
     [account] = accounts()
     assert account.port == 2525
-    assert stored_password(account) == SMTP_PASSWORD
+    assert decrypt_password(account.password_encrypted) == SMTP_PASSWORD
 
 
 def test_a_new_password_replaces_the_saved_one(client, logged_in, submit_smtp):
     submit_smtp()
     submit_smtp(password="new-secret-99")
-    assert stored_password(accounts()[0]) == "new-secret-99"
+    assert saved_password() == "new-secret-99"
 
 
 @pytest.mark.parametrize("changed", [{"host": "smtp.other.example"}, {"username": "other@example.com"}])

@@ -1,0 +1,118 @@
+"""Does the page tell me honestly what the engine is doing with my account, and only mine?"""
+
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from app import clock
+from app.extensions import db
+from app.models import Email, EmailStatus
+from tests.conftest import post_form
+from tests.factories import make_campaign
+from tests.settings.conftest import accounts
+
+NOW = datetime(2026, 11, 26, 8, 0)  # 13:30 IST
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    monkeypatch.setattr(clock, "utcnow", lambda: NOW)
+
+
+@pytest.fixture
+def account(client, logged_in, submit_smtp, frozen_clock):
+    submit_smtp()
+    return accounts()[0]
+
+
+def settings_page(client) -> str:
+    return client.get("/settings/").get_data(as_text=True)
+
+
+def pause(account, until, reason="451 4.7.1 Ratelimit exceeded"):
+    account.paused_until, account.pause_reason = until, reason
+    db.session.commit()
+
+
+def test_cooldown_is_shown_in_my_time_zone_with_the_reply(client, account):
+    pause(account, datetime(2026, 11, 26, 8, 35))
+    page = settings_page(client)
+    assert "Rate-limited by your provider until 14:05 IST (reply: 451 4.7.1 Ratelimit exceeded)." in page
+    assert "Resume now" in page
+
+
+def test_cooldown_ending_another_day_shows_the_date(client, account, logged_in):
+    logged_in.timezone = "America/New_York"
+    pause(account, datetime(2026, 11, 27, 1, 0))
+    assert "Rate-limited by your provider until 20:00 EST (reply:" in settings_page(client)
+    pause(account, datetime(2026, 11, 27, 15, 0))
+    assert "Rate-limited by your provider until 10:00 EST on 27 Nov" in settings_page(client)
+
+
+def test_cooldown_in_the_past_is_not_shown(client, account):
+    pause(account, datetime(2026, 11, 26, 7, 59))
+    page = settings_page(client)
+    assert "Rate-limited" not in page and "Resume now" not in page
+
+
+def test_last_account_error_and_verification_are_shown(client, account):
+    account.last_error = "535 5.7.8 Authentication failed"
+    account.last_error_at = datetime(2026, 11, 26, 7, 0)
+    db.session.commit()
+    page = settings_page(client)
+    assert "535 5.7.8 Authentication failed" in page and "26 Nov 2026 12:30 IST" in page
+    assert "not yet: send a test email" in page
+
+
+def test_emails_waiting_counts_my_pending_emails_only(client, account, make_user):
+    campaign = make_campaign(account, 4)
+    db.session.execute(
+        sa.update(Email)
+        .where(Email.campaign_id == campaign.id, Email.address == "r00000@rcpt.example")
+        .values(status=EmailStatus.SENT)
+    )
+    db.session.commit()
+    assert '<dt class="col-sm-3">Emails waiting</dt>\n    <dd class="col-sm-9">3</dd>' in settings_page(
+        client
+    )
+
+
+def test_resume_now_ends_the_cooldown_and_releases_held_emails(client, account):
+    campaign = make_campaign(account, 2)
+    held = db.session.scalars(sa.select(Email).where(Email.campaign_id == campaign.id)).first()
+    held.rate_limit_retry_at = datetime(2026, 11, 26, 8, 35)
+    pause(account, datetime(2026, 11, 26, 8, 35))
+
+    response = post_form(client, "/settings/smtp/resume", {}, form_url="/settings/", follow_redirects=True)
+    assert "Sending resumes now." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (account.paused_until, account.pause_reason) == (None, None)
+    assert held.rate_limit_retry_at is None
+
+
+def test_another_user_can_neither_read_nor_change_my_account(client, auth, account, make_user, submit_smtp):
+    """Two users, one server: can Ravi see or touch Asha's SMTP account?"""
+    make_campaign(account, 2)
+    pause(account, datetime(2026, 11, 26, 8, 35))
+    auth.logout()
+    ravi = make_user("ravi")
+    auth.login("ravi")
+
+    page = settings_page(client)
+    assert 'value="smtp.example.com"' not in page and 'value="Asha from Spice Co"' not in page
+    assert "Rate-limited" not in page
+
+    post_form(client, "/settings/smtp/resume", {}, form_url="/settings/")
+    sent = post_form(client, "/settings/smtp/send-test", {}, form_url="/settings/", follow_redirects=True)
+    assert "Save your SMTP account first." in sent.get_data(as_text=True)
+    submit_smtp(host="smtp.ravi.example", from_address="ravi@example.com", from_name="Ravi")
+
+    mine, ravis = accounts()
+    assert (mine.host, mine.from_name, mine.user_id) == (
+        "smtp.example.com",
+        "Asha from Spice Co",
+        account.user_id,
+    )
+    assert mine.paused_until is not None, "Ravi's resume must not end Asha's cooldown"
+    assert (ravis.host, ravis.user_id) == ("smtp.ravi.example", ravi.id)
