@@ -16,6 +16,7 @@ from email.utils import formatdate, make_msgid
 from app import clock
 from app.extensions import db
 from app.models import Security, SMTPSettings
+from app.sending.classify import BASIC_AUTH_RETIRED, account_error_message
 from app.sending.connection import Endpoint, SMTPFailure, Stage, close_quietly, open_connection, send_message
 
 TEST_SUBJECT = "Test email from your campaign manager"
@@ -55,6 +56,8 @@ def failure_message(failure: SMTPFailure, endpoint: Endpoint) -> str:
     detail = failure.reply
     if timed_out(failure):
         detail = f"no answer within {endpoint.timeout:g} seconds (SMTP_TIMEOUT)"
+    elif BASIC_AUTH_RETIRED.search(failure.message):
+        detail = account_error_message(failure)  # the engine's advice for Microsoft 365
     elif isinstance(failure.__cause__, smtplib.SMTPNotSupportedError) and endpoint.security == Security.NONE:
         detail += " The server offers login only over TLS: choose STARTTLS or SSL/TLS."
     return f"{headline}: {detail}"

@@ -91,6 +91,8 @@ def test_smtp() -> str:
         flash(result.message, "success" if result.ok else "danger")
         for warning in form.security_warnings():
             flash(warning, "warning")
+    else:
+        flash("Nothing was tested: please correct the fields marked below.", "danger")
     return settings_page(account, smtp_form=form)
 
 

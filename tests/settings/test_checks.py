@@ -5,6 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.sending.connection import Endpoint, SMTPFailure, Stage
+from app.settings.checks import failure_message
 from tests.conftest import post_form
 from tests.services import free_port
 from tests.settings.conftest import SMTP_PASSWORD, accounts
@@ -105,7 +107,20 @@ def test_connection_uses_the_saved_password_when_left_blank(client, logged_in, s
 def test_invalid_form_is_not_tested(client, logged_in, submit_smtp):
     response = submit_smtp(url="/settings/smtp/test", port="0")
     assert "Enter a port between 1 and 65535." in flashed(response)
+    assert "Nothing was tested: please correct the fields marked below." in flashed(response)
     assert "Could not connect" not in flashed(response)
+
+
+def test_microsoft_basic_auth_refusal_comes_with_advice():
+    failure = SMTPFailure(
+        Stage.AUTH, 550, "5.7.30 Basic authentication is not supported for Client Submission."
+    )
+    endpoint = Endpoint("smtp.office365.com", 587, "starttls", "asha@example.com", "pw", 30)
+    message = failure_message(failure, endpoint)
+    assert message.startswith(
+        "Authentication failed at smtp.office365.com:587: 550 5.7.30 Basic authentication"
+    )
+    assert "ask your administrator to allow SMTP AUTH for the mailbox" in message
 
 
 def send_test_email(client):
