@@ -1,10 +1,85 @@
+from __future__ import annotations
+
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from app.settings.forms import EmptyForm, single_line, strip
+from app.timezones import TIMEZONE_CHOICES
+
+__all__ = ["CampaignForm", "EmptyForm", "ScheduleForm", "TemplateForm", "TemplateNameForm"]
+
+#: Far beyond any real email (Gmail clips a message at about 100 KB), small enough to store and render.
+MAX_BODY_CHARS = 1_000_000
+NAME_LENGTH = 200
+SUBJECT_LENGTH = 998  # RFC 5322's limit for one header line
+BODY_TOO_LONG = f"Keep this under {MAX_BODY_CHARS:,} characters."
+
+SEND_NOW = "now"
+SEND_LATER = "later"
 
 
-class CampaignForm(FlaskForm):
-    name = StringField("Campaign name", validators=[DataRequired(), Length(max=200)])
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=998)])
-    html_body = TextAreaField("Message")
-    submit = SubmitField("Save draft")
+class ContentFields(FlaskForm):
+    """Subject and bodies, shared by campaigns and saved templates."""
+
+    subject = StringField(
+        "Subject",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=SUBJECT_LENGTH), single_line],
+    )
+    html_body = TextAreaField(
+        "Message (HTML)", validators=[Length(max=MAX_BODY_CHARS, message=BODY_TOO_LONG)]
+    )
+    text_body = TextAreaField(
+        "Plain-text part", validators=[Length(max=MAX_BODY_CHARS, message=BODY_TOO_LONG)]
+    )
+
+
+class CampaignForm(ContentFields):
+    name = StringField("Campaign name", filters=[strip], validators=[DataRequired(), Length(max=NAME_LENGTH)])
+    text_edited = BooleanField("Write the plain-text part myself (otherwise it is derived from the HTML)")
+    submit = SubmitField("Save")
+
+
+class TemplateForm(ContentFields):
+    name = StringField("Template name", filters=[strip], validators=[DataRequired(), Length(max=NAME_LENGTH)])
+    subject = StringField("Subject", filters=[strip], validators=[Length(max=SUBJECT_LENGTH), single_line])
+    text_body = TextAreaField(
+        "Plain-text part (leave empty to derive it from the HTML)",
+        validators=[Length(max=MAX_BODY_CHARS, message=BODY_TOO_LONG)],
+    )
+    submit = SubmitField("Save template")
+
+
+class TemplateNameForm(FlaskForm):
+    name = StringField("Template name", filters=[strip], validators=[DataRequired(), Length(max=NAME_LENGTH)])
+    submit = SubmitField("Save as template")
+
+
+class ScheduleForm(FlaskForm):
+    """When to send: now, or a date and time in a named zone (the user's own by default)."""
+
+    when = RadioField(
+        "When",
+        choices=[SelectChoice(SEND_NOW, "Send now"), SelectChoice(SEND_LATER, "At a date and time")],
+        default=SEND_LATER,
+        validators=[InputRequired()],
+    )
+    send_date = DateField("Date", validators=[Optional()])
+    send_time = TimeField("Time", validators=[Optional()])
+    timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES)
+    submit = SubmitField("Schedule")
+
+    def validate_send_time(self, field: TimeField) -> None:
+        if self.when.data == SEND_LATER and (self.send_date.data is None or field.data is None):
+            raise ValidationError("Enter the date and the time to send at, or choose “Send now”.")

@@ -1,41 +1,297 @@
+"""The campaign list, compose/edit, the campaign page and its actions.
+
+Each handler loads the campaign through `campaign_or_404` (the user's own, not deleted), calls one
+use-case from `operations`, commits once and redirects with a flash message.
+"""
+
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app import clock
 from app.campaigns import bp
-from app.campaigns.forms import CampaignForm
+from app.campaigns.forms import SEND_NOW, CampaignForm, EmptyForm, ScheduleForm, TemplateNameForm
+from app.campaigns.operations import (
+    CANCELLABLE,
+    EDITABLE,
+    PAUSABLE,
+    RESUMABLE,
+    ActionRefused,
+    cancel_campaign,
+    create_campaign,
+    delete_campaign,
+    duplicate_campaign,
+    pause_campaign,
+    resume_campaign,
+    save_content,
+    schedule_campaign,
+    start_from_template,
+    unschedule_campaign,
+)
+from app.campaigns.personalise import Problem, check_campaign, check_content, picker_fields
+from app.campaigns.preview import preview_recipient, render_preview, send_test
+from app.campaigns.queries import (
+    campaign_or_404,
+    email_counts,
+    first_recipients,
+    recipient_counts,
+    recipient_of,
+    template_or_404,
+    visible_campaigns,
+)
+from app.campaigns.scheduling import ScheduleTimeError, local_to_utc
 from app.extensions import db
 from app.models import Campaign
-from app.ownership import owned
+from app.settings.account import current_account
+from app.smtp_crypto import PasswordUnreadable
 
 CAMPAIGNS_PER_PAGE = 20
+#: Recipients offered in the preview's chooser; any other can be picked by its id in the URL.
+PREVIEW_CHOICES = 50
 
 
 @bp.route("/")
 @login_required
 def index() -> str:
-    """The user's campaigns, newest first."""
+    """The user's campaigns, newest first, with their recipients and progress."""
     page = db.paginate(
-        owned(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc()),
+        visible_campaigns().order_by(Campaign.created_at.desc(), Campaign.id.desc()),
         page=request.args.get("page", 1, type=int),
         per_page=CAMPAIGNS_PER_PAGE,
         error_out=False,
     )
-    return render_template("campaigns/index.html", page=page)
+    ids = [campaign.id for campaign in page.items]
+    return render_template(
+        "campaigns/index.html",
+        page=page,
+        counts=email_counts(ids),
+        recipients=recipient_counts(ids),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def compose() -> str | Response:
-    """Write a new campaign and keep it as a draft."""
-    form = CampaignForm()
+    """Write a new campaign, from scratch or from a saved template (`?template=<id>`)."""
+    draft = Campaign(merge_fields=[], text_edited=False)
+    template_id = request.args.get("template", type=int)
+    if template_id is not None:
+        start_from_template(draft, template_or_404(template_id))
+    form = CampaignForm(obj=draft)
     if form.validate_on_submit():
-        campaign = Campaign(user_id=current_user.id)
-        form.populate_obj(campaign)
-        db.session.add(campaign)
-        db.session.commit()
-        flash(f"Draft “{campaign.name}” saved.", "success")
+        return save_and_show(create_campaign(current_user.id), form)
+    return compose_page(form, draft)
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(campaign_id: int) -> str | Response:
+    """Change a draft or a scheduled campaign; saving a scheduled one returns it to draft."""
+    campaign = campaign_or_404(campaign_id)
+    if campaign.status not in EDITABLE:
+        flash(f"“{campaign.name}” is {campaign.status}: it can no longer be edited.", "warning")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    form = CampaignForm(obj=campaign)
+    if form.validate_on_submit():
+        return save_and_show(campaign, form)
+    return compose_page(form, campaign)
+
+
+def save_and_show(campaign: Campaign, form: CampaignForm) -> str | Response:
+    """Save the form into `campaign` unless its templates have syntax errors; warn of unknown fields."""
+    content = (form.subject.data, form.html_body.data, form.text_body.data, form.text_edited.data)
+    problems = check_content(*content, campaign.merge_fields or [])
+    if any(problem.blocking for problem in problems):
+        db.session.rollback()
+        flash("Not saved: please correct the template errors listed below.", "danger")
+        return compose_page(form, campaign, problems)
+    try:
+        unscheduled = save_content(campaign, form.name.data, *content)
+    except ActionRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "warning")
         return redirect(url_for("campaigns.index"))
-    return render_template("campaigns/compose.html", form=form)
+    db.session.commit()
+    flash(f"“{campaign.name}” saved.", "success")
+    if unscheduled:
+        flash(
+            "It was scheduled: it is a draft again, with its emails removed. Schedule it when ready.", "info"
+        )
+    for problem in problems:
+        flash(
+            f"{problem}. Upload recipients with that column or correct the name: until then the campaign "
+            "cannot be scheduled.",
+            "warning",
+        )
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def compose_page(form: CampaignForm, campaign: Campaign, problems: list[Problem] | None = None) -> str:
+    return render_template(
+        "campaigns/compose.html",
+        form=form,
+        campaign=campaign,
+        fields=picker_fields(campaign.merge_fields or []),
+        problems=problems or [],
+    )
+
+
+@bp.route("/<int:campaign_id>")
+@login_required
+def show(campaign_id: int) -> str:
+    """The campaign: its status, schedule, progress, preview for a chosen recipient, and its actions."""
+    campaign = campaign_or_404(campaign_id)
+    return campaign_page(campaign, ScheduleForm(formdata=None, timezone=current_user.timezone))
+
+
+def campaign_page(campaign: Campaign, schedule_form: ScheduleForm, past: datetime | None = None) -> str:
+    chosen = recipient_of(campaign, request.args.get("recipient", type=int))
+    return render_template(
+        "campaigns/show.html",
+        campaign=campaign,
+        counts=email_counts([campaign.id])[campaign.id],
+        recipient_count=recipient_counts([campaign.id])[campaign.id],
+        problems=check_campaign(campaign),
+        choices=first_recipients(campaign, PREVIEW_CHOICES),
+        chosen=chosen,
+        preview=render_preview(campaign, preview_recipient(campaign, chosen, current_user)),
+        schedule_form=schedule_form,
+        past=past,
+        action_form=EmptyForm(),
+        template_form=TemplateNameForm(formdata=None, name=campaign.name),
+        account=current_account(),
+        editable=campaign.status in EDITABLE,
+        pausable=campaign.status in PAUSABLE,
+        resumable=campaign.status in RESUMABLE,
+        cancellable=campaign.status in CANCELLABLE,
+    )
+
+
+@bp.post("/<int:campaign_id>/schedule")
+@login_required
+def schedule(campaign_id: int) -> str | Response:
+    """Schedule the draft now or at a local date and time; a time already past asks to send now."""
+    campaign = campaign_or_404(campaign_id)
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        flash("Not scheduled: please correct the fields marked below.", "danger")
+        return campaign_page(campaign, form)
+    if form.when.data == SEND_NOW:
+        send_at = clock.utcnow()
+    else:
+        try:
+            send_at = local_to_utc(
+                datetime.combine(form.send_date.data, form.send_time.data), form.timezone.data
+            )
+        except ScheduleTimeError as error:
+            form.send_time.errors.append(str(error))
+            flash("Not scheduled: please correct the fields marked below.", "danger")
+            return campaign_page(campaign, form)
+        if send_at < clock.utcnow():
+            return campaign_page(campaign, form, past=send_at)
+    try:
+        created = schedule_campaign(campaign, current_account(), send_at)
+    except ActionRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "danger")
+        return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+    db.session.commit()
+    flash(f"“{campaign.name}” is scheduled: {created:,} emails.", "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def perform(campaign_id: int, operation: Callable[[Campaign], object], done: str) -> Response:
+    """Run a button's operation on the campaign, commit, and go back to its page with `done`."""
+    campaign = campaign_or_404(campaign_id)
+    try:
+        operation(campaign)
+    except ActionRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "warning")
+    else:
+        db.session.commit()
+        flash(done.format(name=campaign.name), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+
+
+@bp.post("/<int:campaign_id>/unschedule")
+@login_required
+def unschedule(campaign_id: int) -> Response:
+    """Back to draft, its pending emails removed."""
+    return perform(campaign_id, unschedule_campaign, "“{name}” is a draft again: nothing will be sent.")
+
+
+@bp.post("/<int:campaign_id>/pause")
+@login_required
+def pause(campaign_id: int) -> Response:
+    """Hold the campaign's remaining emails."""
+    return perform(
+        campaign_id, pause_campaign, "“{name}” is paused: no more emails go out until you resume it."
+    )
+
+
+@bp.post("/<int:campaign_id>/resume")
+@login_required
+def resume(campaign_id: int) -> Response:
+    """Let a paused campaign go on."""
+    return perform(campaign_id, resume_campaign, "“{name}” resumes: its remaining emails go out again.")
+
+
+@bp.post("/<int:campaign_id>/cancel")
+@login_required
+def cancel(campaign_id: int) -> Response:
+    """Stop the campaign for good."""
+    return perform(campaign_id, cancel_campaign, "“{name}” is cancelled: its unsent emails will not go out.")
+
+
+@bp.post("/<int:campaign_id>/duplicate")
+@login_required
+def duplicate(campaign_id: int) -> Response:
+    """A new draft copied from this campaign, opened for editing."""
+    copy = duplicate_campaign(campaign_or_404(campaign_id))
+    db.session.commit()
+    flash(f"“{copy.name}” created as a draft, with the same content and recipients.", "success")
+    return redirect(url_for("campaigns.edit", campaign_id=copy.id))
+
+
+@bp.route("/<int:campaign_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(campaign_id: int) -> str | Response:
+    """Ask, then delete: unsent emails are cancelled, what was sent stays in the dashboard's history."""
+    campaign = campaign_or_404(campaign_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return render_template("campaigns/delete.html", campaign=campaign, form=form)
+    delete_campaign(campaign)
+    db.session.commit()
+    flash(f"“{campaign.name}” deleted.", "success")
+    return redirect(url_for("campaigns.index"))
+
+
+@bp.post("/<int:campaign_id>/send-test")
+@login_required
+def send_test_email(campaign_id: int) -> Response:
+    """Send the email, as the chosen recipient will get it, to the user's own address."""
+    campaign = campaign_or_404(campaign_id)
+    chosen = recipient_of(campaign, request.form.get("recipient", type=int))
+    back = redirect(
+        url_for("campaigns.show", campaign_id=campaign_id, recipient=chosen.id if chosen else None)
+    )
+    account = current_account()
+    if account is None:
+        flash("There is no SMTP account to send through yet: set one up under Settings first.", "warning")
+        return back
+    try:
+        result = send_test(
+            campaign, preview_recipient(campaign, chosen, current_user), account, current_user.email
+        )
+    except PasswordUnreadable as error:
+        flash(str(error), "danger")
+        return back
+    flash(result.message, "success" if result.ok else "danger")
+    return back

@@ -1,0 +1,247 @@
+"""What a user can do to a campaign: each function is one use-case, changes the session and never commits.
+
+The handler commits once. A refused action raises `ActionRefused` with a message for the user, before
+anything was written. State changes are conditional UPDATEs (`... WHERE status IN (...)`), so an action
+racing the engine (which moves `scheduled` to `sending` and `sending` to `completed`) either applies
+to the state the user saw or is refused, never half-applied.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app import clock
+from app.campaigns.personalise import check_campaign
+from app.extensions import db
+from app.models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignStatus,
+    Email,
+    EmailStatus,
+    SMTPSettings,
+    Suppression,
+    Template,
+)
+from app.sending.plain_text import html_to_text
+
+EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+PAUSABLE = CampaignStatus.RUNNING
+RESUMABLE = (CampaignStatus.PAUSED,)
+CANCELLABLE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
+#: Emails the engine has not started on: cancelling or deleting a campaign stops them.
+NOT_STARTED = (EmailStatus.PENDING, EmailStatus.QUEUED)
+
+
+class ActionRefused(Exception):
+    """The action does not apply to the campaign as it is; the message says why, for the user."""
+
+
+def _change_status(campaign: Campaign, allowed: tuple[str, ...], refusal: str, **values: object) -> None:
+    changed = db.session.execute(
+        sa.update(Campaign).where(Campaign.id == campaign.id, Campaign.status.in_(allowed)).values(**values)
+    )
+    if changed.rowcount != 1:
+        db.session.refresh(campaign)
+        raise ActionRefused(refusal.format(name=campaign.name, status=campaign.status))
+
+
+def _stop_unsent_emails(campaign: Campaign) -> int:
+    """Pending and queued emails of the campaign become `cancelled`, in one UPDATE; sent ones stay."""
+    result = db.session.execute(
+        sa.update(Email)
+        .where(Email.campaign_id == campaign.id, Email.status.in_(NOT_STARTED))
+        .values(status=EmailStatus.CANCELLED, batch_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def create_campaign(user_id: int) -> Campaign:
+    """An empty draft of the user's, added to the session for the caller to fill in."""
+    campaign = Campaign(user_id=user_id, name="", merge_fields=[])
+    db.session.add(campaign)
+    return campaign
+
+
+def save_content(
+    campaign: Campaign, name: str, subject: str, html_body: str, text_body: str, text_edited: bool
+) -> bool:
+    """Store what the user wrote; a scheduled campaign goes back to draft first (returns True then).
+
+    The plain-text part is the user's own when `text_edited`, otherwise derived from the HTML.
+    """
+    unscheduled = campaign.status == CampaignStatus.SCHEDULED
+    if unscheduled:
+        unschedule_campaign(campaign)
+    elif campaign.status not in EDITABLE:
+        raise ActionRefused(f"“{campaign.name}” is {campaign.status}: it can no longer be edited.")
+    campaign.name = name
+    campaign.subject = subject
+    campaign.html_body = html_body
+    campaign.text_edited = text_edited
+    campaign.text_body = text_body if text_edited else html_to_text(html_body)
+    return unscheduled
+
+
+def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at: datetime) -> int:
+    """Create one pending Email per recipient not on the user's suppression list, due at `send_at`
+    (naive UTC), in one INSERT ... SELECT; the campaign becomes `scheduled`. Returns the emails created.
+
+    Addresses that already have an email in this campaign are skipped too, so scheduling again after
+    a race with the engine can never send anyone a second copy.
+    """
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ActionRefused(f"“{campaign.name}” is {campaign.status}: only a draft can be scheduled.")
+    if account is None:
+        raise ActionRefused("Set up your SMTP account under Settings first: campaigns are sent through it.")
+    problems = check_campaign(campaign)
+    if problems:
+        listed = "; ".join(str(problem) for problem in problems)
+        raise ActionRefused(f"“{campaign.name}” cannot be scheduled until these are fixed: {listed}.")
+    recipients = sa.select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
+    if db.session.scalar(sa.select(recipients.exists())) is False:
+        raise ActionRefused(f"“{campaign.name}” has no recipients yet: add them before scheduling.")
+    created = db.session.execute(_insert_emails(campaign, account, send_at)).rowcount
+    if created == 0:
+        raise ActionRefused(f"Every recipient of “{campaign.name}” is on your suppression list.")
+    campaign.status = CampaignStatus.SCHEDULED
+    campaign.smtp_account_id = account.id
+    campaign.scheduled_at = send_at
+    return created
+
+
+def _insert_emails(campaign: Campaign, account: SMTPSettings, send_at: datetime) -> sa.Insert:
+    recipient = CampaignRecipient
+    suppressed = sa.select(Suppression.id).where(
+        Suppression.user_id == campaign.user_id, Suppression.address == sa.func.lower(recipient.address)
+    )
+    already = sa.select(Email.id).where(
+        Email.campaign_id == campaign.id, sa.func.lower(Email.address) == sa.func.lower(recipient.address)
+    )
+    rows = (
+        sa.select(
+            sa.literal(campaign.user_id),
+            sa.literal(campaign.id),
+            sa.literal(account.id),
+            recipient.address,
+            recipient.name,
+            recipient.merge_data,
+            sa.literal(EmailStatus.PENDING),
+            sa.literal(send_at, sa.DateTime()),
+            sa.literal(0),
+        )
+        .where(recipient.campaign_id == campaign.id, ~suppressed.exists(), ~already.exists())
+        .order_by(recipient.position)
+    )
+    columns = ["user_id", "campaign_id", "smtp_account_id", "address", "name", "merge_data", "status"]
+    return sa.insert(Email).from_select([*columns, "scheduled_at", "attempts"], rows)
+
+
+def unschedule_campaign(campaign: Campaign) -> None:
+    """Back to draft before the engine starts on it: its emails not yet started are deleted."""
+    _change_status(
+        campaign,
+        (CampaignStatus.SCHEDULED,),
+        "“{name}” is {status}: only a campaign that has not started sending goes back to draft.",
+        status=CampaignStatus.DRAFT,
+        scheduled_at=None,
+        smtp_account_id=None,
+    )
+    db.session.execute(
+        sa.delete(Email)
+        .where(Email.campaign_id == campaign.id, Email.status.in_(NOT_STARTED))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def pause_campaign(campaign: Campaign) -> None:
+    """The engine leaves a paused campaign's emails pending until it is resumed."""
+    _change_status(
+        campaign,
+        PAUSABLE,
+        "“{name}” is {status}: only a scheduled or sending campaign can be paused.",
+        status=CampaignStatus.PAUSED,
+    )
+
+
+def resume_campaign(campaign: Campaign) -> None:
+    """Back to `scheduled`; the engine moves it on to `sending` at its next tick."""
+    _change_status(
+        campaign,
+        RESUMABLE,
+        "“{name}” is {status}: only a paused campaign can be resumed.",
+        status=CampaignStatus.SCHEDULED,
+    )
+
+
+def cancel_campaign(campaign: Campaign) -> int:
+    """Stop for good: the campaign and its emails not yet started become `cancelled` (returns how many)."""
+    _change_status(
+        campaign,
+        CANCELLABLE,
+        "“{name}” is {status}: there is nothing left to cancel.",
+        status=CampaignStatus.CANCELLED,
+    )
+    return _stop_unsent_emails(campaign)
+
+
+def delete_campaign(campaign: Campaign) -> None:
+    """Hide the campaign everywhere; its unsent emails are cancelled, its sent history stays."""
+    if campaign.status in CANCELLABLE:
+        cancel_campaign(campaign)
+    campaign.deleted_at = clock.utcnow()
+
+
+def duplicate_campaign(campaign: Campaign) -> Campaign:
+    """A new draft with the same content, merge fields and recipients, named “Copy of …”."""
+    copy = Campaign(
+        user_id=campaign.user_id,
+        name=f"Copy of {campaign.name}"[: Campaign.name.type.length],
+        subject=campaign.subject,
+        html_body=campaign.html_body,
+        text_body=campaign.text_body,
+        text_edited=campaign.text_edited,
+        merge_fields=list(campaign.merge_fields or []),
+    )
+    db.session.add(copy)
+    db.session.flush()
+    recipient = CampaignRecipient
+    db.session.execute(
+        sa.insert(recipient).from_select(
+            ["user_id", "campaign_id", "position", "address", "name", "merge_data"],
+            sa.select(
+                recipient.user_id,
+                sa.literal(copy.id),
+                recipient.position,
+                recipient.address,
+                recipient.name,
+                recipient.merge_data,
+            ).where(recipient.campaign_id == campaign.id),
+        )
+    )
+    return copy
+
+
+def save_as_template(campaign: Campaign, name: str) -> Template:
+    """Keep the campaign's subject and bodies as a template; a derived plain text is not kept (it is
+    derived again from the HTML when the template is used)."""
+    template = Template(
+        user_id=campaign.user_id,
+        name=name,
+        subject=campaign.subject,
+        html_body=campaign.html_body,
+        text_body=campaign.text_body if campaign.text_edited else "",
+    )
+    db.session.add(template)
+    return template
+
+
+def start_from_template(campaign: Campaign, template: Template) -> None:
+    """Fill a new draft with a template's subject and bodies."""
+    campaign.subject = template.subject
+    campaign.html_body = template.html_body
+    campaign.text_edited = bool(template.text_body)
+    campaign.text_body = template.text_body or html_to_text(template.html_body)

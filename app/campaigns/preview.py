@@ -1,0 +1,97 @@
+"""The email as one recipient will get it: rendered for the campaign page, or sent to the user's own
+address through their SMTP account ("Send test").
+
+Both go through the engine's `CampaignTemplate`, so the preview is what the engine would send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from email.message import EmailMessage
+
+from flask import current_app
+
+from app.campaigns.personalise import sample_context
+from app.extensions import db
+from app.models import Campaign, CampaignRecipient, SMTPSettings, User
+from app.sending.connection import SMTPFailure, close_quietly, open_connection, send_message
+from app.sending.message import CampaignTemplate, Recipient, Sender, one_line
+from app.settings.account import account_endpoint
+from app.settings.checks import CheckResult, failure_message
+
+TEST_SUBJECT_PREFIX = "[Test] "
+
+
+@dataclass(frozen=True)
+class Preview:
+    recipient: Recipient
+    subject: str = ""
+    html: str = ""
+    text: str = ""
+    #: Set when the message could not be rendered for this recipient.
+    error: str = ""
+
+
+def preview_recipient(campaign: Campaign, chosen: CampaignRecipient | None, user: User) -> Recipient:
+    """The chosen recipient; with none uploaded yet, the user with each column's name as its value."""
+    if chosen is None:
+        fields = [field["key"] for field in campaign.merge_fields or []]
+        recipient = Recipient(user.email, user.username, sample_context(fields))
+    else:
+        recipient = Recipient(chosen.address, chosen.name, dict(chosen.merge_data or {}))
+    return _with_unsubscribe_url(recipient)
+
+
+def _with_unsubscribe_url(recipient: Recipient) -> Recipient:
+    """A stand-in link: the real, signed one is made per email when it is sent."""
+    url = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/unsubscribe/preview"
+    return replace(recipient, merge_data={**recipient.merge_data, "unsubscribe_url": url})
+
+
+def render_preview(campaign: Campaign, recipient: Recipient) -> Preview:
+    """Subject, HTML and plain text for `recipient`, or the error that stops them rendering."""
+    try:
+        template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
+        context = recipient.context()
+        return Preview(
+            recipient,
+            one_line(template.subject.render(context)),
+            template.html.render(context),
+            template.text.render(context),
+        )
+    except Exception as error:  # a user's template can raise anything; the page shows it
+        return Preview(recipient, error=f"{type(error).__name__}: {error}")
+
+
+def build_test_email(
+    campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str
+) -> EmailMessage:
+    """The message `recipient` would get, addressed to `to` and marked as a test in its subject."""
+    sender = Sender(account.from_address, account.from_name, account.reply_to)
+    message = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body).build(
+        sender, recipient
+    )
+    message.replace_header("To", to)
+    message.replace_header("Subject", TEST_SUBJECT_PREFIX + message["Subject"])
+    return message
+
+
+def send_test(campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str) -> CheckResult:
+    """Send the test now. Raises `PasswordUnreadable` when the saved password can't be decrypted."""
+    endpoint = account_endpoint(account)
+    try:
+        message = build_test_email(campaign, recipient, account, to)
+    except Exception as error:  # as in render_preview
+        return CheckResult(False, f"The test email could not be built: {type(error).__name__}: {error}")
+    db.session.commit()  # end the read transaction before the network wait
+    try:
+        connection = open_connection(endpoint)
+        try:
+            send_message(connection, message, account.from_address, to)
+        finally:
+            close_quietly(connection)
+    except SMTPFailure as failure:
+        return CheckResult(False, failure_message(failure, endpoint))
+    return CheckResult(
+        True, f"Test email sent to {to}, as {recipient.address} will get it, through {endpoint.host}."
+    )

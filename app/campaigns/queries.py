@@ -1,0 +1,79 @@
+"""Read helpers for the campaign pages, all scoped to the current user and blind to deleted campaigns."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Campaign, CampaignRecipient, Email, Template
+from app.ownership import owned
+
+
+def visible_campaigns() -> sa.Select:
+    """The current user's campaigns that are not deleted."""
+    return owned(Campaign).where(Campaign.deleted_at.is_(None))
+
+
+def campaign_or_404(campaign_id: int) -> Campaign:
+    """One of the current user's campaigns; another user's, a deleted or a missing one is a 404."""
+    return db.one_or_404(visible_campaigns().where(Campaign.id == campaign_id))
+
+
+def template_or_404(template_id: int) -> Template:
+    return db.one_or_404(owned(Template).where(Template.id == template_id))
+
+
+def email_counts(campaign_ids: Collection[int]) -> dict[int, Counter[str]]:
+    """Emails by status for each campaign, in one GROUP BY over all of them."""
+    counts: dict[int, Counter[str]] = {campaign_id: Counter() for campaign_id in campaign_ids}
+    if not campaign_ids:
+        return counts
+    rows = db.session.execute(
+        owned(Email)
+        .with_only_columns(Email.campaign_id, Email.status, sa.func.count())
+        .where(Email.campaign_id.in_(campaign_ids))
+        .group_by(Email.campaign_id, Email.status)
+    )
+    for campaign_id, status, count in rows:
+        counts[campaign_id][status] = count
+    return counts
+
+
+def recipient_counts(campaign_ids: Collection[int]) -> dict[int, int]:
+    """How many recipients each campaign has, in one GROUP BY."""
+    counts = dict.fromkeys(campaign_ids, 0)
+    if not campaign_ids:
+        return counts
+    rows = db.session.execute(
+        owned(CampaignRecipient)
+        .with_only_columns(CampaignRecipient.campaign_id, sa.func.count())
+        .where(CampaignRecipient.campaign_id.in_(campaign_ids))
+        .group_by(CampaignRecipient.campaign_id)
+    )
+    counts.update({campaign_id: count for campaign_id, count in rows})
+    return counts
+
+
+def first_recipients(campaign: Campaign, limit: int) -> list[CampaignRecipient]:
+    """The campaign's first recipients in upload order, to choose one for the preview."""
+    return list(
+        db.session.scalars(
+            owned(CampaignRecipient)
+            .where(CampaignRecipient.campaign_id == campaign.id)
+            .order_by(CampaignRecipient.position, CampaignRecipient.id)
+            .limit(limit)
+        )
+    )
+
+
+def recipient_of(campaign: Campaign, recipient_id: int | None) -> CampaignRecipient | None:
+    """The chosen recipient of the campaign, or its first one; None when it has none."""
+    query = owned(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
+    if recipient_id is not None:
+        chosen = db.session.scalar(query.where(CampaignRecipient.id == recipient_id))
+        if chosen is not None:
+            return chosen
+    return db.session.scalar(query.order_by(CampaignRecipient.position, CampaignRecipient.id).limit(1))

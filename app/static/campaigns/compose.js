@@ -1,0 +1,102 @@
+// The compose page's editor. The HTML textarea (#html_body) is the source of truth: Quill edits a
+// copy of it and writes its own HTML back only when the user types in it, so HTML written in the
+// source view is kept as it is until then. The merge-field picker inserts {{ key }} where the cursor
+// was last: in the subject, the HTML source, the plain text or the visual editor.
+(function () {
+  "use strict";
+  const source = document.getElementById("html_body");
+  const wrap = document.getElementById("editor-wrap");
+  const toggle = document.getElementById("toggle-source");
+  const textBody = document.getElementById("text_body");
+  const textEdited = document.getElementById("text_edited");
+  if (!source || !wrap || !window.Quill) {
+    return;
+  }
+
+  const quill = new window.Quill("#editor", {
+    theme: "snow",
+    modules: {
+      toolbar: [
+        [{ header: [1, 2, 3, false] }],
+        ["bold", "italic", "underline", "link"],
+        [{ list: "ordered" }, { list: "bullet" }],
+        ["blockquote", "clean"],
+      ],
+    },
+  });
+  let showingSource = false;
+  let target = null; // the plain field last focused, or null for the visual editor
+
+  function loadEditor() {
+    quill.setContents([], "api");
+    quill.clipboard.dangerouslyPasteHTML(source.value, "api");
+  }
+
+  function editorHTML() {
+    if (quill.getText().trim() === "" && !quill.root.querySelector("img")) {
+      return "";
+    }
+    // getSemanticHTML writes every space as &nbsp;, which would break {{ name }}: undo that.
+    return quill.getSemanticHTML().replaceAll("&nbsp;", " ");
+  }
+
+  function showSource(show) {
+    showingSource = show;
+    if (!show) {
+      loadEditor();
+    }
+    source.classList.toggle("d-none", !show);
+    wrap.classList.toggle("d-none", show);
+    toggle.setAttribute("aria-pressed", String(show));
+    toggle.textContent = show ? "Visual editor" : "HTML source";
+    target = show ? source : null;
+  }
+
+  function insertIntoField(field, text) {
+    const start = field.selectionStart ?? field.value.length;
+    const end = field.selectionEnd ?? start;
+    field.value = field.value.slice(0, start) + text + field.value.slice(end);
+    field.focus();
+    field.setSelectionRange(start + text.length, start + text.length);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  quill.on("text-change", function (delta, oldContents, origin) {
+    if (origin === "user") {
+      source.value = editorHTML();
+    }
+  });
+  quill.on("selection-change", function (range) {
+    if (range) {
+      target = null;
+    }
+  });
+  for (const field of document.querySelectorAll("[data-merge-target]")) {
+    field.addEventListener("focus", function () {
+      target = field;
+    });
+  }
+  if (textBody && textEdited) {
+    textBody.addEventListener("input", function () {
+      textEdited.checked = true;
+    });
+  }
+  for (const button of document.querySelectorAll("[data-merge-field]")) {
+    button.addEventListener("click", function () {
+      const text = "{{ " + button.dataset.mergeField + " }}";
+      if (target) {
+        insertIntoField(target, text);
+        return;
+      }
+      const range = quill.getSelection(true);
+      quill.insertText(range.index, text, "user");
+      quill.setSelection(range.index + text.length, 0, "user");
+    });
+  }
+  toggle.addEventListener("click", function () {
+    showSource(!showingSource);
+  });
+
+  toggle.classList.remove("d-none");
+  showSource(false);
+})();
