@@ -95,7 +95,8 @@ class Bench:
     def describe(self) -> str:
         """The settings in force and where the benchmark runs, for the person reading the figures."""
         shown = " ".join(f"{name}={self.app.config[name]}" for name in SHOWN_SETTINGS)
-        server = db.session.scalar(sa.text("SHOW server_version"))
+        with db.engine.connect() as connection:
+            server = connection.exec_driver_sql("SHOW server_version").scalar()
         return (
             f"settings: {shown}\n"
             f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {server}, "
