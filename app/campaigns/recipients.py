@@ -138,7 +138,7 @@ def save_recipients(campaign_id: int, token: str) -> Response:
     saved = replace_recipients(db.session, campaign, review.result)
     db.session.commit()
     pending.discard()
-    flash(f"Saved {saved:,} recipients for “{campaign.name}”.", "success")
+    flash(f"Saved {saved:,} recipient{'' if saved == 1 else 's'} for “{campaign.name}”.", "success")
     return redirect(url_for("campaigns.recipients", campaign_id=campaign.id))
 
 
