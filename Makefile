@@ -9,7 +9,7 @@ export FLASK_APP := run
 .PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch
 
 run: install assets migrate
-	$(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 test: install-dev assets
 	$(BIN)/pytest $(PYTEST_ARGS)
