@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 VENDOR := app/static/vendor
 export FLASK_APP := run
 
-.PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch
+.PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import
 
 run: install assets migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
@@ -52,13 +52,16 @@ format: install-dev
 
 # Benchmarks (DESIGN.md, "Benchmarks"): each creates its own database on the PostgreSQL server of
 # BENCH_DATABASE_URL and uses BENCH_REDIS_URL (defaults in bench/common.py: local server, Redis db 14).
-bench: bench-send bench-dispatch
+bench: bench-send bench-dispatch bench-import
 
 bench-send: install-dev
 	$(BIN)/python -m bench.send
 
 bench-dispatch: install-dev
 	$(BIN)/python -m bench.dispatch
+
+bench-import: install-dev
+	$(BIN)/python -m bench.import_csv
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)
