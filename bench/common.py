@@ -27,6 +27,7 @@ import flask_migrate
 import redis
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from app import clock, create_app
 from app.extensions import db
@@ -59,14 +60,16 @@ def redis_url() -> str:
     return os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL
 
 
-def recreate_database(name: str) -> str:
-    """Drop and create database `name` on the benchmark server; return its URL."""
+def recreate_database(name: str, template: str = "") -> str:
+    """Drop and create database `name` on the benchmark server (a copy of `template`, if given, which
+    no one may be connected to); return its URL."""
     server = sa.make_url(database_server_url())
     engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
     finally:
         engine.dispose()
     return server.set(database=name).render_as_string(hide_password=False)
@@ -150,6 +153,7 @@ class Seeded:
 
 
 def seed(
+    session: Session,
     accounts: int,
     emails: int,
     host: str,
@@ -168,8 +172,8 @@ def seed(
         User(username=f"bench{n}", email=f"bench{n}@example.com", password_hash="-")
         for n in range(accounts + idle_accounts)
     ]
-    db.session.add_all(users)
-    db.session.flush()
+    session.add_all(users)
+    session.flush()
     smtp_accounts = [
         SMTPSettings(
             user_id=user.id,
@@ -181,8 +185,8 @@ def seed(
         )
         for user in users
     ]
-    db.session.add_all(smtp_accounts)
-    db.session.flush()
+    session.add_all(smtp_accounts)
+    session.flush()
     campaigns = [
         Campaign(
             user_id=account.user_id,
@@ -194,9 +198,9 @@ def seed(
         )
         for account in smtp_accounts[:accounts]
     ]
-    db.session.add_all(campaigns)
-    db.session.flush()
-    db.session.execute(
+    session.add_all(campaigns)
+    session.flush()
+    session.execute(
         sa.text(
             """
             INSERT INTO email (user_id, campaign_id, smtp_account_id, address, name, merge_data,
@@ -216,13 +220,13 @@ def seed(
             "n": accounts,
         },
     )
-    db.session.commit()
-    vacuum_analyze()
+    session.commit()
+    vacuum_analyze(session.get_bind())
     return Seeded([c.smtp_account_id for c in campaigns], [c.id for c in campaigns])
 
 
-def vacuum_analyze() -> None:
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+def vacuum_analyze(engine: sa.Engine) -> None:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql("VACUUM ANALYZE")
 
 

@@ -136,7 +136,7 @@ def run_path(
 ) -> float:
     """Seed `total` emails over `workers` accounts and send them with `workers` workers; the rate."""
     empty_tables()
-    seed(workers, total, sink.host, sink.port, CAMPAIGN)
+    seed(db.session, workers, total, sink.host, sink.port, CAMPAIGN)
     sink.clear()
     ensure_workers(bench, stack, running, workers)
     rate = whole_path(EngineSettings.from_config(bench.app.config), total, running)
@@ -153,7 +153,7 @@ def main() -> None:
     with bench_app("bench_send", NO_PAUSES) as bench, ExitStack() as stack:
         sink = stack.enter_context(SinkProcess())
         running: list[CeleryProcess] = []
-        seed(1, total, sink.host, sink.port, CAMPAIGN)
+        seed(db.session, 1, total, sink.host, sink.port, CAMPAIGN)
         recipients, template, sender = recipients_and_template()
         size = len(template.build(sender, recipients[0]).as_bytes(policy=policy.SMTP))
         print(bench.describe())
