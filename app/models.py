@@ -115,7 +115,7 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)
     completed_at: Mapped[datetime | None]
-    #: Set when the user deletes the campaign: it leaves their lists, its sent history stays for the dashboard.
+    #: Set when the user deletes the campaign: it leaves their lists; its sent history stays.
     deleted_at: Mapped[datetime | None]
     #: The recipients' columns offered as merge fields: [{"key": ..., "header": ...}, ...].
     merge_fields: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)

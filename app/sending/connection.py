@@ -29,11 +29,12 @@ class Stage(StrEnum):
 class SMTPFailure(Exception):
     """A refusal or an error from the server or the network, at a given stage."""
 
-    def __init__(self, stage: Stage, code: int | None, message: str) -> None:
+    def __init__(self, stage: Stage, code: int | None, message: str, timed_out: bool = False) -> None:
         super().__init__(f"{code} {message}" if code else message)
         self.stage = stage
         self.code = code
         self.message = message
+        self.timed_out = timed_out
 
     @property
     def reply(self) -> str:
@@ -72,8 +73,9 @@ def _failure(stage: Stage, error: Exception) -> SMTPFailure:
         return SMTPFailure(stage, None, f"TLS certificate not trusted: {error.verify_message}")
     if isinstance(error, ssl.SSLError):
         return SMTPFailure(stage, None, f"TLS failed: {error.reason or error}")
-    if isinstance(error, TimeoutError):
-        return SMTPFailure(stage, None, "Timed out waiting for the server")
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+        # smtplib reports a read timeout as "Connection unexpectedly closed: timed out".
+        return SMTPFailure(stage, None, "Timed out waiting for the server", timed_out=True)
     if isinstance(error, ConnectionRefusedError):
         return SMTPFailure(stage, None, "Connection refused: nothing is listening at that host and port")
     if isinstance(error, smtplib.SMTPServerDisconnected):

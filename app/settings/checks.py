@@ -42,19 +42,11 @@ class CheckResult:
     message: str
 
 
-def timed_out(failure: SMTPFailure) -> bool:
-    """A timeout, including the one smtplib reports as "Connection unexpectedly closed: timed out"."""
-    cause = failure.__cause__
-    return isinstance(cause, TimeoutError) or (
-        isinstance(cause, smtplib.SMTPServerDisconnected) and isinstance(cause.__context__, TimeoutError)
-    )
-
-
 def failure_message(failure: SMTPFailure, endpoint: Endpoint) -> str:
     """What went wrong, in words, followed by the server's exact reply or the network error."""
     headline = FAILURE_HEADLINES[failure.stage].format(host=endpoint.host, port=endpoint.port)
     detail = failure.reply
-    if timed_out(failure):
+    if failure.timed_out:
         detail = f"no answer within {endpoint.timeout:g} seconds (SMTP_TIMEOUT)"
     elif BASIC_AUTH_RETIRED.search(failure.message):
         detail = account_error_message(failure)  # the engine's advice for Microsoft 365
