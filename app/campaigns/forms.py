@@ -12,7 +12,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.settings.forms import EmptyForm, single_line, strip
 from app.timezones import TIMEZONE_CHOICES
@@ -80,6 +80,12 @@ class ScheduleForm(FlaskForm):
     timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES)
     submit = SubmitField("Schedule")
 
-    def validate_send_time(self, field: TimeField) -> None:
-        if self.when.data == SEND_LATER and (self.send_date.data is None or field.data is None):
-            raise ValidationError("Enter the date and the time to send at, or choose “Send now”.")
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        """A date and a time are needed for "later"; checked here because `Optional` ends the fields'
+        own validation when they are empty."""
+        valid = super().validate(extra_validators)
+        if self.when.data == SEND_LATER and (self.send_date.data is None or self.send_time.data is None):
+            if not self.send_date.errors and not self.send_time.errors:
+                self.send_time.errors.append("Enter the date and the time to send at, or choose “Send now”.")
+            return False
+        return valid

@@ -61,7 +61,7 @@ def _stop_unsent_emails(campaign: Campaign) -> int:
 
 def create_campaign(user_id: int) -> Campaign:
     """An empty draft of the user's, added to the session for the caller to fill in."""
-    campaign = Campaign(user_id=user_id, name="", merge_fields=[])
+    campaign = Campaign(user_id=user_id, name="", status=CampaignStatus.DRAFT, merge_fields=[])
     db.session.add(campaign)
     return campaign
 

@@ -1,0 +1,120 @@
+"""Does the preview show the email as a chosen recipient gets it, and does "Send test" deliver it?"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from app.extensions import db
+from app.models import CampaignRecipient
+from app.smtp_crypto import encrypt_password
+from tests.campaigns.campaign_builders import make_campaign
+from tests.conftest import post_form
+from tests.factories import make_account
+
+
+def srcdoc(page: str) -> str:
+    match = re.search(
+        r'<iframe class="campaign-preview" title="Email preview" sandbox srcdoc="([^"]*)"', page
+    )
+    assert match, "the preview is not in a sandboxed iframe"
+    return html.unescape(match.group(1))
+
+
+def test_preview_renders_for_the_first_recipient_in_a_sandboxed_iframe(client, logged_in):
+    campaign = make_campaign(logged_in)
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert srcdoc(page) == "<p>Dear Reader 0, your code is C0.</p>"
+    assert "Hello Reader 0" in page
+    assert "Dear Reader 0, your code is C0." in page  # the plain-text part
+
+
+def test_preview_for_a_chosen_recipient(client, logged_in):
+    campaign = make_campaign(logged_in)
+    third = db.session.query(CampaignRecipient).filter_by(campaign_id=campaign.id, position=2).one()
+    page = client.get(f"/campaigns/{campaign.id}?recipient={third.id}").get_data(as_text=True)
+    assert srcdoc(page) == "<p>Dear Reader 2, your code is C2.</p>"
+
+
+def test_merge_values_are_escaped_in_the_html_part(client, logged_in):
+    campaign = make_campaign(logged_in, recipients=0)
+    db.session.add(
+        CampaignRecipient(
+            user_id=logged_in.id,
+            campaign_id=campaign.id,
+            position=0,
+            address="x@example.com",
+            name='<script>alert("x")</script>',
+            merge_data={"code": "<b>"},
+        )
+    )
+    db.session.commit()
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "<script>" not in page
+    assert (
+        srcdoc(page) == "<p>Dear &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;, your code is &lt;b&gt;.</p>"
+    )
+
+
+def test_without_recipients_the_preview_uses_the_user_and_bracketed_column_names(client, logged_in):
+    campaign = make_campaign(logged_in, recipients=0)
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert srcdoc(page) == f"<p>Dear {logged_in.username}, your code is [code].</p>"
+
+
+def test_unsubscribe_url_renders_in_the_preview(client, logged_in):
+    campaign = make_campaign(logged_in, html_body='<a href="{{ unsubscribe_url }}">Unsubscribe</a>')
+    assert "/unsubscribe/" in srcdoc(client.get(f"/campaigns/{campaign.id}").get_data(as_text=True))
+
+
+def test_send_test_delivers_the_personalised_email_to_the_users_own_address(client, logged_in, smtp_sink):
+    make_account(logged_in, smtp_sink)
+    campaign = make_campaign(logged_in)
+    response = post_form(
+        client,
+        f"/campaigns/{campaign.id}/send-test",
+        {},
+        form_url=f"/campaigns/{campaign.id}",
+        follow_redirects=True,
+    )
+    assert f"Test email sent to {logged_in.email}, as reader0@rcpt.example will get it" in response.get_data(
+        as_text=True
+    )
+    received = smtp_sink.wait_for(1)[0]
+    assert received.rcpt_tos == (logged_in.email,)
+    message = received.message
+    assert message["Subject"] == "[Test] Hello Reader 0"
+    assert message["To"] == logged_in.email
+    assert message.get_body(("html",)).get_content().strip() == "<p>Dear Reader 0, your code is C0.</p>"
+
+
+def test_send_test_without_an_smtp_account_says_so(client, logged_in):
+    campaign = make_campaign(logged_in)
+    response = post_form(
+        client,
+        f"/campaigns/{campaign.id}/send-test",
+        {},
+        form_url=f"/campaigns/{campaign.id}",
+        follow_redirects=True,
+    )
+    assert (
+        "There is no SMTP account to send through yet: set one up under Settings first."
+        in response.get_data(as_text=True)
+    )
+
+
+def test_send_test_reports_the_servers_refusal(client, logged_in, make_smtp_sink):
+    sink = make_smtp_sink(username="me", password="right")
+    account = make_account(logged_in, sink)
+    account.password_encrypted = encrypt_password("wrong")
+    db.session.commit()
+    campaign = make_campaign(logged_in)
+    response = post_form(
+        client,
+        f"/campaigns/{campaign.id}/send-test",
+        {},
+        form_url=f"/campaigns/{campaign.id}",
+        follow_redirects=True,
+    )
+    assert f"Authentication failed at 127.0.0.1:{sink.port}: 535" in response.get_data(as_text=True)
+    assert sink.messages == []
