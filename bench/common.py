@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import platform
 import signal
+import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -228,6 +229,15 @@ def seed(
 def vacuum_analyze(engine: sa.Engine) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql("VACUUM ANALYZE")
+
+
+def run(main: Callable[[], None]) -> None:
+    """Run a benchmark's `main`; an interruption (Ctrl-C, SIGTERM) ends it, cleaned up, with code 130."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted: everything the benchmark started has been stopped", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 def result_line(**figures: float) -> str:

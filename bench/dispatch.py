@@ -28,7 +28,7 @@ from app.extensions import db
 from app.models import Email, EmailStatus, SMTPSettings
 from app.sending.dispatcher import dispatch
 from app.sending.settings import EngineSettings
-from bench.common import NO_PAUSES, bench_app, recreate_database, result_line, seed
+from bench.common import NO_PAUSES, bench_app, recreate_database, result_line, run, seed
 
 SIZES = {"1k": 1_000, "1m": 1_000_000}
 ACCOUNTS = 10
@@ -107,4 +107,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

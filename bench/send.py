@@ -35,7 +35,7 @@ from app.sending.dispatcher import dispatch
 from app.sending.message import CampaignTemplate, Recipient, Sender
 from app.sending.settings import EngineSettings
 from app.tasks import enqueue_batch
-from bench.common import NO_PAUSES, Bench, bench_app, empty_tables, result_line, seed
+from bench.common import NO_PAUSES, Bench, bench_app, empty_tables, result_line, run, seed
 from bench.sink import SinkProcess
 from tests.processes import CeleryProcess, start_worker
 
@@ -183,4 +183,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
