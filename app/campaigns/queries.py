@@ -17,9 +17,14 @@ def visible_campaigns() -> sa.Select:
     return owned(Campaign).where(Campaign.deleted_at.is_(None))
 
 
-def campaign_or_404(campaign_id: int) -> Campaign:
-    """One of the current user's campaigns; another user's, a deleted or a missing one is a 404."""
-    return db.one_or_404(visible_campaigns().where(Campaign.id == campaign_id))
+def campaign_or_404(campaign_id: int, lock: bool = False) -> Campaign:
+    """One of the current user's campaigns; another user's, a deleted or a missing one is a 404.
+
+    `lock` holds the row until the commit, so the recipients cannot be replaced while scheduling
+    copies them (the Recipients page's save locks the same row).
+    """
+    query = visible_campaigns().where(Campaign.id == campaign_id)
+    return db.one_or_404(query.with_for_update() if lock else query)
 
 
 def template_or_404(template_id: int) -> Template:

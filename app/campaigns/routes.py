@@ -176,7 +176,7 @@ def campaign_page(campaign: Campaign, schedule_form: ScheduleForm, past: datetim
 @login_required
 def schedule(campaign_id: int) -> str | Response:
     """Schedule the draft now or at a local date and time; a time already past asks to send now."""
-    campaign = campaign_or_404(campaign_id)
+    campaign = campaign_or_404(campaign_id, lock=True)
     form = ScheduleForm()
     if not form.validate_on_submit():
         flash("Not scheduled: please correct the fields marked below.", "danger")
