@@ -40,7 +40,7 @@ from bench.sink import SinkProcess
 from tests.processes import CeleryProcess, start_worker
 
 EMAILS = 5_000
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.1
 #: A run that makes no progress for this long has failed (the worker's log tells why).
 STALL_SECONDS = 60.0
 

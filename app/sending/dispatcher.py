@@ -47,6 +47,16 @@ def due_emails(account_id: int | sa.ColumnElement[int], now: datetime) -> sa.Sel
     )
 
 
+def first_due_email(account_id: sa.ColumnElement[int], now: datetime) -> sa.ScalarSelect:
+    """The id of the account's oldest due email, as a correlated scalar sub-select.
+
+    Not `EXISTS`: PostgreSQL turns an `EXISTS` into a semi-join that reads the whole email table
+    (a second at a million rows); a sub-select with `ORDER BY ... LIMIT 1` is a probe of `ix_email_due`
+    per account, whatever the table's size.
+    """
+    return due_emails(account_id, now).order_by(Email.scheduled_at, Email.id).limit(1).scalar_subquery()
+
+
 def recover_stale_claims(session: Session, settings: EngineSettings, now: datetime) -> int:
     """Give back to `pending` what a dead worker held; free its account for a new batch."""
     stale_before = now - timedelta(seconds=settings.claim_lease)
@@ -75,7 +85,7 @@ def ready_accounts(session: Session, settings: EngineSettings, now: datetime) ->
             SMTPSettings.batch_id.is_(None),
             sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= now),
             sa.or_(SMTPSettings.last_error_at.is_(None), SMTPSettings.last_error_at <= account_error_backoff),
-            due_emails(SMTPSettings.id, now).exists(),
+            first_due_email(SMTPSettings.id, now).is_not(None),
         )
         .order_by(SMTPSettings.last_send_at.asc().nulls_first(), SMTPSettings.id)
     ).all()
@@ -83,14 +93,16 @@ def ready_accounts(session: Session, settings: EngineSettings, now: datetime) ->
     return list(rows)
 
 
-def cap_room(session: Session, account: SMTPSettings, now: datetime) -> int | None:
+def cap_room(
+    session: Session, account_id: int, hourly_cap: int | None, daily_cap: int | None, now: datetime
+) -> int | None:
     """How many more emails the account's hourly and daily caps allow now (None: no cap)."""
     rooms = []
-    for cap, window in ((account.hourly_cap, timedelta(hours=1)), (account.daily_cap, timedelta(days=1))):
+    for cap, window in ((hourly_cap, timedelta(hours=1)), (daily_cap, timedelta(days=1))):
         if cap:
             sent = session.scalar(
                 sa.select(sa.func.count(Email.id)).where(
-                    Email.smtp_account_id == account.id,
+                    Email.smtp_account_id == account_id,
                     Email.status == EmailStatus.SENT,
                     Email.sent_at > now - window,
                 )
@@ -99,7 +111,9 @@ def cap_room(session: Session, account: SMTPSettings, now: datetime) -> int | No
     return min(rooms) if rooms else None
 
 
-def _claim_emails(session: Session, account_id: int, batch_id: str, limit: int, now: datetime) -> list[int]:
+def _claim_emails(
+    session: Session, account_id: int, batch_id: str, limit: int, now: datetime
+) -> list[sa.Row[tuple[int, int]]]:
     candidates = due_emails(account_id, now).order_by(Email.scheduled_at, Email.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = (
@@ -109,11 +123,11 @@ def _claim_emails(session: Session, account_id: int, batch_id: str, limit: int, 
     else:
         target = candidates
     return list(
-        session.scalars(
+        session.execute(
             sa.update(Email)
             .where(Email.id.in_(target))
             .values(status=EmailStatus.QUEUED, batch_id=batch_id, claimed_at=now)
-            .returning(Email.id)
+            .returning(Email.id, Email.campaign_id)
             .execution_options(synchronize_session=False)
         )
     )
@@ -123,7 +137,7 @@ def claim_batch(session: Session, settings: EngineSettings, account_id: int) -> 
     """Claim the account and up to a batch of its due emails, in one committed transaction."""
     now = clock.utcnow()
     batch_id = str(uuid.uuid4())
-    taken = session.execute(
+    account = session.execute(
         sa.update(SMTPSettings)
         .where(
             SMTPSettings.id == account_id,
@@ -131,31 +145,30 @@ def claim_batch(session: Session, settings: EngineSettings, account_id: int) -> 
             sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= now),
         )
         .values(batch_id=batch_id, batch_heartbeat_at=now)
+        .returning(SMTPSettings.batch_size, SMTPSettings.hourly_cap, SMTPSettings.daily_cap)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not taken:
+    ).first()
+    if account is None:
         session.rollback()
         return None
-    account = session.get_one(SMTPSettings, account_id)
-    limit = settings.batch_size_for(account)
-    room = cap_room(session, account, now)
+    limit = account.batch_size or settings.batch_size
+    room = cap_room(session, account_id, account.hourly_cap, account.daily_cap, now)
     if room is not None:
         limit = min(limit, room)
-    email_ids = _claim_emails(session, account_id, batch_id, limit, now) if limit else []
-    if not email_ids:
+    claimed = _claim_emails(session, account_id, batch_id, limit, now) if limit else []
+    if not claimed:
         session.rollback()
         return None
     session.execute(
         sa.update(Campaign)
         .where(
-            Campaign.status == CampaignStatus.SCHEDULED,
-            Campaign.id.in_(sa.select(Email.campaign_id).where(Email.batch_id == batch_id)),
+            Campaign.status == CampaignStatus.SCHEDULED, Campaign.id.in_({row.campaign_id for row in claimed})
         )
         .values(status=CampaignStatus.SENDING)
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return Claim(batch_id, account_id, email_ids)
+    return Claim(batch_id, account_id, [row.id for row in claimed])
 
 
 def complete_finished_campaigns(session: Session, campaign_ids: list[int] | None = None) -> None:

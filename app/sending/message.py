@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 from typing import Any
 
 import pytz
@@ -70,3 +71,9 @@ class CampaignTemplate:
         message.set_content(self.text.render(context))
         message.add_alternative(self.html.render(context), subtype="html")
         return message
+
+
+@lru_cache(maxsize=64)
+def compiled_template(subject: str, html_body: str, text_body: str = "") -> CampaignTemplate:
+    """A campaign compiled once per worker process (keyed by its content, so an edit recompiles)."""
+    return CampaignTemplate(subject, html_body, text_body)

@@ -45,9 +45,6 @@ class EngineSettings:
         """Seconds between two emails of this account: its own setting, else the global one."""
         return self.send_interval if account.send_interval is None else account.send_interval
 
-    def batch_size_for(self, account: SMTPSettings) -> int:
-        return account.batch_size or self.batch_size
-
     def backoff_after(self, attempts: int) -> float:
         """Seconds before the next try of an email that has failed `attempts` times (doubling)."""
         return self.retry_backoff * 2 ** max(attempts - 1, 0)
