@@ -14,10 +14,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.settings.forms import EmptyForm, single_line, strip
+from app.forms import single_line, strip
 from app.timezones import TIMEZONE_CHOICES
 
-__all__ = ["CampaignForm", "EmptyForm", "ScheduleForm", "TemplateForm", "TemplateNameForm"]
+__all__ = ["CampaignForm", "ScheduleForm", "TemplateForm", "TemplateNameForm"]
 
 #: Far beyond any real email (Gmail clips a message at about 100 KB), small enough to store and render.
 MAX_BODY_CHARS = 1_000_000

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.campaigns import bp
-from app.campaigns.forms import SEND_NOW, CampaignForm, EmptyForm, ScheduleForm, TemplateNameForm
+from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TemplateNameForm
 from app.campaigns.operations import (
     CANCELLABLE,
     EDITABLE,
@@ -46,6 +46,7 @@ from app.campaigns.queries import (
 )
 from app.campaigns.scheduling import ScheduleTimeError, local_to_utc
 from app.extensions import db
+from app.forms import EmptyForm
 from app.models import Campaign
 from app.settings.account import current_account
 from app.smtp_crypto import PasswordUnreadable

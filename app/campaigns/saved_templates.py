@@ -8,11 +8,12 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.campaigns import bp
-from app.campaigns.forms import EmptyForm, TemplateForm, TemplateNameForm
+from app.campaigns.forms import TemplateForm, TemplateNameForm
 from app.campaigns.operations import save_as_template
 from app.campaigns.personalise import check_content, picker_fields
 from app.campaigns.queries import campaign_or_404, template_or_404
 from app.extensions import db
+from app.forms import EmptyForm
 from app.models import Template
 from app.ownership import owned
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
-    Field,
     FloatField,
     IntegerField,
     PasswordField,
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from app.forms import single_line, strip
 from app.models import Security, SMTPSettings
 from app.settings.presets import PRESET_CHOICES
 from app.smtp_crypto import PasswordUnreadable, decrypt_password
@@ -42,7 +42,6 @@ USUAL_SECURITY_BY_PORT = {
 }
 
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_host_name_or_ip(value: str) -> bool:
@@ -54,17 +53,6 @@ def is_host_name_or_ip(value: str) -> bool:
         pass
     labels = value.rstrip(".").split(".")
     return len(value) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
-
-
-def single_line(form: FlaskForm, field: Field) -> None:
-    """Refuse line breaks and control characters: the value goes into an SMTP header or command."""
-    if field.data and _CONTROL_CHARACTERS.search(field.data):
-        raise ValidationError("Use a single line without line breaks or control characters.")
-
-
-def strip(value: str | None) -> str:
-    """Surrounding spaces removed; a field missing from the post reads as empty."""
-    return value.strip() if value else ""
 
 
 class ProfileForm(FlaskForm):
@@ -155,7 +143,3 @@ class SMTPAccountForm(FlaskForm):
         if self.security.data == Security.NONE and self.username.data:
             warnings.append("Without TLS, your login and password cross the network unencrypted.")
         return warnings
-
-
-class EmptyForm(FlaskForm):
-    """A button-only form: it carries nothing but the CSRF token."""

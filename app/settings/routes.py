@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.extensions import db
+from app.forms import EmptyForm
 from app.models import SMTPSettings
 from app.settings import bp
 from app.settings.account import (
@@ -19,7 +20,7 @@ from app.settings.account import (
     save_account,
 )
 from app.settings.checks import check_connection, send_test_email
-from app.settings.forms import EmptyForm, ProfileForm, SMTPAccountForm
+from app.settings.forms import ProfileForm, SMTPAccountForm
 from app.settings.presets import presets_for_page
 from app.smtp_crypto import PasswordUnreadable
 
