@@ -155,6 +155,7 @@ class BatchSender:
             self._stop_for_account(str(error))
             return
         self.sender = Sender(account.from_address, account.from_name, account.reply_to)
+        self.had_account_error = account.last_error is not None
         self.interval = self.settings.interval_for(account)
         last_send_at = account.last_send_at
         self.session.commit()
@@ -299,6 +300,9 @@ class BatchSender:
             self._stop_on_failure(failure, None, classify(failure))
             return False
         self.sent_on_connection = 0
+        if self.had_account_error:
+            self._update_account(last_error=None, last_error_at=None)
+            self.had_account_error = False
         self.sleep(self.settings.connection_settle)
         return True
 

@@ -51,6 +51,8 @@ def save_account(form: SMTPAccountForm, account: SMTPSettings | None) -> SMTPSet
         account = SMTPSettings(user_id=current_user.id)
         db.session.add(account)
     copy_form(form, account)
+    # New settings deserve a fresh try: the engine waits RETRY_BACKOFF after an account error.
+    account.last_error = account.last_error_at = None
     if not form.username.data:
         account.password_encrypted = None
     elif form.password.data:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -264,3 +265,14 @@ def test_header_injection_through_merge_values_and_names_is_impossible(account, 
     assert received.message["Bcc"] is None and received.message["X-Evil"] is None
     assert received.message["Subject"] == "Hi Eve Bcc: victim@evil.example"
     assert emails_of(campaign)[0].status == EmailStatus.SENT
+
+
+def test_a_working_connection_clears_the_accounts_last_error(account, engine_settings):
+    account.last_error = "AUTH failed: 535 5.7.8 Authentication failed"
+    account.last_error_at = clock.utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    make_campaign(account, 1)
+    run_batch(engine_settings, account)
+    db.session.expire_all()
+    healed = db.session.get(SMTPSettings, account.id)
+    assert healed.last_error is None and healed.last_error_at is None
