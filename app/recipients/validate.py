@@ -6,14 +6,21 @@ distinct value is checked once and the rest of the work is done on whole columns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Set
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import EMAIL_MAX_LENGTH
+from email_validator.syntax import validate_email_local_part
 
 from app.recipients.export import FORMULA_PREFIXES
+
+#: Characters that make email-validator's parsing more than "local@domain" (quotes, display names...).
+_NOT_PLAIN = re.compile(r'[\s"(),:;<>\[\]\\]')
 
 
 def check_address(value: str) -> tuple[str, str]:
@@ -22,10 +29,40 @@ def check_address(value: str) -> tuple[str, str]:
         return "", "There is no address in this row."
     if value.startswith(FORMULA_PREFIXES):
         return "", f"Starts with '{value[0]}', like a spreadsheet formula: not an email address."
+    return _plain_address(value) or email_validator_verdict(value)
+
+
+def email_validator_verdict(value: str) -> tuple[str, str]:
+    """email-validator's own verdict, the reference `check_address`'s fast path must agree with."""
     try:
         return validate_email(value, check_deliverability=False).normalized, ""
     except EmailNotValidError as exc:
         return "", str(exc)
+
+
+def _plain_address(value: str) -> tuple[str, str] | None:
+    """The same verdict as email-validator for a valid plain ASCII `local@domain`, checking each
+    domain once: its domain check is 97% of its cost, and a list has few distinct domains. Anything
+    unusual or invalid returns None, so email-validator itself decides and words the reason."""
+    local, at, domain = value.rpartition("@")
+    if not at or "@" in local or not value.isascii() or _NOT_PLAIN.search(value):
+        return None
+    normalised_domain = _normalised_domain(domain)
+    if normalised_domain is None or len(local) + 1 + len(normalised_domain) > EMAIL_MAX_LENGTH:
+        return None
+    try:
+        local_part = validate_email_local_part(local, allow_smtputf8=True, allow_empty_local=False)
+    except EmailNotValidError:
+        return None
+    return f"{local_part['local_part']}@{normalised_domain}", ""
+
+
+@lru_cache(maxsize=4096)
+def _normalised_domain(domain: str) -> str | None:
+    try:
+        return validate_email(f"probe@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
 
 
 @dataclass(frozen=True)

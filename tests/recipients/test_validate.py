@@ -89,3 +89,55 @@ def test_rows_sharing_a_number_are_screened_separately():
     """Pasted entries on one line share their row number."""
     addresses = pd.Series(["a@example.com", "A@example.com", "b@example.com"], index=[1, 1, 2], dtype=str)
     assert screen(addresses, set()).is_accepted.tolist() == [True, False, True]
+
+
+EQUIVALENCE_CORPUS = [
+    "anna@example.com",
+    "Anna.Smith@EXAMPLE.COM",
+    "a+tag@sub.example.co.uk",
+    "x@localhost",
+    "a@b",
+    "a..b@example.com",
+    ".a@example.com",
+    "a.@example.com",
+    "a@-example.com",
+    "a@example-.com",
+    "a@example..com",
+    "a@example.com.",
+    "a@123.123.123.123",
+    "a@[127.0.0.1]",
+    "a@example.invalid",
+    "a@example.test",
+    "a@example.local",
+    "user@xn--bcher-kva.de",
+    "user@bücher.de",
+    "zoë@example.com",
+    "a" * 64 + "@example.com",
+    "a" * 65 + "@example.com",
+    "a@" + "b" * 63 + ".com",
+    "a@" + "b" * 64 + ".com",
+    "a" * 60 + "@" + ".".join(["c" * 60] * 4) + ".com",
+    '"quoted"@example.com',
+    "Name <a@example.com>",
+    "a@b@example.com",
+    "a b@example.com",
+    "a@exa mple.com",
+    "a@example.com ",
+    "a@_dmarc.example.com",
+    "a!#$%&'*/=?^_`{|}~@example.com",
+    "a@EXAMPLE.org",
+    "postmaster@example.com",
+    "a@example.onion",
+    "a@com",
+    "a@example.c",
+    "a@münchen.de",
+    "a@example.xn--p1ai",
+]
+
+
+@pytest.mark.parametrize("value", EQUIVALENCE_CORPUS)
+def test_fast_path_agrees_with_email_validator(value):
+    """Each distinct domain is checked once; the verdict and its wording must be email-validator's own."""
+    from app.recipients.validate import email_validator_verdict
+
+    assert check_address(value) == email_validator_verdict(value)
