@@ -1,6 +1,6 @@
 import pytest
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.signup", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.signup", "static", "unsubscribe.unsubscribe"}
 
 
 def protected_urls(app):

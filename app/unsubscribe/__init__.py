@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("unsubscribe", __name__, url_prefix="/unsubscribe")
+
+from app.unsubscribe import routes  # noqa: E402,F401
