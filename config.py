@@ -79,6 +79,7 @@ def celery_settings(broker_url: str, instance: Path, lease_seconds: float) -> di
         control = instance / "broker" / "control"
         for folder in (queue, control):
             folder.mkdir(parents=True, exist_ok=True)
+        settings["broker_transport"] = "app.filesystem_broker:Transport"
         settings["broker_transport_options"] = {
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
