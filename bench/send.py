@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from email import policy
+from functools import partial
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import Campaign, Email, EmailStatus, SMTPSettings
@@ -35,9 +38,12 @@ from app.sending.dispatcher import dispatch
 from app.sending.message import CampaignTemplate, Recipient, Sender
 from app.sending.settings import EngineSettings
 from app.tasks import enqueue_batch
+from app.unsubscribe.tokens import UnsubscribeLinks
 from bench.common import NO_PAUSES, Bench, bench_app, empty_tables, result_line, run, seed
 from bench.sink import SinkProcess
 from tests.processes import CeleryProcess, start_worker
+
+UnsubscribeURL = Callable[[str], str]
 
 EMAILS = 5_000
 POLL_SECONDS = 0.1
@@ -56,8 +62,9 @@ CAMPAIGN = {
 }
 
 
-def recipients_and_template() -> tuple[list[Recipient], CampaignTemplate, Sender]:
-    """What the batch sender would read for the (single) campaign, read once before timing."""
+def recipients_and_template() -> tuple[list[Recipient], CampaignTemplate, Sender, UnsubscribeURL]:
+    """What the batch sender would read for the (single) campaign, read once before timing, and how it
+    makes each recipient's unsubscribe link."""
     campaign = db.session.scalars(sa.select(Campaign)).one()
     account = db.session.get_one(SMTPSettings, campaign.smtp_account_id)
     rows = db.session.execute(
@@ -66,11 +73,17 @@ def recipients_and_template() -> tuple[list[Recipient], CampaignTemplate, Sender
     db.session.commit()
     recipients = [Recipient(row.address, row.name, row.merge_data or {}) for row in rows]
     template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
-    return recipients, template, Sender(account.from_address, account.from_name, account.reply_to)
+    sender = Sender(account.from_address, account.from_name, account.reply_to)
+    links = UnsubscribeLinks.from_config(current_app.config)
+    return recipients, template, sender, partial(links.url, campaign.user_id)
 
 
 def bare_loop(
-    sink: SinkProcess, recipients: list[Recipient], template: CampaignTemplate, sender: Sender
+    sink: SinkProcess,
+    recipients: list[Recipient],
+    template: CampaignTemplate,
+    sender: Sender,
+    unsubscribe_url: UnsubscribeURL,
 ) -> float:
     """Messages a second: build and send each one over a single connection, nothing else."""
     endpoint = Endpoint(sink.host, sink.port, "none", "", "", timeout=30.0)
@@ -78,7 +91,8 @@ def bare_loop(
     connection = open_connection(endpoint)
     try:
         for recipient in recipients:
-            send_message(connection, template.build(sender, recipient), sender.address, recipient.address)
+            message = template.build(sender, recipient, unsubscribe_url(recipient.address))
+            send_message(connection, message, sender.address, recipient.address)
     finally:
         close_quietly(connection)
     return len(recipients) / (time.perf_counter() - start)
@@ -154,15 +168,16 @@ def main() -> None:
         sink = stack.enter_context(SinkProcess())
         running: list[CeleryProcess] = []
         seed(db.session, 1, total, sink.host, sink.port, CAMPAIGN)
-        recipients, template, sender = recipients_and_template()
-        size = len(template.build(sender, recipients[0]).as_bytes(policy=policy.SMTP))
+        recipients, template, sender, unsubscribe_url = recipients_and_template()
+        first = template.build(sender, recipients[0], unsubscribe_url(recipients[0].address))
+        size = len(first.as_bytes(policy=policy.SMTP))
         print(bench.describe())
         print(
             f"{total:,} emails of {size:,} bytes; sink: aiosmtpd in its own process on port {sink.port}; "
             "workers: threads pool, concurrency 1, one process each"
         )
 
-        bare = bare_loop(sink, recipients, template, sender)
+        bare = bare_loop(sink, recipients, template, sender, unsubscribe_url)
         if sink.stats().received != total:
             raise AssertionError(f"the sink did not receive the bare loop's {total} messages")
         print(f"bare loop (build + send, one connection, no DB, no queue): {bare:7.1f} msg/s")

@@ -1,12 +1,13 @@
 """The email as one recipient will get it: rendered for the campaign page, or sent to the user's own
 address through their SMTP account ("Send test").
 
-Both go through the engine's `CampaignTemplate`, so the preview is what the engine would send.
+Both go through the engine's `CampaignTemplate`, so the preview is what the engine would send,
+default unsubscribe footer included.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
@@ -15,9 +16,10 @@ from app.campaigns.personalise import sample_context
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, SMTPSettings, User
 from app.sending.connection import SMTPFailure, close_quietly, open_connection, send_message
-from app.sending.message import CampaignTemplate, Recipient, Sender, one_line
+from app.sending.message import CampaignTemplate, Recipient, Sender
 from app.settings.account import account_endpoint
 from app.settings.checks import CheckResult, failure_message
+from app.unsubscribe.tokens import UnsubscribeLinks
 
 TEST_SUBJECT_PREFIX = "[Test] "
 
@@ -36,29 +38,21 @@ def preview_recipient(campaign: Campaign, chosen: CampaignRecipient | None, user
     """The chosen recipient; with none uploaded yet, the user with each column's name as its value."""
     if chosen is None:
         fields = [field["key"] for field in campaign.merge_fields or []]
-        recipient = Recipient(user.email, user.username, sample_context(fields))
-    else:
-        recipient = Recipient(chosen.address, chosen.name, dict(chosen.merge_data or {}))
-    return _with_unsubscribe_url(recipient)
+        return Recipient(user.email, user.username, sample_context(fields))
+    return Recipient(chosen.address, chosen.name, dict(chosen.merge_data or {}))
 
 
-def _with_unsubscribe_url(recipient: Recipient) -> Recipient:
-    """A stand-in link: the real, signed one is made per email when it is sent."""
-    url = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/unsubscribe/preview"
-    return replace(recipient, merge_data={**recipient.merge_data, "unsubscribe_url": url})
+def unsubscribe_url(campaign: Campaign, address: str) -> str:
+    """The signed link the engine gives `address` in this campaign's emails."""
+    return UnsubscribeLinks.from_config(current_app.config).url(campaign.user_id, address)
 
 
 def render_preview(campaign: Campaign, recipient: Recipient) -> Preview:
     """Subject, HTML and plain text for `recipient`, or the error that stops them rendering."""
     try:
         template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
-        context = recipient.context()
-        return Preview(
-            recipient,
-            one_line(template.subject.render(context)),
-            template.html.render(context),
-            template.text.render(context),
-        )
+        rendered = template.render(recipient, unsubscribe_url(campaign, recipient.address))
+        return Preview(recipient, rendered.subject, rendered.html, rendered.text)
     except Exception as error:  # a user's template can raise anything; the page shows it
         return Preview(recipient, error=f"{type(error).__name__}: {error}")
 
@@ -66,10 +60,13 @@ def render_preview(campaign: Campaign, recipient: Recipient) -> Preview:
 def build_test_email(
     campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str
 ) -> EmailMessage:
-    """The message `recipient` would get, addressed to `to` and marked as a test in its subject."""
+    """The message `recipient` would get, addressed to `to` and marked as a test in its subject.
+
+    Its unsubscribe link is `to`'s own: a click on it in the test must not unsubscribe the recipient.
+    """
     sender = Sender(account.from_address, account.from_name, account.reply_to)
     message = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body).build(
-        sender, recipient
+        sender, recipient, unsubscribe_url(campaign, to)
     )
     message.replace_header("To", to)
     message.replace_header("Subject", TEST_SUBJECT_PREFIX + message["Subject"])

@@ -48,6 +48,7 @@ from app.campaigns.scheduling import ScheduleTimeError, local_to_utc
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign
+from app.sending.message import HTML_FOOTER, TEXT_FOOTER
 from app.settings.account import current_account
 from app.smtp_crypto import PasswordUnreadable
 
@@ -139,6 +140,8 @@ def compose_page(form: CampaignForm, campaign: Campaign, problems: list[Problem]
         campaign=campaign,
         fields=picker_fields(campaign.merge_fields or []),
         problems=problems or [],
+        footer_html=HTML_FOOTER,
+        footer_text=TEXT_FOOTER,
     )
 
 

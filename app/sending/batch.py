@@ -34,6 +34,7 @@ from app.sending.dispatcher import Enqueue, claim_batch, complete_finished_campa
 from app.sending.message import CampaignTemplate, Recipient, Sender, compiled_template
 from app.sending.settings import EngineSettings
 from app.smtp_crypto import PasswordUnreadable, decrypt_password
+from app.unsubscribe.tokens import UnsubscribeLinks
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class BatchSender:
         self.sleep = sleep
         self.connect = connect
         self.report = BatchReport()
+        self.links = UnsubscribeLinks(settings.secret_key, settings.public_base_url)
         self.connection: smtplib.SMTP | None = None
         self.sent_on_connection = 0
         self.last_sent_at: datetime | None = None
@@ -310,7 +312,8 @@ class BatchSender:
         try:
             if not isinstance(template, CampaignTemplate):
                 raise TemplateError(str(template or "the campaign no longer exists"))
-            message = template.build(self.sender, email.recipient)
+            unsubscribe_url = self.links.url(email.user_id, email.recipient.address)
+            message = template.build(self.sender, email.recipient, unsubscribe_url)
         except (TemplateError, ValueError) as error:
             self._fail(email.id, None, f"The message could not be built: {error}")
             return Outcome.PERMANENT

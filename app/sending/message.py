@@ -3,19 +3,25 @@
 Merge fields render in Jinja's SandboxedEnvironment, so a template can read the recipient's data and
 nothing else. Headers are set through `EmailMessage`, whose default policy refuses CR/LF in a header
 value; subjects and names are folded onto one line first, since a line break there is never meant.
+
+Every message carries the headers that Gmail's and Yahoo's bulk-sender rules ask for: From with its
+display name, Date, a Message-ID on the sender's domain, and a one-click List-Unsubscribe (RFC 8058)
+pointing at the recipient's signed unsubscribe link, which `{{ unsubscribe_url }}` also gives the
+bodies. A body part that does not use `{{ unsubscribe_url }}` gets the default footer with the link.
 """
 
 from __future__ import annotations
 
+import email.policy
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from typing import Any
 
 import pytz
-from jinja2 import Template
+from jinja2 import Template, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from app import clock
@@ -23,6 +29,31 @@ from app.sending.plain_text import html_to_text
 
 HTML_ENV = SandboxedEnvironment(autoescape=True)
 TEXT_ENV = SandboxedEnvironment(autoescape=False)
+
+UNSUBSCRIBE_FIELD = "unsubscribe_url"
+#: Added to a body part that has no `{{ unsubscribe_url }}` of its own (README, "Deliverability").
+HTML_FOOTER = (
+    '<p style="margin-top:32px;font-size:12px;color:#6c757d">'
+    'Don\'t want these emails any more? <a href="{{ unsubscribe_url }}">Unsubscribe</a>.</p>'
+)
+TEXT_FOOTER = "\n\n--\nDon't want these emails any more? Unsubscribe: {{ unsubscribe_url }}\n"
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+class OneLineHeader(UnstructuredHeader):
+    """Written on one line as it is: the default policy would fold a long URL, which has no spaces to
+    fold at, into RFC 2047 encoded words that no mail client reads as a link (RFC 5322 allows lines of
+    998 characters; 78 is only a recommendation). CR/LF is still refused when the header is set."""
+
+    max_count = 1
+
+    def fold(self, *, policy: email.policy.EmailPolicy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", OneLineHeader)
+MESSAGE_POLICY = email.policy.default.clone(header_factory=_HEADERS)
 
 
 @dataclass(frozen=True)
@@ -46,8 +77,29 @@ class Recipient:
         return {**self.merge_data, "name": self.name, "email": self.address}
 
 
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+
+
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def uses_unsubscribe_url(environment: SandboxedEnvironment, source: str) -> bool:
+    """Whether the template uses the `unsubscribe_url` variable (the word in a comment does not count)."""
+    return UNSUBSCRIBE_FIELD in meta.find_undeclared_variables(environment.parse(source))
+
+
+def with_footer(environment: SandboxedEnvironment, source: str, footer: str) -> str:
+    """`source` as it is if it links to `{{ unsubscribe_url }}`, else with `footer` at its end (inside
+    `<body>` when the HTML has one)."""
+    if uses_unsubscribe_url(environment, source):
+        return source
+    end = source.lower().rfind("</body>")
+    return source + footer if end < 0 else source[:end] + footer + source[end:]
 
 
 class CampaignTemplate:
@@ -55,21 +107,31 @@ class CampaignTemplate:
 
     def __init__(self, subject: str, html_body: str, text_body: str = "") -> None:
         self.subject: Template = TEXT_ENV.from_string(subject)
-        self.html: Template = HTML_ENV.from_string(html_body)
-        self.text: Template = TEXT_ENV.from_string(text_body or html_to_text(html_body))
+        self.html: Template = HTML_ENV.from_string(with_footer(HTML_ENV, html_body, HTML_FOOTER))
+        text = text_body or html_to_text(html_body)
+        self.text: Template = TEXT_ENV.from_string(with_footer(TEXT_ENV, text, TEXT_FOOTER))
 
-    def build(self, sender: Sender, recipient: Recipient) -> EmailMessage:
-        context = recipient.context()
-        message = EmailMessage()
-        message["Subject"] = one_line(self.subject.render(context))
+    def render(self, recipient: Recipient, unsubscribe_url: str) -> Rendered:
+        context = {**recipient.context(), UNSUBSCRIBE_FIELD: unsubscribe_url}
+        return Rendered(
+            one_line(self.subject.render(context)), self.html.render(context), self.text.render(context)
+        )
+
+    def build(self, sender: Sender, recipient: Recipient, unsubscribe_url: str) -> EmailMessage:
+        """The message for `recipient`; `unsubscribe_url` is their signed link (`UnsubscribeLinks`)."""
+        rendered = self.render(recipient, unsubscribe_url)
+        message = EmailMessage(policy=MESSAGE_POLICY)
+        message["Subject"] = rendered.subject
         message["From"] = Address(one_line(sender.name), addr_spec=sender.address)
         message["To"] = Address(one_line(recipient.name), addr_spec=recipient.address)
         if sender.reply_to:
             message["Reply-To"] = sender.reply_to
         message["Date"] = format_datetime(pytz.utc.localize(clock.utcnow()))
         message["Message-ID"] = make_msgid(domain=sender.domain)
-        message.set_content(self.text.render(context))
-        message.add_alternative(self.html.render(context), subtype="html")
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = ONE_CLICK
+        message.set_content(rendered.text)
+        message.add_alternative(rendered.html, subtype="html")
         return message
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.models import SMTPSettings
@@ -23,6 +23,9 @@ class EngineSettings:
     claim_lease: float
     smtp_timeout: float
     smtp_ca_file: str = ""
+    #: For each email's signed unsubscribe link (`app.unsubscribe.tokens`).
+    secret_key: str = field(default="", repr=False)
+    public_base_url: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> EngineSettings:
@@ -39,6 +42,8 @@ class EngineSettings:
             claim_lease=config["CLAIM_LEASE"],
             smtp_timeout=config["SMTP_TIMEOUT"],
             smtp_ca_file=config.get("SMTP_TLS_CA_FILE", ""),
+            secret_key=config["SECRET_KEY"],
+            public_base_url=config["PUBLIC_BASE_URL"],
         )
 
     def interval_for(self, account: SMTPSettings) -> float:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Campaign, Template
+from app.sending.message import HTML_FOOTER
 from tests.campaigns.campaign_builders import make_campaign, reload
 from tests.conftest import post_form
 
@@ -196,3 +199,10 @@ def test_another_users_template_is_not_listed_nor_usable(client, logged_in, make
     db.session.commit()
     assert "Secret plan" not in client.get("/campaigns/templates/").get_data(as_text=True)
     assert client.get(f"/campaigns/new?template={template.id}").status_code == 404
+
+
+def test_compose_page_shows_the_default_unsubscribe_footer_to_copy_and_edit(client, logged_in):
+    page = client.get("/campaigns/new").get_data(as_text=True)
+    assert 'id="unsubscribe-footer"' in page
+    assert HTML_FOOTER in html.unescape(page)
+    assert "Unsubscribe: {{ unsubscribe_url }}" in page

@@ -7,7 +7,9 @@ import re
 
 from app.extensions import db
 from app.models import CampaignRecipient
+from app.sending.message import HTML_FOOTER
 from app.smtp_crypto import encrypt_password
+from app.unsubscribe.tokens import UnsubscribeLinks
 from tests.campaigns.campaign_builders import make_campaign
 from tests.conftest import post_form
 from tests.factories import make_account
@@ -21,10 +23,17 @@ def srcdoc(page: str) -> str:
     return html.unescape(match.group(1))
 
 
+def without_footer(body: str) -> str:
+    """The body the user wrote, the default unsubscribe footer (which must be there) cut off."""
+    written, footer, _ = body.partition(HTML_FOOTER.partition("<a")[0])
+    assert footer, "the default unsubscribe footer is missing"
+    return written
+
+
 def test_preview_renders_for_the_first_recipient_in_a_sandboxed_iframe(client, logged_in):
     campaign = make_campaign(logged_in)
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
-    assert srcdoc(page) == "<p>Dear Reader 0, your code is C0.</p>"
+    assert without_footer(srcdoc(page)) == "<p>Dear Reader 0, your code is C0.</p>"
     assert "Hello Reader 0" in page
     assert "Dear Reader 0, your code is C0." in page  # the plain-text part
 
@@ -33,7 +42,7 @@ def test_preview_for_a_chosen_recipient(client, logged_in):
     campaign = make_campaign(logged_in)
     third = db.session.query(CampaignRecipient).filter_by(campaign_id=campaign.id, position=2).one()
     page = client.get(f"/campaigns/{campaign.id}?recipient={third.id}").get_data(as_text=True)
-    assert srcdoc(page) == "<p>Dear Reader 2, your code is C2.</p>"
+    assert without_footer(srcdoc(page)) == "<p>Dear Reader 2, your code is C2.</p>"
 
 
 def test_merge_values_are_escaped_in_the_html_part(client, logged_in):
@@ -52,19 +61,31 @@ def test_merge_values_are_escaped_in_the_html_part(client, logged_in):
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "<script>" not in page
     assert (
-        srcdoc(page) == "<p>Dear &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;, your code is &lt;b&gt;.</p>"
+        without_footer(srcdoc(page))
+        == "<p>Dear &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;, your code is &lt;b&gt;.</p>"
     )
 
 
 def test_without_recipients_the_preview_uses_the_user_and_bracketed_column_names(client, logged_in):
     campaign = make_campaign(logged_in, recipients=0)
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
-    assert srcdoc(page) == f"<p>Dear {logged_in.username}, your code is [code].</p>"
+    assert without_footer(srcdoc(page)) == f"<p>Dear {logged_in.username}, your code is [code].</p>"
 
 
-def test_unsubscribe_url_renders_in_the_preview(client, logged_in):
-    campaign = make_campaign(logged_in, html_body='<a href="{{ unsubscribe_url }}">Unsubscribe</a>')
-    assert "/unsubscribe/" in srcdoc(client.get(f"/campaigns/{campaign.id}").get_data(as_text=True))
+def test_unsubscribe_url_renders_the_recipients_signed_link_and_replaces_the_footer(app, client, logged_in):
+    campaign = make_campaign(logged_in, html_body='<a href="{{ unsubscribe_url }}">Leave</a>', text_body="")
+    link = UnsubscribeLinks.from_config(app.config).url(logged_in.id, "reader0@rcpt.example")
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert srcdoc(page) == f'<a href="{link}">Leave</a>'
+    assert f"Leave ({link})" in page  # the plain-text part derived from it
+
+
+def test_without_unsubscribe_url_the_preview_shows_the_default_footer_with_the_link(app, client, logged_in):
+    campaign = make_campaign(logged_in)
+    link = UnsubscribeLinks.from_config(app.config).url(logged_in.id, "reader0@rcpt.example")
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f'<a href="{link}">Unsubscribe</a>' in srcdoc(page)
+    assert f"Unsubscribe: {link}" in page  # and in the plain-text part
 
 
 def test_send_test_delivers_the_personalised_email_to_the_users_own_address(client, logged_in, smtp_sink):
@@ -85,7 +106,20 @@ def test_send_test_delivers_the_personalised_email_to_the_users_own_address(clie
     message = received.message
     assert message["Subject"] == "[Test] Hello Reader 0"
     assert message["To"] == logged_in.email
-    assert message.get_body(("html",)).get_content().strip() == "<p>Dear Reader 0, your code is C0.</p>"
+    assert (
+        without_footer(message.get_body(("html",)).get_content()) == "<p>Dear Reader 0, your code is C0.</p>"
+    )
+
+
+def test_send_test_carries_the_users_own_unsubscribe_link_not_the_recipients(
+    app, client, logged_in, smtp_sink
+):
+    make_account(logged_in, smtp_sink)
+    campaign = make_campaign(logged_in)
+    post_form(client, f"/campaigns/{campaign.id}/send-test", {}, form_url=f"/campaigns/{campaign.id}")
+    message = smtp_sink.wait_for(1)[0].message
+    links = UnsubscribeLinks.from_config(app.config)
+    assert message["List-Unsubscribe"] == f"<{links.url(logged_in.id, logged_in.email)}>"
 
 
 def test_send_test_without_an_smtp_account_says_so(client, logged_in):
