@@ -20,10 +20,11 @@ from app.campaigns.recipient_forms import ColumnsForm, PasteForm, SaveForm, Uplo
 from app.campaigns.recipient_store import recipient_count, recipients_page, replace_recipients
 from app.campaigns.recipient_uploads import PendingImport
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Suppression
+from app.models import Campaign, CampaignStatus
 from app.recipients import ColumnMap, ImportResult, RecipientFileError, invalid_rows_csv
 from app.recipients.columns import locate_columns
 from app.recipients.importer import import_table
+from app.suppressions.operations import suppressed_addresses
 
 #: How many rows of each kind the summary shows; the invalid ones can all be downloaded.
 SAMPLE_ROWS = 10
@@ -183,20 +184,13 @@ def review_url(campaign: Campaign, pending: PendingImport, columns: ColumnMap | 
     )
 
 
-def suppressed_addresses() -> set[str]:
-    """The current user's suppression list (stored lower-cased)."""
-    return set(
-        db.session.scalars(sa.select(Suppression.address).where(Suppression.user_id == current_user.id))
-    )
-
-
 def run_import(pending: PendingImport, columns: ColumnMap | None) -> Review:
     """Import the stored upload; raises `ColumnChoiceNeeded` when the user must pick the email column.
 
     The import takes seconds for a big list, so the transaction that read the suppressions is ended
     first: an open one would hold SQLite's write lock, or a PostgreSQL snapshot, the whole time.
     """
-    suppressed = suppressed_addresses()
+    suppressed = suppressed_addresses(current_user.id)
     db.session.rollback()
     max_rows = current_app.config["MAX_RECIPIENTS"]
     table = pending.table(max_rows)

@@ -47,10 +47,11 @@ from app.campaigns.queries import (
 from app.campaigns.scheduling import ScheduleTimeError, local_to_utc
 from app.extensions import db
 from app.forms import EmptyForm
-from app.models import Campaign
+from app.models import Campaign, SuppressionReason
 from app.sending.message import HTML_FOOTER, TEXT_FOOTER
 from app.settings.account import current_account
 from app.smtp_crypto import PasswordUnreadable
+from app.suppressions.operations import bounced_addresses, suppress
 
 CAMPAIGNS_PER_PAGE = 20
 #: Recipients offered in the preview's chooser; any other can be picked by its id in the URL.
@@ -173,6 +174,7 @@ def campaign_page(campaign: Campaign, schedule_form: ScheduleForm, past: datetim
         pausable=campaign.status in PAUSABLE,
         resumable=campaign.status in RESUMABLE,
         cancellable=campaign.status in CANCELLABLE,
+        bounced=len(bounced_addresses(current_user.id, campaign.id)),
     )
 
 
@@ -251,6 +253,23 @@ def resume(campaign_id: int) -> Response:
 def cancel(campaign_id: int) -> Response:
     """Stop the campaign for good."""
     return perform(campaign_id, cancel_campaign, "“{name}” is cancelled: its unsent emails will not go out.")
+
+
+@bp.post("/<int:campaign_id>/suppress-bounced")
+@login_required
+def suppress_bounced(campaign_id: int) -> Response:
+    """Put the campaign's hard-bounced addresses (the mailbox does not exist) on the suppression list."""
+    campaign = campaign_or_404(campaign_id)
+    added = suppress(
+        current_user.id, bounced_addresses(current_user.id, campaign.id), SuppressionReason.BOUNCED
+    )
+    db.session.commit()
+    flash(
+        f"{added:,} bounced address{'es' if added != 1 else ''} added to your suppressions: "
+        "no campaign will mail them again.",
+        "success" if added else "info",
+    )
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
 
 @bp.post("/<int:campaign_id>/duplicate")

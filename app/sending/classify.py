@@ -35,8 +35,32 @@ DAILY_QUOTA_WORDING = re.compile(r"daily|sending (quota|limit)|SubmissionQuotaEx
 #: A recipient's busy or full mailbox (4.2.1, 4.2.2) may speak of rates and quotas too, but it is that
 #: recipient's problem, not a reason to cool the whole account down.
 RECIPIENT_MAILBOX = re.compile(r"\b[45]\.2\.[12]\b|mailbox (is )?full|over quota", re.IGNORECASE)
+#: An enhanced status code (RFC 3463), e.g. 5.1.1; when a reply has one, it decides.
+ENHANCED_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+#: 5.1.7 and 5.1.8 are address errors too, but about the sender's address.
+SENDER_ADDRESS_DETAILS = {"7", "8"}
+#: What servers write when they give no enhanced code.
+MAILBOX_GONE_WORDING = re.compile(
+    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|mailbox unavailable"
+    r"|mailbox not found",
+    re.IGNORECASE,
+)
 #: Microsoft 365's wording when basic SMTP AUTH is switched off for the tenant.
 BASIC_AUTH_RETIRED = re.compile(r"5\.7\.30|basic authentication is not supported", re.IGNORECASE)
+
+
+def is_mailbox_failure(code: int | None, reply: str | None) -> bool:
+    """Whether a recorded reply is a permanent failure of the mailbox itself (a hard bounce): 5.1.x
+    (bad address) or 5.2.1 (mailbox disabled), or, with no enhanced code, the wording servers use. A full
+    mailbox (5.2.2), a policy or spam refusal (5.7.x) is not one: the address may work tomorrow."""
+    if code is None or not 500 <= code < 600 or not reply:
+        return False
+    enhanced = ENHANCED_CODE.search(reply)
+    if enhanced:
+        klass, subject, detail = enhanced.groups()
+        address_error = subject == "1" and detail not in SENDER_ADDRESS_DETAILS
+        return klass == "5" and (address_error or (subject, detail) == ("2", "1"))
+    return bool(MAILBOX_GONE_WORDING.search(reply))
 
 
 def is_temporary(failure: SMTPFailure) -> bool:

@@ -14,7 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app import clock
 from app.extensions import db
-from app.models import Suppression
+from app.models import Email, EmailStatus, Suppression
+from app.sending.classify import is_mailbox_failure
 
 
 def suppressed_addresses(user_id: int) -> set[str]:
@@ -39,6 +40,25 @@ def suppression_count(user_id: int) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Suppression).where(Suppression.user_id == user_id)
     )
+
+
+def bounced_addresses(user_id: int, campaign_id: int) -> set[str]:
+    """The campaign's failed addresses whose server said the mailbox does not exist, not yet suppressed."""
+    listed = (
+        sa.select(Suppression.id)
+        .where(Suppression.user_id == Email.user_id, Suppression.address == sa.func.lower(Email.address))
+        .exists()
+    )
+    rows = db.session.execute(
+        sa.select(Email.address, Email.last_smtp_code, Email.last_smtp_message).where(
+            Email.user_id == user_id,
+            Email.campaign_id == campaign_id,
+            Email.status == EmailStatus.FAILED,
+            Email.last_smtp_code.between(500, 599),
+            ~listed,
+        )
+    )
+    return {address.lower() for address, code, reply in rows if is_mailbox_failure(code, reply)}
 
 
 def _insert_ignoring_listed() -> sa.Insert:
