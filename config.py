@@ -161,9 +161,12 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start production with the published default secret."""
+        """Refuse to start production with the published default secret, or with unsubscribe links that
+        mailbox providers would not honour (Gmail and Yahoo require an HTTPS one-click link)."""
         if cls.SECRET_KEY == DEFAULT_SECRET_KEY:
             raise RuntimeError("SECRET_KEY must be set to a long random value in production.")
+        if not cls.PUBLIC_BASE_URL.startswith("https://"):
+            raise RuntimeError("PUBLIC_BASE_URL must be the app's https:// address in production.")
 
 
 CONFIGS: dict[str, type[Config]] = {

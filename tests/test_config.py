@@ -54,6 +54,7 @@ def test_production_refuses_the_default_secret_key():
 
 def test_production_starts_with_a_real_secret_key(monkeypatch):
     monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-long-random-value")
+    monkeypatch.setattr(config.ProductionConfig, "PUBLIC_BASE_URL", "https://campaigns.example.org")
     config.ProductionConfig.check()
     assert config.ProductionConfig.SESSION_COOKIE_SECURE is True
 
@@ -69,3 +70,10 @@ def test_redis_broker_gets_a_visibility_timeout_longer_than_a_batch():
     assert settings["result_backend_transport_options"] == settings["broker_transport_options"]
     assert settings["task_acks_late"] and settings["task_reject_on_worker_lost"]
     assert settings["worker_prefetch_multiplier"] == 1
+
+
+def test_production_refuses_an_unsubscribe_link_base_that_is_not_https(monkeypatch):
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-long-random-value")
+    assert config.ProductionConfig.PUBLIC_BASE_URL.startswith("http://")
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        config.ProductionConfig.check()
