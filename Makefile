@@ -37,6 +37,8 @@ $(VENDOR)/.built: package.json package-lock.json
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* $(VENDOR)/bootstrap/
 	mkdir -p $(VENDOR)/quill
 	cp node_modules/quill/dist/quill.js node_modules/quill/dist/quill.js.map node_modules/quill/dist/quill.snow.css node_modules/quill/dist/quill.snow.css.map $(VENDOR)/quill/
+	mkdir -p $(VENDOR)/chartjs
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/chartjs/
 	touch $@
 
 migrate: install

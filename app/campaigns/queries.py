@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, Email, Template
+from app.models import Campaign, CampaignRecipient, CampaignStatus, Email, Template
 from app.ownership import owned
 
 
@@ -82,3 +83,16 @@ def recipient_of(campaign: Campaign, recipient_id: int | None) -> CampaignRecipi
         if chosen is not None:
             return chosen
     return db.session.scalar(query.order_by(CampaignRecipient.position, CampaignRecipient.id).limit(1))
+
+
+def in_flight(now: datetime, campaign_id: int | None = None) -> bool:
+    """Is the engine on any of the user's campaigns (or on this one): sending, or scheduled and due?"""
+    query = owned(Campaign).where(
+        sa.or_(
+            Campaign.status == CampaignStatus.SENDING,
+            sa.and_(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now),
+        )
+    )
+    if campaign_id is not None:
+        query = query.where(Campaign.id == campaign_id)
+    return bool(db.session.scalar(sa.select(query.exists())))

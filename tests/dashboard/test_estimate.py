@@ -1,0 +1,43 @@
+"""When will a campaign finish, given its account's interval and caps?"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.dashboard.estimate import Queued, estimated_finishes, seconds_per_email
+from app.models import SMTPSettings
+from tests.dashboard.conftest import NOW
+
+
+@pytest.mark.parametrize(
+    ("fields", "pace"),
+    [
+        ({}, 15),
+        ({"send_interval": 2}, 2),
+        ({"send_interval": 2, "hourly_cap": 600}, 6),
+        ({"send_interval": 1, "hourly_cap": 3600, "daily_cap": 8640}, 10),
+    ],
+)
+def test_the_pace_is_the_slowest_of_interval_and_caps(fields, pace):
+    assert seconds_per_email(SMTPSettings(**fields), 15) == pace
+
+
+def test_campaigns_on_one_account_finish_one_after_another_in_schedule_order():
+    account = SMTPSettings(send_interval=10)
+    queue = [Queued(2, NOW + timedelta(minutes=1), 6), Queued(1, NOW, 3)]
+    assert estimated_finishes(queue, account, 15, NOW) == {
+        1: NOW + timedelta(seconds=30),
+        2: NOW + timedelta(minutes=1, seconds=60),
+    }
+
+
+def test_a_cooldown_or_a_later_schedule_delays_the_start():
+    cooling = SMTPSettings(send_interval=1, paused_until=NOW + timedelta(hours=1))
+    assert estimated_finishes([Queued(1, NOW, 60)], cooling, 15, NOW) == {
+        1: NOW + timedelta(hours=1, minutes=1)
+    }
+    idle = SMTPSettings(send_interval=1)
+    later = NOW + timedelta(days=1)
+    assert estimated_finishes([Queued(1, later, 60)], idle, 15, NOW) == {1: later + timedelta(minutes=1)}
