@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
-from app.campaigns import recipients, routes, saved_templates  # noqa: E402,F401
+from app.campaigns import recipients, report, routes, saved_templates  # noqa: E402,F401

@@ -48,7 +48,7 @@ def _change_status(campaign: Campaign, allowed: tuple[str, ...], refusal: str, *
         raise ActionRefused(refusal.format(name=campaign.name, status=campaign.status))
 
 
-def _stop_unsent_emails(campaign: Campaign) -> int:
+def stop_unsent_emails(campaign: Campaign) -> int:
     """Pending and queued emails of the campaign become `cancelled`, in one UPDATE; sent ones stay."""
     result = db.session.execute(
         sa.update(Email)
@@ -185,7 +185,7 @@ def cancel_campaign(campaign: Campaign) -> int:
         "“{name}” is {status}: there is nothing left to cancel.",
         status=CampaignStatus.CANCELLED,
     )
-    return _stop_unsent_emails(campaign)
+    return stop_unsent_emails(campaign)
 
 
 def delete_campaign(campaign: Campaign) -> None:

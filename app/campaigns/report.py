@@ -1,0 +1,128 @@
+"""A campaign's report: its totals, its emails a page at a time, their export, and what to do about
+failed and pending ones; and the JSON its pages poll while it is sending."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Response,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from app import clock
+from app.campaigns import bp
+from app.campaigns.email_actions import RETRIABLE, WITH_PENDING, cancel_pending, retry_failed
+from app.campaigns.operations import ActionRefused
+from app.campaigns.queries import campaign_or_404, email_counts, in_flight
+from app.campaigns.report_export import csv_lines, xlsx_file
+from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export_rows
+from app.extensions import db
+from app.forms import EmptyForm
+from app.models import Campaign
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/<int:campaign_id>/report")
+@login_required
+def report(campaign_id: int) -> str:
+    """Totals by status, the schedule, and the emails filtered by status and address, 50 a page."""
+    campaign = campaign_or_404(campaign_id)
+    filters = EmailFilter.from_args(request.args)
+    page = email_page(
+        campaign,
+        filters,
+        after=request.args.get("after", type=int),
+        before=request.args.get("before", type=int),
+    )
+    return render_template(
+        "campaigns/report.html",
+        campaign=campaign,
+        counts=email_counts([campaign.id])[campaign.id],
+        statuses=STATUSES,
+        filters=filters,
+        page=page,
+        in_flight=in_flight(clock.utcnow(), campaign.id),
+        action_form=EmptyForm(),
+        retriable=campaign.status in RETRIABLE,
+        cancellable=campaign.status in WITH_PENDING,
+    )
+
+
+@bp.route("/<int:campaign_id>/stats")
+@login_required
+def stats(campaign_id: int) -> dict[str, Any]:
+    """The campaign's live figures: counts by status and its progress bar, rendered."""
+    campaign = campaign_or_404(campaign_id)
+    counts = email_counts([campaign.id])[campaign.id]
+    progress = get_template_attribute("campaigns/_macros.html", "progress")
+    return {
+        "in_flight": in_flight(clock.utcnow(), campaign.id),
+        "figures": {status: counts[status] for status in STATUSES},
+        "campaigns": {str(campaign.id): str(progress(counts))},
+    }
+
+
+def export_name(campaign: Campaign, extension: str) -> str:
+    return f"campaign-{campaign.id}-emails.{extension}"
+
+
+@bp.route("/<int:campaign_id>/report.csv")
+@login_required
+def export_csv(campaign_id: int) -> Response:
+    """The filtered emails as CSV, streamed."""
+    campaign = campaign_or_404(campaign_id)
+    lines = csv_lines(export_rows(campaign, EmailFilter.from_args(request.args)), current_user.timezone)
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={export_name(campaign, 'csv')}"},
+    )
+
+
+@bp.route("/<int:campaign_id>/report.xlsx")
+@login_required
+def export_xlsx(campaign_id: int) -> Response:
+    """The filtered emails as an Excel workbook."""
+    campaign = campaign_or_404(campaign_id)
+    workbook = xlsx_file(export_rows(campaign, EmailFilter.from_args(request.args)), current_user.timezone)
+    return send_file(workbook, mimetype=XLSX, as_attachment=True, download_name=export_name(campaign, "xlsx"))
+
+
+def act(campaign_id: int, action: Callable[[Campaign], int], done: str) -> Response:
+    """Run a report button's action (CSRFProtect has checked the token), commit, and go back to the
+    report with `done`, which may name {count} and {name}."""
+    campaign = campaign_or_404(campaign_id)
+    try:
+        count = action(campaign)
+    except ActionRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "warning")
+    else:
+        db.session.commit()
+        flash(done.format(count=count, name=campaign.name), "success")
+    return redirect(url_for("campaigns.report", campaign_id=campaign_id))
+
+
+@bp.post("/<int:campaign_id>/retry-failed")
+@login_required
+def retry_failed_emails(campaign_id: int) -> Response:
+    """Failed emails back to pending, attempts reset."""
+    return act(campaign_id, retry_failed, "{count:,} failed emails of “{name}” will be tried again.")
+
+
+@bp.post("/<int:campaign_id>/cancel-pending")
+@login_required
+def cancel_pending_emails(campaign_id: int) -> Response:
+    """The emails not yet sent are cancelled."""
+    return act(campaign_id, cancel_pending, "{count:,} pending emails of “{name}” are cancelled.")

@@ -1,0 +1,76 @@
+"""Can I download my campaign's emails as CSV or Excel, safe to open in a spreadsheet?"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from app.campaigns import report_table
+from app.models import CampaignStatus, EmailStatus
+from tests.campaigns.campaign_builders import make_smtp_account
+from tests.email_builders import add_campaign, add_emails
+
+HEADER = ["Address", "Name", "Status", "Attempts", "Last SMTP code", "Last SMTP reply", "Sent (Asia/Kolkata)"]
+
+
+@pytest.fixture
+def campaign(logged_in, make_user):
+    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
+    add_emails(
+        campaign, 1, EmailStatus.SENT, name='=HYPERLINK("http://x")', sent_at=datetime(2026, 11, 26, 10, 0)
+    )
+    add_emails(
+        campaign,
+        1,
+        EmailStatus.FAILED,
+        name="+1 555",
+        attempts=2,
+        last_smtp_code=550,
+        last_smtp_message="-5.1.1 @no",
+    )
+    add_emails(campaign, 1, EmailStatus.CANCELLED, name="Asha\x01")
+    other = make_user()
+    add_emails(add_campaign(other, make_smtp_account(other)), 2, EmailStatus.SENT)
+    return campaign
+
+
+EXPECTED = [
+    ["r0@rcpt.example", '\'=HYPERLINK("http://x")', "sent", "0", "", "", "2026-11-26 15:30:00"],
+    ["r1@rcpt.example", "'+1 555", "failed", "2", "550", "'-5.1.1 @no", ""],
+    ["r2@rcpt.example", "Asha\x01", "cancelled", "0", "", "", ""],
+]
+
+
+def test_csv_escapes_formulas_and_shows_times_in_my_zone(client, campaign):
+    response = client.get(f"/campaigns/{campaign.id}/report.csv")
+    assert response.mimetype == "text/csv"
+    assert (
+        response.headers["Content-Disposition"] == f"attachment; filename=campaign-{campaign.id}-emails.csv"
+    )
+    text = response.get_data().decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text))) == [HEADER, *EXPECTED]
+
+
+def test_xlsx_escapes_formulas_too(client, campaign):
+    with client.get(f"/campaigns/{campaign.id}/report.xlsx") as response:
+        sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = [[("" if v is None else str(v)) for v in row] for row in sheet.iter_rows(values_only=True)]
+    assert rows == [HEADER, *EXPECTED[:2], ["r2@rcpt.example", "Asha", "cancelled", "0", "", "", ""]]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_exports_follow_the_filter_and_read_in_chunks(client, campaign, monkeypatch):
+    monkeypatch.setattr(report_table, "EXPORT_CHUNK", 1)
+    add_emails(campaign, 3, EmailStatus.FAILED)
+    response = client.get(f"/campaigns/{campaign.id}/report.csv", query_string={"status": "failed"})
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == [
+        "r1@rcpt.example",
+        "r5@rcpt.example",
+        "r6@rcpt.example",
+        "r7@rcpt.example",
+    ]
