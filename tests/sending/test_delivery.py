@@ -169,7 +169,9 @@ def test_dropped_connections_lose_nothing_and_send_nothing_twice(stack: Stack, a
     stack.beat(RETRY_BACKOFF=1)
     stack.wait_for(lambda: sent_count(campaign) == 30, 60, "all 30 sent")
     assert stack.read(lambda: received_once(smtp_sink, campaign)), stack.logs
-    retried = stack.read(lambda: db.session.scalars(sa.select(Email.attempts).where(Email.attempts > 0)).all())
+    retried = stack.read(
+        lambda: db.session.scalars(sa.select(Email.attempts).where(Email.attempts > 0)).all()
+    )
     assert retried == [1, 1]
 
 

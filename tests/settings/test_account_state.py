@@ -118,7 +118,9 @@ def test_another_user_can_neither_read_nor_change_my_account(client, auth, accou
     assert (ravis.host, ravis.user_id) == ("smtp.ravi.example", ravi.id)
 
 
-def test_saving_new_settings_clears_the_account_error_so_sending_retries_at_once(client, account, submit_smtp):
+def test_saving_new_settings_clears_the_account_error_so_sending_retries_at_once(
+    client, account, submit_smtp
+):
     account.last_error, account.last_error_at = "AUTH failed: 535 5.7.8 Authentication failed", NOW
     db.session.commit()
     submit_smtp(password="the-right-one")
