@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 VENDOR := app/static/vendor
 export FLASK_APP := run
 
-.PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import
+.PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import bench-web
 
 run: install assets migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
@@ -54,7 +54,7 @@ format: install-dev
 
 # Benchmarks (DESIGN.md, "Benchmarks"): each creates its own database on the PostgreSQL server of
 # BENCH_DATABASE_URL and uses BENCH_REDIS_URL (defaults in bench/common.py: local server, Redis db 14).
-bench: bench-send bench-dispatch bench-import
+bench: bench-send bench-dispatch bench-import bench-web
 
 bench-send: install-dev
 	$(BIN)/python -m bench.send
@@ -64,6 +64,10 @@ bench-dispatch: install-dev
 
 bench-import: install-dev
 	$(BIN)/python -m bench.import_csv
+
+# Needs wrk (Debian's package; .ci/run installs it).
+bench-web: install-dev
+	$(BIN)/python -m bench.web
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_login import current_user
 
 from app.campaigns.queries import email_counts, visible_campaigns
 from app.dashboard.estimate import Queued, estimated_finishes
@@ -27,6 +29,10 @@ ACTIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSE
 #: At most this many active campaigns are listed, the next to go first.
 ACTIVE_SHOWN = 20
 RECENT_FAILURES = 10
+#: How long after a chart's hour or day has ended its count may still change, and how many ended
+#: buckets' counts a process keeps (beyond that it forgets them all and counts again).
+SETTLED_AFTER = timedelta(minutes=5)
+SETTLED_KEPT = 100_000
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,29 @@ def _sent_between(start: datetime, end: datetime | None) -> sa.ScalarSelect:
     return (query if end is None else query.where(Email.sent_at < end)).scalar_subquery()
 
 
-def sent_in(buckets: Sequence[Bucket]) -> list[int]:
-    """Emails sent in each bucket: one statement, one index range count per bucket."""
-    if not buckets:
-        return []
-    row = db.session.execute(sa.select(*(_sent_between(b.start, b.end) for b in buckets))).one()
-    return list(row)
+def sent_in(buckets: Sequence[Bucket], now: datetime) -> list[int]:
+    """Emails sent in each bucket: one statement, one index range count per bucket not yet known.
+
+    A bucket that ended more than `SETTLED_AFTER` ago can gain no more sends (an email's `sent_at` is
+    the moment it went out, committed seconds later), so its count is kept in this process and never
+    counted again: the 30-day chart then reads one day of the index, not thirty.
+    """
+    known: dict[tuple[int, datetime, datetime], int] = current_app.extensions.setdefault(
+        "settled_sent_counts", {}
+    )
+    keys = [(current_user.id, bucket.start, bucket.end) for bucket in buckets]
+    wanted = [index for index, key in enumerate(keys) if key not in known]
+    if not wanted:
+        return [known[key] for key in keys]
+    row = db.session.execute(
+        sa.select(*(_sent_between(buckets[i].start, buckets[i].end) for i in wanted))
+    ).one()
+    fresh = dict(zip(wanted, row, strict=True))
+    counts = [fresh[i] if i in fresh else known[key] for i, key in enumerate(keys)]
+    if len(known) > SETTLED_KEPT:
+        known.clear()
+    known.update((keys[i], count) for i, count in fresh.items() if buckets[i].end <= now - SETTLED_AFTER)
+    return counts
 
 
 def sent_since(starts: Sequence[datetime]) -> list[int]:
@@ -192,6 +215,6 @@ def recent_failures(limit: int = RECENT_FAILURES) -> list[sa.Row]:
     )
 
 
-def sent_chart(buckets: Sequence[Bucket]) -> dict[str, list[str] | list[int]]:
+def sent_chart(buckets: Sequence[Bucket], now: datetime) -> dict[str, list[str] | list[int]]:
     """A chart's series: each bucket's label and the emails sent in it."""
-    return {"labels": [bucket.label for bucket in buckets], "counts": sent_in(buckets)}
+    return {"labels": [bucket.label for bucket in buckets], "counts": sent_in(buckets, now)}

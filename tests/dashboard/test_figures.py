@@ -7,9 +7,10 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CampaignStatus, EmailStatus
+from app.models import CampaignStatus, Email, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.dashboard.conftest import NOW
 from tests.email_builders import add_campaign, add_emails
@@ -143,3 +144,16 @@ def test_the_charts_count_sends_per_local_hour_and_day(client, history):
     assert len(days["labels"]) == 30 and days["labels"][-1] == "26 Nov"
     assert days["counts"][-5:] == [4, 1, 0, 2, 4]  # Sunday 22 … Thursday 26 Nov
     assert sum(days["counts"]) == 11
+
+
+def test_ended_hours_and_days_are_counted_once_the_current_ones_every_time(client, history):
+    """A send can't land in an hour that ended minutes ago, so its count is kept; the current hour and
+    day are counted afresh."""
+    client.get("/")
+    db.session.execute(sa.delete(Email).where(Email.sent_at == WEEK_STARTS - MINUTE))  # can't happen
+    add_emails(history["done"], 2, EmailStatus.SENT, sent_at=NOW - MINUTE)
+    charts = json.loads(
+        re.search(r'id="chart-data">(.*?)</script>', client.get("/").get_data(as_text=True)).group(1)
+    )
+    assert charts["days"]["counts"][-5:] == [4, 1, 0, 2, 6]
+    assert charts["hours"]["counts"][-2:] == [3, 2]
