@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from kombu import Connection
+from kombu import Connection, Queue
 
 from app.filesystem_broker import Transport
 
 MESSAGES = 1000
+RACE = Queue("race", routing_key="race")
 
 
 def connection_to(folder) -> Connection:
@@ -25,16 +26,17 @@ def connection_to(folder) -> Connection:
 def test_a_consumer_racing_a_producer_reads_every_message_whole(tmp_path):
     def produce() -> None:
         with connection_to(tmp_path) as connection:
-            queue = connection.SimpleQueue("race")
+            producer = connection.Producer()
             for number in range(MESSAGES):
-                queue.put({"number": number, "padding": "x" * 4000})
-            queue.close()
+                producer.publish(
+                    {"number": number, "padding": "x" * 4000}, routing_key="race", declare=[RACE]
+                )
 
     producer = threading.Thread(target=produce)
     producer.start()
     received = []
     with connection_to(tmp_path) as connection:
-        queue = connection.SimpleQueue("race")
+        queue = connection.SimpleQueue(RACE)
         while len(received) < MESSAGES:
             message = queue.get(timeout=10)
             received.append(message.payload["number"])
