@@ -87,6 +87,7 @@ def celery_settings(broker_url: str, instance: Path, lease_seconds: float) -> di
             "polling_interval": env_float("CELERY_POLLING_INTERVAL", 0.1),
         }
     else:
+        settings["broker_transport"] = None  # the URL's own transport (Redis)
         visibility = {"visibility_timeout": int(lease_seconds * 3)}
         settings["broker_transport_options"] = visibility
         settings["result_backend_transport_options"] = visibility

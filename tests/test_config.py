@@ -70,6 +70,7 @@ def test_redis_broker_gets_a_visibility_timeout_longer_than_a_batch():
     assert settings["result_backend_transport_options"] == settings["broker_transport_options"]
     assert settings["task_acks_late"] and settings["task_reject_on_worker_lost"]
     assert settings["worker_prefetch_multiplier"] == 1
+    assert settings["broker_transport"] is None, "Redis must not inherit the embedded broker's transport"
 
 
 def test_production_refuses_an_unsubscribe_link_base_that_is_not_https(monkeypatch):
