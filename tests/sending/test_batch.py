@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -29,6 +30,18 @@ def emails_of(campaign: Campaign) -> list[Email]:
     return list(
         db.session.scalars(sa.select(Email).where(Email.campaign_id == campaign.id).order_by(Email.id))
     )
+
+
+def set_status_once_sent(sink, count: int, status: str):
+    """A `sleep` for the batch that, when `count` emails have arrived, changes the campaign's status
+    as the user's click would, between two emails."""
+
+    def sleep(seconds: float) -> None:
+        if sink.count == count:
+            db.session.execute(sa.update(Campaign).values(status=status))
+            db.session.commit()
+
+    return sleep
 
 
 def test_every_email_arrives_once_personalised(account, engine_settings, smtp_sink):
@@ -62,7 +75,7 @@ def test_whole_batch_uses_one_connection(account, engine_settings):
 def test_reconnects_every_so_many_emails(account, engine_settings, smtp_sink):
     make_campaign(account, 5)
     connections = []
-    settings = engine_settings.__class__(**{**engine_settings.__dict__, "reconnect_every": 2})
+    settings = replace(engine_settings, reconnect_every=2)
     run_batch(settings, account, connect=lambda endpoint: connections.append(1) or open_connection(endpoint))
     assert len(connections) == 3 and smtp_sink.count == 5
 
@@ -180,13 +193,8 @@ def test_implicit_tls_sends(make_user, make_smtp_sink, engine_settings):
 def test_paused_campaign_stops_before_its_next_email(account, engine_settings, smtp_sink):
     campaign = make_campaign(account, 5)
 
-    def pause_after_two(seconds):
-        if smtp_sink.count == 2:
-            db.session.execute(sa.update(Campaign).values(status=CampaignStatus.PAUSED))
-            db.session.commit()
-
-    settings = engine_settings.__class__(**{**engine_settings.__dict__, "send_interval": 0.01})
-    run_batch(settings, account, sleep=pause_after_two)
+    settings = replace(engine_settings, send_interval=0.01)
+    run_batch(settings, account, sleep=set_status_once_sent(smtp_sink, 2, CampaignStatus.PAUSED))
     assert smtp_sink.count == 2
     assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING] * 3
     assert all(e.batch_id is None for e in emails_of(campaign))
@@ -195,13 +203,8 @@ def test_paused_campaign_stops_before_its_next_email(account, engine_settings, s
 def test_cancelled_campaign_stops_and_its_emails_are_cancelled(account, engine_settings, smtp_sink):
     campaign = make_campaign(account, 4)
 
-    def cancel_after_one(seconds):
-        if smtp_sink.count == 1:
-            db.session.execute(sa.update(Campaign).values(status=CampaignStatus.CANCELLED))
-            db.session.commit()
-
-    settings = engine_settings.__class__(**{**engine_settings.__dict__, "send_interval": 0.01})
-    run_batch(settings, account, sleep=cancel_after_one)
+    settings = replace(engine_settings, send_interval=0.01)
+    run_batch(settings, account, sleep=set_status_once_sent(smtp_sink, 1, CampaignStatus.CANCELLED))
     assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] + [EmailStatus.CANCELLED] * 3
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -69,7 +70,7 @@ def test_accounts_are_served_least_recently_used_first_and_spaced(make_user, smt
     make_campaign(busy, 100)
     make_campaign(idle, 2)
     enqueue = Recorder()
-    settings = engine_settings.__class__(**{**engine_settings.__dict__, "dispatch_spacing": 1.5})
+    settings = replace(engine_settings, dispatch_spacing=1.5)
     dispatch(db.session, settings, enqueue)
     assert [(account_id, delay) for _, account_id, delay in enqueue.calls] == [(idle.id, 0.0), (busy.id, 1.5)]
 

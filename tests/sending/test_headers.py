@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from dataclasses import replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -99,7 +100,7 @@ def test_an_address_unsubscribed_while_its_campaign_is_sending_is_not_sent_to(
             response = provider.post(unsubscribe_path, data={"List-Unsubscribe": "One-Click"})
             assert response.status_code == 200
 
-    settings = engine_settings.__class__(**{**engine_settings.__dict__, "send_interval": 0.01})
+    settings = replace(engine_settings, send_interval=0.01)
     run_batch(settings, account, sleep=recipient_unsubscribes)
     assert set(smtp_sink.addresses_received()) == {"a@rcpt.example", "c@rcpt.example"}
     assert [e.status for e in emails_of(campaign)] == [
