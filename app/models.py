@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import clock
+from app.email_counts import install_triggers
 from app.extensions import db
 
 
@@ -175,11 +176,18 @@ class Email(db.Model):
             postgresql_where=sa.text("status = 'sent'"),
             sqlite_where=sa.text("status = 'sent'"),
         ),
-        # A campaign's counts by status, and its report filtered by status, in id order (keyset pages).
+        # A campaign's report filtered by status, in id order (keyset pages).
         sa.Index("ix_email_campaign_status", "campaign_id", "status", "id"),
         # A campaign's report unfiltered, in id order.
         sa.Index("ix_email_campaign_id", "campaign_id", "id"),
-        sa.Index("ix_email_user_status", "user_id", "status"),
+        # The dashboard's latest failures.
+        sa.Index(
+            "ix_email_user_failed",
+            "user_id",
+            "id",
+            postgresql_where=sa.text("status = 'failed'"),
+            sqlite_where=sa.text("status = 'failed'"),
+        ),
         # The dashboard's sent-per-hour/day figures: range counts read from the index alone.
         sa.Index(
             "ix_email_user_sent",
@@ -187,15 +195,6 @@ class Email(db.Model):
             "sent_at",
             postgresql_where=sa.text("status = 'sent'"),
             sqlite_where=sa.text("status = 'sent'"),
-        ),
-        # The dashboard's pending figures per account (due, scheduled later), from the index alone.
-        sa.Index(
-            "ix_email_user_pending",
-            "user_id",
-            "smtp_account_id",
-            "scheduled_at",
-            postgresql_where=sa.text("status = 'pending'"),
-            sqlite_where=sa.text("status = 'pending'"),
         ),
     )
 
@@ -224,6 +223,24 @@ class Email(db.Model):
 
     def __repr__(self) -> str:
         return f"<Email {self.id} {self.address} {self.status}>"
+
+
+class EmailCount(db.Model):
+    """How many of a campaign's emails are in a status: kept by database triggers (`app.email_counts`)."""
+
+    __tablename__ = "email_count"
+
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<EmailCount {self.campaign_id} {self.status} {self.count}>"
+
+
+sa.event.listen(db.metadata, "after_create", lambda _metadata, connection, **_: install_triggers(connection))
 
 
 class SuppressionReason:

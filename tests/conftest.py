@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app import create_app
+from app.email_counts import disagreements
 from app.extensions import db
 from app.models import User
 from app.sending.settings import EngineSettings
@@ -85,6 +86,8 @@ def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iter
             db.create_all()
         yield app
         db.session.remove()
+        with db.engine.connect() as connection:
+            assert disagreements(connection) == [], "a campaign's email counters differ from its emails"
         db.engine.dispose()
 
 

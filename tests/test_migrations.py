@@ -12,8 +12,12 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
 from app import create_app
+from app.email_counts import disagreements
 from app.extensions import db
 from tests.services import postgres_url
+
+#: The migration that adds the campaigns' email counters.
+COUNTERS_REVISION = "b3c1d2e4f5a6"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,3 +55,38 @@ def test_dispatcher_indexes_exist_after_migrating(empty_database):
         indexes = {index["name"] for index in sa.inspect(db.engine).get_indexes("email")}
         db.engine.dispose()
     assert {"ix_email_due", "ix_email_claimed", "ix_email_batch", "ix_email_account_sent"} <= indexes
+
+
+def test_migrating_counts_the_emails_already_there(empty_database):
+    """Upgrading a database that already holds emails fills the campaigns' counters from them."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade(revision=COUNTERS_REVISION + "-1")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    'INSERT INTO "user" (id, username, email, password_hash, timezone, created_at)'
+                    " VALUES (1, 'u', 'u@example.com', 'x', 'UTC', CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO campaign (id, user_id, name, subject, html_body, text_body, text_edited, status,"
+                    " created_at, updated_at, merge_fields)"
+                    " VALUES (1, 1, 'c', '', '', '', false, 'sending', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '[]')"
+                )
+            )
+            for number, status in enumerate(["sent", "sent", "failed", "pending"]):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO email (user_id, campaign_id, address, name, merge_data, status,"
+                        " scheduled_at, attempts) VALUES (1, 1, :address, '', '{}', :status, CURRENT_TIMESTAMP, 0)"
+                    ),
+                    {"address": f"r{number}@example.com", "status": status},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            counters = dict(connection.execute(sa.text("SELECT status, count FROM email_count")).all())
+            assert disagreements(connection) == []
+        db.engine.dispose()
+    assert counters == {"sent": 2, "failed": 1, "pending": 1}

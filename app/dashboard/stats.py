@@ -1,8 +1,8 @@
-"""The dashboard's figures, each group from one SQL aggregate over the current user's emails.
+"""The dashboard's figures, from SQL: the campaigns' counters (`app.email_counts`) and range counts.
 
-No query loads emails into Python: counts come from GROUP BY or range counts that PostgreSQL answers
-from an index alone (`ix_email_user_status`, `ix_email_user_sent`, `ix_email_user_pending`,
-`ix_email_campaign_status`); Python only adds up a handful of grouped rows.
+No query loads emails into Python: totals by status add up a few counter rows per campaign; sends per
+hour or day are range counts PostgreSQL answers from `ix_email_user_sent` alone; the latest failures
+are read from `ix_email_user_failed`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_login import current_user
 
-from app.campaigns.queries import email_counts, visible_campaigns
+from app.campaigns.queries import counters, email_counts, visible_campaigns
 from app.dashboard.estimate import Queued, estimated_finishes
-from app.dashboard.periods import Bucket, local_midnight
+from app.dashboard.periods import Bucket, day_buckets, days_this_week
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.models import Campaign, CampaignStatus, Email, EmailCount, EmailStatus, SMTPSettings
 from app.ownership import owned
-from app.timezones import to_user_zone
 
 #: Campaigns listed with their progress: those the engine is on or will be, and those held by a pause.
 ACTIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
@@ -68,21 +67,29 @@ class CampaignProgress:
         return round(100 * (self.total - self.remaining) / self.total) if self.total else 0
 
 
-def status_counts() -> Counter[str]:
-    """The user's emails by status (one GROUP BY, read from `ix_email_user_status`)."""
+@dataclass(frozen=True)
+class CampaignCount:
+    """One of the user's campaigns' counters, with what the figures need to know of the campaign."""
+
+    campaign_status: str
+    scheduled_at: datetime | None
+    smtp_account_id: int | None
+    status: str
+    count: int
+
+
+def campaign_counts() -> list[CampaignCount]:
+    """Every non-zero counter of the user's campaigns, deleted ones included (their history counts)."""
     rows = db.session.execute(
-        owned(Email).with_only_columns(Email.status, sa.func.count()).group_by(Email.status)
+        counters(
+            Campaign.status,
+            Campaign.scheduled_at,
+            Campaign.smtp_account_id,
+            EmailCount.status,
+            EmailCount.count,
+        )
     )
-    return Counter(dict(rows.all()))
-
-
-def _sent_between(start: datetime, end: datetime | None) -> sa.ScalarSelect:
-    query = (
-        owned(Email)
-        .with_only_columns(sa.func.count())
-        .where(Email.status == EmailStatus.SENT, Email.sent_at >= start)
-    )
-    return (query if end is None else query.where(Email.sent_at < end)).scalar_subquery()
+    return [CampaignCount(*row) for row in rows]
 
 
 def sent_in(buckets: Sequence[Bucket], now: datetime) -> list[int]:
@@ -110,24 +117,13 @@ def sent_in(buckets: Sequence[Bucket], now: datetime) -> list[int]:
     return counts
 
 
-def sent_since(starts: Sequence[datetime]) -> list[int]:
-    """Emails sent since each moment, in one statement."""
-    return list(db.session.execute(sa.select(*(_sent_between(start, None) for start in starts))).one())
-
-
-def pending_by_account(now: datetime) -> dict[int | None, tuple[int, int]]:
-    """(due now, due later) pending emails per SMTP account, from `ix_email_user_pending` alone."""
-    rows = db.session.execute(
+def _sent_between(start: datetime, end: datetime) -> sa.ScalarSelect:
+    return (
         owned(Email)
-        .with_only_columns(
-            Email.smtp_account_id,
-            sa.func.count().filter(Email.scheduled_at <= now),
-            sa.func.count().filter(Email.scheduled_at > now),
-        )
-        .where(Email.status == EmailStatus.PENDING)
-        .group_by(Email.smtp_account_id)
+        .with_only_columns(sa.func.count())
+        .where(Email.status == EmailStatus.SENT, Email.sent_at >= start, Email.sent_at < end)
+        .scalar_subquery()
     )
-    return {account_id: (due, later) for account_id, due, later in rows}
 
 
 def user_accounts() -> list[SMTPSettings]:
@@ -135,27 +131,34 @@ def user_accounts() -> list[SMTPSettings]:
 
 
 def email_figures(now: datetime, zone_name: str, accounts: Sequence[SMTPSettings]) -> EmailFigures:
-    """The headline counts; today and this week are the user's local day and week (from Monday)."""
-    counts = status_counts()
-    today = to_user_zone(now, zone_name).date()
-    monday = today - timedelta(days=today.weekday())
-    sent_today, sent_week = sent_since([local_midnight(today, zone_name), local_midnight(monday, zone_name)])
+    """The headline counts, from the campaigns' counters and the days of this week.
+
+    Today and this week are the user's local day and week (from Monday). A pending email is
+    "scheduled" while its campaign waits for its start, "waiting on a rate limit" while its account
+    cools down, and pending otherwise (due now, or waiting for its next attempt).
+    """
     cooling = {account.id for account in accounts if account.paused_until and account.paused_until > now}
+    totals: Counter[str] = Counter()
     due = later = rate_limited = 0
-    for account_id, (account_due, account_later) in pending_by_account(now).items():
-        later += account_later
-        if account_id in cooling:
-            rate_limited += account_due
+    for counter in campaign_counts():
+        totals[counter.status] += counter.count
+        if counter.status != EmailStatus.PENDING:
+            continue
+        if counter.campaign_status == CampaignStatus.SCHEDULED and (counter.scheduled_at or now) > now:
+            later += counter.count
+        elif counter.smtp_account_id in cooling:
+            rate_limited += counter.count
         else:
-            due += account_due
+            due += counter.count
+    sent_each_day = sent_in(day_buckets(now, zone_name, days_this_week(now, zone_name)), now)
     return EmailFigures(
-        sent_today=sent_today,
-        sent_week=sent_week,
-        sent_total=counts[EmailStatus.SENT],
-        pending=due + sum(counts[status] for status in EmailStatus.CLAIMED),
+        sent_today=sent_each_day[-1],
+        sent_week=sum(sent_each_day),
+        sent_total=totals[EmailStatus.SENT],
+        pending=due + sum(totals[status] for status in EmailStatus.CLAIMED),
         scheduled=later,
         rate_limited=rate_limited,
-        failed=counts[EmailStatus.FAILED],
+        failed=totals[EmailStatus.FAILED],
     )
 
 

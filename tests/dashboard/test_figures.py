@@ -46,7 +46,11 @@ def history(logged_in, make_user, frozen_now):
     add_emails(later, 6, scheduled_at=NOW + timedelta(days=1))
     held = add_campaign(logged_in, cooling, name="Held")
     add_emails(held, 4)
-    add_emails(held, 2, scheduled_at=NOW + timedelta(hours=2))
+    # Scheduled, not waiting on the rate limit: its start is after the cooldown.
+    held_later = add_campaign(
+        logged_in, cooling, CampaignStatus.SCHEDULED, name="Held later", scheduled_at=NOW + timedelta(hours=2)
+    )
+    add_emails(held_later, 2, scheduled_at=NOW + timedelta(hours=2))
 
     other = make_user()
     theirs = add_campaign(other, make_smtp_account(other, paused_until=COOLDOWN_END))
@@ -54,7 +58,7 @@ def history(logged_in, make_user, frozen_now):
         add_emails(theirs, 10, status)
     add_emails(theirs, 10, EmailStatus.SENT, sent_at=NOW - timedelta(minutes=5))
     add_emails(theirs, 10, scheduled_at=NOW + timedelta(days=1))
-    return {"sending": sending, "later": later, "held": held, "done": done}
+    return {"sending": sending, "later": later, "held": held, "held_later": held_later, "done": done}
 
 
 EXPECTED = {
@@ -97,7 +101,9 @@ def test_a_week_starts_on_the_users_monday(client, logged_in, frozen_now):
 
 def test_active_campaigns_show_progress_and_an_estimated_finish(client, history):
     stats = client.get("/dashboard/stats").get_json()
-    assert set(stats["campaigns"]) == {str(history[name].id) for name in ("sending", "later", "held")}
+    assert set(stats["campaigns"]) == {
+        str(history[name].id) for name in ("sending", "later", "held", "held_later")
+    }
     sending = stats["campaigns"][str(history["sending"].id)]
     assert "0 of 8 sent" in sending and 'aria-valuenow="0"' in sending
     # 8 left at the default 15 s apart: two minutes.
