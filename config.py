@@ -124,6 +124,8 @@ class Config:
     MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 20)
     MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
     MAX_RECIPIENTS = env_int("MAX_RECIPIENTS", 200_000)
+    #: An Excel export is built in the request; a bigger list is offered as (streamed) CSV instead.
+    XLSX_EXPORT_MAX_ROWS = env_int("XLSX_EXPORT_MAX_ROWS", 100_000)
 
     # The delivery engine (DESIGN.md). Seconds unless said otherwise.
     BATCH_SIZE = env_int("BATCH_SIZE", 20)

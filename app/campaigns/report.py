@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import (
     Response,
+    current_app,
     flash,
     get_template_attribute,
     redirect,
@@ -25,7 +26,7 @@ from app.campaigns.email_actions import RETRIABLE, WITH_PENDING, cancel_pending,
 from app.campaigns.operations import ActionRefused
 from app.campaigns.queries import campaign_or_404, email_counts, in_flight
 from app.campaigns.report_export import csv_lines, xlsx_file
-from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export_rows
+from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign
@@ -95,7 +96,16 @@ def export_csv(campaign_id: int) -> Response:
 def export_xlsx(campaign_id: int) -> Response:
     """The filtered emails as an Excel workbook."""
     campaign = campaign_or_404(campaign_id)
-    workbook = xlsx_file(export_rows(campaign, EmailFilter.from_args(request.args)), current_user.timezone)
+    filters = EmailFilter.from_args(request.args)
+    limit = current_app.config["XLSX_EXPORT_MAX_ROWS"]
+    if has_more_than(campaign, filters, limit):
+        flash(
+            f"An Excel export holds at most {limit:,} emails and this list has more. Download it as CSV "
+            "(Excel opens that too), or narrow it down with the status or address filter.",
+            "warning",
+        )
+        return redirect(url_for("campaigns.report", campaign_id=campaign.id, **filters.as_args()))
+    workbook = xlsx_file(export_rows(campaign, filters), current_user.timezone)
     return send_file(workbook, mimetype=XLSX, as_attachment=True, download_name=export_name(campaign, "xlsx"))
 
 

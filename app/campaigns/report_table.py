@@ -108,6 +108,11 @@ def email_page(
     )
 
 
+def has_more_than(campaign: Campaign, filters: EmailFilter, limit: int) -> bool:
+    """Do more than `limit` emails pass the filter? (Reads at most `limit` + 1 of them.)"""
+    return _exists(filters.apply(campaign).order_by(Email.id).offset(limit))
+
+
 def _exists(query: sa.Select) -> bool:
     return bool(db.session.scalar(sa.select(query.exists())))
 

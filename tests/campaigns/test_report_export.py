@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.campaigns import report_table
+from app.campaigns.report import XLSX
 from app.models import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.email_builders import add_campaign, add_emails
@@ -74,3 +75,13 @@ def test_exports_follow_the_filter_and_read_in_chunks(client, campaign, monkeypa
         "r6@rcpt.example",
         "r7@rcpt.example",
     ]
+
+
+def test_an_excel_export_too_big_for_the_request_points_to_csv_or_a_filter(client, campaign, app):
+    app.config["XLSX_EXPORT_MAX_ROWS"] = 2
+    response = client.get(f"/campaigns/{campaign.id}/report.xlsx", follow_redirects=True)
+    assert response.request.path == f"/campaigns/{campaign.id}/report"
+    assert "An Excel export holds at most 2 emails and this list has more" in response.get_data(as_text=True)
+    with client.get(f"/campaigns/{campaign.id}/report.xlsx", query_string={"status": "failed"}) as filtered:
+        assert filtered.mimetype == XLSX
+        assert load_workbook(io.BytesIO(filtered.get_data())).active.max_row == 2
