@@ -188,14 +188,6 @@ class Email(db.Model):
             postgresql_where=sa.text("status = 'failed'"),
             sqlite_where=sa.text("status = 'failed'"),
         ),
-        # The dashboard's sent-per-hour/day figures: range counts read from the index alone.
-        sa.Index(
-            "ix_email_user_sent",
-            "user_id",
-            "sent_at",
-            postgresql_where=sa.text("status = 'sent'"),
-            sqlite_where=sa.text("status = 'sent'"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -238,6 +230,19 @@ class EmailCount(db.Model):
 
     def __repr__(self) -> str:
         return f"<EmailCount {self.campaign_id} {self.status} {self.count}>"
+
+
+class SentCount(db.Model):
+    """How many emails a user sent in a UTC quarter hour: kept by database triggers (`app.email_counts`)."""
+
+    __tablename__ = "sent_count"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<SentCount {self.user_id} {self.starts_at:%Y-%m-%d %H:%M} {self.count}>"
 
 
 sa.event.listen(db.metadata, "after_create", lambda _metadata, connection, **_: install_triggers(connection))

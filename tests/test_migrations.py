@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -80,13 +81,20 @@ def test_migrating_counts_the_emails_already_there(empty_database):
                 connection.execute(
                     sa.text(
                         "INSERT INTO email (user_id, campaign_id, address, name, merge_data, status,"
-                        " scheduled_at, attempts) VALUES (1, 1, :address, '', '{}', :status, CURRENT_TIMESTAMP, 0)"
+                        " scheduled_at, attempts, sent_at)"
+                        " VALUES (1, 1, :address, '', '{}', :status, CURRENT_TIMESTAMP, 0, :sent_at)"
                     ),
-                    {"address": f"r{number}@example.com", "status": status},
+                    {
+                        "address": f"r{number}@example.com",
+                        "status": status,
+                        "sent_at": datetime(2026, 11, 26, 10, 20 + number) if status == "sent" else None,
+                    },
                 )
         upgrade()
         with db.engine.connect() as connection:
             counters = dict(connection.execute(sa.text("SELECT status, count FROM email_count")).all())
+            sends = connection.execute(sa.text("SELECT user_id, count FROM sent_count")).all()
             assert disagreements(connection) == []
         db.engine.dispose()
     assert counters == {"sent": 2, "failed": 1, "pending": 1}
+    assert sends == [(1, 2)]

@@ -1,4 +1,4 @@
-"""`flask recount-campaigns`: check every campaign's email counters against its emails, and repair them.
+"""`flask recount-campaigns`: check the email counters against the emails, and repair them.
 
 The counters are kept by database triggers (`app.email_counts`), so they should never differ; this is
 the operator's check after restoring a backup or editing emails by hand, and the repair if they do.
@@ -15,12 +15,12 @@ from app.extensions import db
 
 @bp.cli.command("recount-campaigns")
 def recount_campaigns() -> None:
-    """Recompute every campaign's email counters from its emails."""
+    """Recompute the campaigns' and users' email counters from the emails."""
     with db.engine.begin() as connection:
         differences = recount(connection)
     if not differences:
-        click.echo("Every campaign's email counters agree with its emails.")
+        click.echo("Every email counter agrees with the emails.")
         return
     click.echo(f"Repaired {len(differences)} counter(s) that differed from the emails:")
-    for campaign_id, status, counted, stored in differences:
-        click.echo(f"  campaign {campaign_id}, {status}: {stored} -> {counted}")
+    for difference in differences:
+        click.echo(f"  {difference.counter}: {difference.stored} -> {difference.counted}")

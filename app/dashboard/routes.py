@@ -48,8 +48,8 @@ def index() -> str:
         next_campaign=next_scheduled(now),
         failures=recent_failures(),
         charts={
-            "hours": sent_chart(hour_buckets(now, zone, HOURS_CHARTED), now),
-            "days": sent_chart(day_buckets(now, zone, DAYS_CHARTED), now),
+            "hours": sent_chart(hour_buckets(now, zone, HOURS_CHARTED)),
+            "days": sent_chart(day_buckets(now, zone, DAYS_CHARTED)),
         },
         **context,
     )

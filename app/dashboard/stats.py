@@ -1,8 +1,8 @@
 """The dashboard's figures, from SQL: the campaigns' counters (`app.email_counts`) and range counts.
 
-No query loads emails into Python: totals by status add up a few counter rows per campaign; sends per
-hour or day are range counts PostgreSQL answers from `ix_email_user_sent` alone; the latest failures
-are read from `ix_email_user_failed`.
+No query loads or counts emails: totals by status add up a few counter rows per campaign, sends per
+hour or day add up the user's quarter-hour counters, and the latest failures are read from
+`ix_email_user_failed`.
 """
 
 from __future__ import annotations
@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_login import current_user
 
 from app.campaigns.queries import counters, email_counts, visible_campaigns
 from app.dashboard.estimate import Queued, estimated_finishes
 from app.dashboard.periods import Bucket, day_buckets, days_this_week
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Email, EmailCount, EmailStatus, SMTPSettings
+from app.models import Campaign, CampaignStatus, Email, EmailCount, EmailStatus, SentCount, SMTPSettings
 from app.ownership import owned
 
 #: Campaigns listed with their progress: those the engine is on or will be, and those held by a pause.
@@ -28,10 +26,6 @@ ACTIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSE
 #: At most this many active campaigns are listed, the next to go first.
 ACTIVE_SHOWN = 20
 RECENT_FAILURES = 10
-#: How long after a chart's hour or day has ended its count may still change, and how many ended
-#: buckets' counts a process keeps (beyond that it forgets them all and counts again).
-SETTLED_AFTER = timedelta(minutes=5)
-SETTLED_KEPT = 100_000
 
 
 @dataclass(frozen=True)
@@ -92,38 +86,27 @@ def campaign_counts() -> list[CampaignCount]:
     return [CampaignCount(*row) for row in rows]
 
 
-def sent_in(buckets: Sequence[Bucket], now: datetime) -> list[int]:
-    """Emails sent in each bucket: one statement, one index range count per bucket not yet known.
-
-    A bucket that ended more than `SETTLED_AFTER` ago can gain no more sends (an email's `sent_at` is
-    the moment it went out, committed seconds later), so its count is kept in this process and never
-    counted again: the 30-day chart then reads one day of the index, not thirty.
-    """
-    known: dict[tuple[int, datetime, datetime], int] = current_app.extensions.setdefault(
-        "settled_sent_counts", {}
-    )
-    keys = [(current_user.id, bucket.start, bucket.end) for bucket in buckets]
-    wanted = [index for index, key in enumerate(keys) if key not in known]
-    if not wanted:
-        return [known[key] for key in keys]
+def sent_in(buckets: Sequence[Bucket]) -> list[int]:
+    """Emails sent in each bucket, added up from the user's quarter-hour counters in one statement
+    (a bucket starts and ends on a UTC quarter hour: see `app.email_counts`)."""
+    sums = [
+        sa.func.coalesce(
+            sa.func.sum(SentCount.count).filter(
+                SentCount.starts_at >= bucket.start, SentCount.starts_at < bucket.end
+            ),
+            0,
+        )
+        for bucket in buckets
+    ]
     row = db.session.execute(
-        sa.select(*(_sent_between(buckets[i].start, buckets[i].end) for i in wanted))
+        owned(SentCount)
+        .with_only_columns(*sums)
+        .where(
+            SentCount.starts_at >= min(bucket.start for bucket in buckets),
+            SentCount.starts_at < max(bucket.end for bucket in buckets),
+        )
     ).one()
-    fresh = dict(zip(wanted, row, strict=True))
-    counts = [fresh[i] if i in fresh else known[key] for i, key in enumerate(keys)]
-    if len(known) > SETTLED_KEPT:
-        known.clear()
-    known.update((keys[i], count) for i, count in fresh.items() if buckets[i].end <= now - SETTLED_AFTER)
-    return counts
-
-
-def _sent_between(start: datetime, end: datetime) -> sa.ScalarSelect:
-    return (
-        owned(Email)
-        .with_only_columns(sa.func.count())
-        .where(Email.status == EmailStatus.SENT, Email.sent_at >= start, Email.sent_at < end)
-        .scalar_subquery()
-    )
+    return list(row)
 
 
 def user_accounts() -> list[SMTPSettings]:
@@ -150,7 +133,7 @@ def email_figures(now: datetime, zone_name: str, accounts: Sequence[SMTPSettings
             rate_limited += counter.count
         else:
             due += counter.count
-    sent_each_day = sent_in(day_buckets(now, zone_name, days_this_week(now, zone_name)), now)
+    sent_each_day = sent_in(day_buckets(now, zone_name, days_this_week(now, zone_name)))
     return EmailFigures(
         sent_today=sent_each_day[-1],
         sent_week=sum(sent_each_day),
@@ -218,6 +201,6 @@ def recent_failures(limit: int = RECENT_FAILURES) -> list[sa.Row]:
     )
 
 
-def sent_chart(buckets: Sequence[Bucket], now: datetime) -> dict[str, list[str] | list[int]]:
+def sent_chart(buckets: Sequence[Bucket]) -> dict[str, list[str] | list[int]]:
     """A chart's series: each bucket's label and the emails sent in it."""
-    return {"labels": [bucket.label for bucket in buckets], "counts": sent_in(buckets, now)}
+    return {"labels": [bucket.label for bucket in buckets], "counts": sent_in(buckets)}

@@ -7,10 +7,9 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CampaignStatus, Email, EmailStatus
+from app.models import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.dashboard.conftest import NOW
 from tests.email_builders import add_campaign, add_emails
@@ -152,14 +151,31 @@ def test_the_charts_count_sends_per_local_hour_and_day(client, history):
     assert sum(days["counts"]) == 11
 
 
-def test_ended_hours_and_days_are_counted_once_the_current_ones_every_time(client, history):
-    """A send can't land in an hour that ended minutes ago, so its count is kept; the current hour and
-    day are counted afresh."""
+def test_hours_and_days_are_exact_where_the_zone_is_a_quarter_hour_off(client, logged_in, frozen_now):
+    """In Kathmandu (UTC+05:45) it is 15:45: the hour began at 09:15 UTC, the day at 18:15 UTC."""
+    logged_in.timezone = "Asia/Kathmandu"
+    db.session.commit()
+    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
+    for sent_at, count in (
+        (datetime(2026, 11, 25, 18, 14, 59), 1),
+        (datetime(2026, 11, 25, 18, 15), 2),
+        (datetime(2026, 11, 26, 9, 14, 59), 3),
+        (datetime(2026, 11, 26, 9, 15), 4),
+    ):
+        add_emails(campaign, count, EmailStatus.SENT, sent_at=sent_at)
+    charts = json.loads(
+        re.search(r'id="chart-data">(.*?)</script>', client.get("/").get_data(as_text=True)).group(1)
+    )
+    assert charts["hours"]["labels"][-1] == "26 Nov 15:00" and charts["hours"]["counts"][-2:] == [3, 4]
+    assert charts["days"]["counts"][-2:] == [1, 9]
+    assert client.get("/dashboard/stats").get_json()["figures"]["sent_today"] == 9
+
+
+def test_a_send_shows_in_the_figures_at_once(client, history):
     client.get("/")
-    db.session.execute(sa.delete(Email).where(Email.sent_at == WEEK_STARTS - MINUTE))  # can't happen
     add_emails(history["done"], 2, EmailStatus.SENT, sent_at=NOW - MINUTE)
     charts = json.loads(
         re.search(r'id="chart-data">(.*?)</script>', client.get("/").get_data(as_text=True)).group(1)
     )
-    assert charts["days"]["counts"][-5:] == [4, 1, 0, 2, 6]
+    assert charts["days"]["counts"][-1] == 6
     assert charts["hours"]["counts"][-2:] == [3, 2]

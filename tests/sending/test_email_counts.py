@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from app.campaigns.email_actions import cancel_pending, retry_failed
 from app.campaigns.operations import delete_campaign, unschedule_campaign
 from app.email_counts import disagreements
 from app.extensions import db
-from app.models import Campaign, Email, EmailCount, EmailStatus, Suppression
+from app.models import Campaign, Email, EmailCount, EmailStatus, SentCount, Suppression
 from app.sending.batch import BatchSender
 from app.sending.dispatcher import claim_batch, recover_stale_claims
 from tests.factories import make_campaign
@@ -59,6 +59,7 @@ def test_counters_follow_a_campaign_through_its_whole_life(account, engine_setti
     db.session.commit()
     BatchSender(db.session, engine_settings, claim.batch_id, account.id).run()
     assert_counters(campaign, sent=4, failed=1, suppressed=1)
+    assert db.session.scalar(sa.select(sa.func.sum(SentCount.count))) == 4
 
     retry_failed(campaign)
     assert_counters(campaign, sent=4, pending=1, suppressed=1)
@@ -106,7 +107,7 @@ def test_recount_command_says_when_all_agree(app, account):
     make_campaign(account, 2)
     result = app.test_cli_runner().invoke(args=["recount-campaigns"])
     assert result.exit_code == 0
-    assert "Every campaign's email counters agree with its emails." in result.output
+    assert "Every email counter agrees with the emails." in result.output
 
 
 def test_recount_command_repairs_a_counter_changed_by_hand(app, account):
@@ -158,3 +159,15 @@ def test_concurrent_changes_across_campaigns_keep_counters_exact(app, account, d
     with db.engine.connect() as connection:
         assert disagreements(connection) == []
     assert sum(stored(campaigns[0]).values()) == sum(stored(campaigns[1]).values()) == 100
+
+
+def test_recount_command_repairs_a_users_sends_changed_by_hand(app, account):
+    campaign = make_campaign(account, 3)
+    sent_at = datetime(2026, 11, 26, 10, 7)
+    db.session.execute(sa.update(Email).values(status=EmailStatus.SENT, sent_at=sent_at))
+    db.session.execute(sa.update(SentCount).values(count=1))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["recount-campaigns"])
+    assert f"user {campaign.user_id}, sent in the quarter hour from 2026-11-26 10:00:00" in result.output
+    assert ": 1 -> 3" in result.output
+    assert db.session.scalars(sa.select(SentCount.count)).all() == [3]
