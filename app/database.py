@@ -1,4 +1,9 @@
-"""Database engine tuning that the embedded SQLite default needs to serve several processes.
+"""What the databases need beyond the tables: SQLite's tuning, PostgreSQL's extensions.
+
+PostgreSQL: the report's address search uses a trigram index (`pg_trgm`, a trusted extension since
+PostgreSQL 13, so the database's owner may create it; migrations and `create_all` both do).
+
+SQLite: the engine tuning that the embedded default needs to serve several processes.
 
 The web app, the worker and beat all write to one SQLite file. WAL lets readers carry on while one
 process writes; `BEGIN IMMEDIATE` takes the write lock at the start of every transaction, so two writers
@@ -30,3 +35,12 @@ def configure_sqlite(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+POSTGRESQL_EXTENSIONS = ("pg_trgm",)
+
+
+def install_extensions(connection: sa.Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        for extension in POSTGRESQL_EXTENSIONS:
+            connection.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {extension}")

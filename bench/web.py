@@ -1,4 +1,5 @@
-"""`make bench-web`: the dashboard, a campaign report and the stats endpoint with 1,000,000 emails.
+"""`make bench-web`: the dashboard, a campaign report (first, last, filtered and searched pages) and
+the stats endpoints with 1,000,000 emails.
 
 One user owns a million emails on PostgreSQL: a campaign of 500,000 that is sending (380,000 sent,
 5,000 failed, 115,000 pending) and ten completed ones of 50,000 (49,000 sent, 1,000 failed), sent
@@ -228,6 +229,7 @@ def main() -> None:
             "report": f"/campaigns/{big}/report",
             "report_last": f"/campaigns/{big}/report?before=0",
             "report_failed": f"/campaigns/{big}/report?status=failed&before=0",
+            "report_search": f"/campaigns/{big}/report?q=r499999%40",
             "campaign_stats": f"/campaigns/{big}/stats",
         }
         print(f"gunicorn -w {WEB_WORKERS}; wrk: {args.connections} connections, {args.duration} s per page")

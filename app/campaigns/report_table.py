@@ -3,8 +3,8 @@
 Pages are keyset pages (`id > after` / `id < before`, never OFFSET), so the last page of a million
 emails costs what the first does: PostgreSQL walks an index on the id (the primary key,
 `ix_email_campaign_id`, or `ix_email_campaign_status` when a status is chosen) from the cursor. An
-address search has no index (a substring can be anywhere) and reads the campaign's emails until a page
-is full.
+address search (a part of the address, anywhere in it) is answered on PostgreSQL from the trigram index
+`ix_email_address_search` when the part is rare, and by walking the ids when it is common.
 """
 
 from __future__ import annotations
