@@ -63,14 +63,16 @@ def report(campaign_id: int) -> str:
 @bp.route("/<int:campaign_id>/stats")
 @login_required
 def stats(campaign_id: int) -> dict[str, Any]:
-    """The campaign's live figures: counts by status and its progress bar, rendered."""
+    """The campaign's live figures: counts by status, and its progress bar and status badge, rendered."""
     campaign = campaign_or_404(campaign_id)
     counts = email_counts([campaign.id])[campaign.id]
     progress = get_template_attribute("campaigns/_macros.html", "progress")
+    badge = get_template_attribute("campaigns/_macros.html", "status_badge")
     return {
         "in_flight": in_flight(clock.utcnow(), campaign.id),
         "figures": {status: counts[status] for status in STATUSES},
         "campaigns": {str(campaign.id): str(progress(counts))},
+        "badges": {str(campaign.id): str(badge(campaign.status))},
     }
 
 

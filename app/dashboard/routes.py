@@ -4,35 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, get_template_attribute, render_template
+from flask import current_app, get_template_attribute, render_template, request
 from flask_login import current_user, login_required
 
 from app import clock
 from app.campaigns.queries import in_flight
 from app.dashboard import bp
-from app.dashboard.periods import day_buckets, hour_buckets
+from app.dashboard.periods import day_buckets, days_this_week, hour_buckets
 from app.dashboard.stats import (
+    SentHistory,
     active_campaigns,
     email_figures,
     next_scheduled,
     recent_failures,
-    sent_chart,
     user_accounts,
 )
 
 HOURS_CHARTED = 48
 DAYS_CHARTED = 30
+#: At most this many campaign ids a page may ask to follow (`?shown=`).
+SHOWN_MAX = 50
 
 
-def live_context() -> dict[str, Any]:
-    """What the page shows and the JSON refreshes: the headline figures and the active campaigns."""
-    now = clock.utcnow()
+def live_context(shown: list[int]) -> dict[str, Any]:
+    """What the page shows and the JSON refreshes: the headline figures, the active campaigns (and
+    those of `shown`), and the two charts, whose sends are read once for all three."""
+    now, zone = clock.utcnow(), current_user.timezone
     accounts = user_accounts()
+    this_week = day_buckets(now, zone, days_this_week(now, zone))
+    hours, days = hour_buckets(now, zone, HOURS_CHARTED), day_buckets(now, zone, DAYS_CHARTED)
+    history = SentHistory.read(this_week, hours, days)
     return {
         "now": now,
         "accounts": accounts,
-        "figures": email_figures(now, current_user.timezone, accounts),
-        "campaigns": active_campaigns(now, accounts, current_app.config["SEND_INTERVAL"]),
+        "figures": email_figures(now, accounts, history, this_week),
+        "campaigns": active_campaigns(now, accounts, current_app.config["SEND_INTERVAL"], shown),
+        "charts": {"hours": history.chart(hours), "days": history.chart(days)},
         "in_flight": in_flight(now),
     }
 
@@ -41,16 +48,11 @@ def live_context() -> dict[str, Any]:
 @login_required
 def index() -> str:
     """The user's sending at a glance: figures, account state, active campaigns, failures, charts."""
-    context = live_context()
-    now, zone = context["now"], current_user.timezone
+    context = live_context([])
     return render_template(
         "dashboard/index.html",
-        next_campaign=next_scheduled(now),
+        next_campaign=next_scheduled(context["now"]),
         failures=recent_failures(),
-        charts={
-            "hours": sent_chart(hour_buckets(now, zone, HOURS_CHARTED)),
-            "days": sent_chart(day_buckets(now, zone, DAYS_CHARTED)),
-        },
         **context,
     )
 
@@ -58,11 +60,16 @@ def index() -> str:
 @bp.route("/dashboard/stats")
 @login_required
 def stats() -> dict[str, Any]:
-    """The live figures: counts as numbers, each active campaign's progress as rendered HTML."""
-    context = live_context()
+    """The live figures: counts as numbers, the charts' series, and each active (or `shown`)
+    campaign's progress and status badge as rendered HTML."""
+    shown = request.args.get("shown", "").split(",")
+    context = live_context([int(value) for value in shown[:SHOWN_MAX] if value.isdigit()])
     progress = get_template_attribute("dashboard/_macros.html", "campaign_progress")
+    badge = get_template_attribute("campaigns/_macros.html", "status_badge")
     return {
         "in_flight": context["in_flight"],
         "figures": vars(context["figures"]),
+        "charts": context["charts"],
         "campaigns": {str(item.campaign.id): str(progress(item)) for item in context["campaigns"]},
+        "badges": {str(item.campaign.id): str(badge(item.campaign.status)) for item in context["campaigns"]},
     }

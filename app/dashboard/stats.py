@@ -7,9 +7,9 @@ hour or day add up the user's quarter-hour counters, and the latest failures are
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from app.campaigns.queries import counters, email_counts, visible_campaigns
 from app.dashboard.estimate import Queued, estimated_finishes
-from app.dashboard.periods import Bucket, day_buckets, days_this_week
+from app.dashboard.periods import Bucket
 from app.extensions import db
 from app.models import Campaign, CampaignStatus, Email, EmailCount, EmailStatus, SentCount, SMTPSettings
 from app.ownership import owned
@@ -87,28 +87,53 @@ def campaign_counts() -> list[CampaignCount]:
     return [CampaignCount(*row) for row in rows]
 
 
-def sent_in(buckets: Sequence[Bucket]) -> list[int]:
-    """Emails sent in each of these consecutive buckets, added up from the user's quarter-hour
-    counters, read in one primary-key range (a bucket starts and ends on a UTC quarter hour, see
-    `app.email_counts`; 30 days are 2,880 rows at most)."""
-    starts = [bucket.start for bucket in buckets]
-    totals = [0] * len(buckets)
-    rows = db.session.execute(
-        owned(SentCount)
-        .with_only_columns(SentCount.starts_at, SentCount.count)
-        .where(SentCount.starts_at >= buckets[0].start, SentCount.starts_at < buckets[-1].end)
-    )
-    for starts_at, count in rows:
-        totals[bisect_right(starts, starts_at) - 1] += count
-    return totals
+@dataclass(frozen=True)
+class SentHistory:
+    """The user's quarter-hour send counters over a span, read once (one primary-key range of
+    `sent_count`, in order), to add up into any run of consecutive buckets inside it. A bucket starts
+    and ends on a UTC quarter hour (`app.email_counts`), so each sum is exact; 30 days are 2,880 rows
+    at most."""
+
+    starts: list[datetime]
+    counts: list[int]
+
+    @classmethod
+    def read(cls, *runs: Sequence[Bucket]) -> SentHistory:
+        """The counters covering every one of these runs of buckets."""
+        rows = db.session.execute(
+            owned(SentCount)
+            .with_only_columns(SentCount.starts_at, SentCount.count)
+            .where(
+                SentCount.starts_at >= min(run[0].start for run in runs),
+                SentCount.starts_at < max(run[-1].end for run in runs),
+            )
+            .order_by(SentCount.starts_at)
+        ).all()
+        return cls([starts_at for starts_at, _count in rows], [count for _starts_at, count in rows])
+
+    def sent_in(self, buckets: Sequence[Bucket]) -> list[int]:
+        """Emails sent in each of these consecutive buckets."""
+        totals = []
+        position = bisect_left(self.starts, buckets[0].start)
+        for bucket in buckets:
+            end = bisect_left(self.starts, bucket.end, position)
+            totals.append(sum(self.counts[position:end]))
+            position = end
+        return totals
+
+    def chart(self, buckets: Sequence[Bucket]) -> dict[str, list[str] | list[int]]:
+        """A chart's series: each bucket's label and the emails sent in it."""
+        return {"labels": [bucket.label for bucket in buckets], "counts": self.sent_in(buckets)}
 
 
 def user_accounts() -> list[SMTPSettings]:
     return list(db.session.scalars(owned(SMTPSettings).order_by(SMTPSettings.id)))
 
 
-def email_figures(now: datetime, zone_name: str, accounts: Sequence[SMTPSettings]) -> EmailFigures:
-    """The headline counts, from the campaigns' counters and the days of this week.
+def email_figures(
+    now: datetime, accounts: Sequence[SMTPSettings], history: SentHistory, this_week: Sequence[Bucket]
+) -> EmailFigures:
+    """The headline counts, from the campaigns' counters and the sends of `this_week`'s days.
 
     Today and this week are the user's local day and week (from Monday). A pending email is
     "scheduled" while its campaign waits for its start, "waiting on a rate limit" while its account
@@ -127,7 +152,7 @@ def email_figures(now: datetime, zone_name: str, accounts: Sequence[SMTPSettings
             rate_limited += counter.count
         else:
             due += counter.count
-    sent_each_day = sent_in(day_buckets(now, zone_name, days_this_week(now, zone_name)))
+    sent_each_day = history.sent_in(this_week)
     return EmailFigures(
         sent_today=sent_each_day[-1],
         sent_week=sum(sent_each_day),
@@ -150,9 +175,11 @@ def next_scheduled(now: datetime) -> Campaign | None:
 
 
 def active_campaigns(
-    now: datetime, accounts: Sequence[SMTPSettings], default_interval: float
+    now: datetime, accounts: Sequence[SMTPSettings], default_interval: float, shown: Collection[int] = ()
 ) -> list[CampaignProgress]:
-    """Scheduled, sending and paused campaigns with their counts and, unless paused, an estimated finish."""
+    """Scheduled, sending and paused campaigns with their counts and, unless paused, an estimated finish;
+    with them the user's campaigns of `shown` (those a page already lists), whatever their status now,
+    so a page sees the one it was watching finish."""
     campaigns = list(
         db.session.scalars(
             visible_campaigns()
@@ -161,13 +188,17 @@ def active_campaigns(
             .limit(ACTIVE_SHOWN)
         )
     )
+    listed = {campaign.id for campaign in campaigns}
+    if missing := set(shown) - listed:
+        campaigns += db.session.scalars(visible_campaigns().where(Campaign.id.in_(missing)))
     counts = email_counts([campaign.id for campaign in campaigns])
     finishes: dict[int, datetime] = {}
     for account in accounts:
         queue = [
             Queued(c.id, c.scheduled_at or now, sum(counts[c.id][s] for s in EmailStatus.UNFINISHED))
             for c in campaigns
-            if c.smtp_account_id == account.id and c.status != CampaignStatus.PAUSED
+            if c.smtp_account_id == account.id
+            and c.status in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
         ]
         finishes |= estimated_finishes(queue, account, default_interval, now)
     return [CampaignProgress(c, counts[c.id], finishes.get(c.id)) for c in campaigns]
@@ -193,8 +224,3 @@ def recent_failures(limit: int = RECENT_FAILURES) -> list[sa.Row]:
             .limit(limit)
         )
     )
-
-
-def sent_chart(buckets: Sequence[Bucket]) -> dict[str, list[str] | list[int]]:
-    """A chart's series: each bucket's label and the emails sent in it."""
-    return {"labels": [bucket.label for bucket in buckets], "counts": sent_in(buckets)}

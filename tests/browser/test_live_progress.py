@@ -70,6 +70,12 @@ def test_the_campaign_page_follows_a_real_worker_to_100_percent(
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Hello, watcher")).to_be_visible()
 
+    # The dashboard, open in another tab from before the worker starts, follows the campaign too.
+    dashboard = page.context.new_page()
+    dashboard.goto(served)
+    expect(dashboard.locator(f'[data-campaign-status="{campaign_id}"]')).to_have_text("scheduled")
+    dashboard.evaluate("window.sameDocument = true")
+
     page.goto(f"{served}/campaigns/{campaign_id}")
     bar = page.locator(f'[data-campaign-progress="{campaign_id}"] [role="progressbar"]')
     expect(bar).to_have_attribute("aria-valuenow", "0")
@@ -82,8 +88,23 @@ def test_the_campaign_page_follows_a_real_worker_to_100_percent(
     expect(page.locator(f'[data-campaign-progress="{campaign_id}"]')).to_contain_text(
         f"{RECIPIENTS} of {RECIPIENTS} sent"
     )
+    expect(page.locator(f'[data-campaign-status="{campaign_id}"]')).to_have_text("completed", timeout=15_000)
     assert page.evaluate("window.sameDocument") is True, "the page was reloaded"
     assert smtp_sink.count == RECIPIENTS
+
+    expect(dashboard.locator(f'[data-campaign-status="{campaign_id}"]')).to_have_text(
+        "completed", timeout=15_000
+    )
+    expect(dashboard.locator(f'[data-campaign-progress="{campaign_id}"]')).to_contain_text(
+        f"{RECIPIENTS} of {RECIPIENTS} sent"
+    )
+    expect(dashboard.locator('[data-figure="sent_today"]')).to_have_text(str(RECIPIENTS))
+    assert (
+        dashboard.evaluate("Chart.getChart('chart-hours').data.datasets[0].data.reduce((a, b) => a + b)")
+        == RECIPIENTS
+    )
+    assert dashboard.evaluate("window.sameDocument") is True, "the dashboard was reloaded"
+    dashboard.close()
 
     # The dashboard shows the sends in its figures and charts, and its script does not poll: nothing is
     # in flight any more.

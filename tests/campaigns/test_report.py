@@ -97,6 +97,7 @@ def test_the_live_stats_count_the_campaign(client, campaign):
         "suppressed": 0,
     }
     assert "120 of 130 sent" in stats["campaigns"][str(campaign.id)]
+    assert ">sending</span>" in stats["badges"][str(campaign.id)]
 
 
 def test_the_campaign_page_links_the_report_and_polls_while_sending(client, campaign):

@@ -128,7 +128,13 @@ def test_another_users_sending_is_not_in_flight_for_me(client, logged_in, make_u
     other = make_user()
     add_campaign(other, make_smtp_account(other), CampaignStatus.SENDING)
     stats = client.get("/dashboard/stats").get_json()
-    assert stats == {"in_flight": False, "figures": dict.fromkeys(EXPECTED, 0), "campaigns": {}}
+    assert (stats["in_flight"], stats["figures"], stats["campaigns"], stats["badges"]) == (
+        False,
+        dict.fromkeys(EXPECTED, 0),
+        {},
+        {},
+    )
+    assert sum(stats["charts"]["hours"]["counts"]) == sum(stats["charts"]["days"]["counts"]) == 0
 
 
 def test_the_stats_need_a_login(client):
@@ -179,3 +185,24 @@ def test_a_send_shows_in_the_figures_at_once(client, history):
     )
     assert charts["days"]["counts"][-1] == 6
     assert charts["hours"]["counts"][-2:] == [3, 2]
+
+
+def test_the_stats_carry_the_charts_the_page_draws(client, history):
+    page = client.get("/").get_data(as_text=True)
+    charts = json.loads(re.search(r'id="chart-data">(.*?)</script>', page).group(1))
+    assert client.get("/dashboard/stats").get_json()["charts"] == charts
+
+
+def test_a_campaign_the_page_shows_is_followed_to_its_end(client, history, make_user):
+    """The page names the campaigns it lists; one that completed since comes back completed."""
+    done = history["done"]
+    other = make_user()
+    theirs = add_campaign(other, make_smtp_account(other), CampaignStatus.COMPLETED)
+    add_emails(theirs, 1, EmailStatus.SENT, sent_at=NOW)
+    shown = f"{history['sending'].id},{done.id},{theirs.id},oops"
+    stats = client.get("/dashboard/stats", query_string={"shown": shown}).get_json()
+    assert str(theirs.id) not in stats["campaigns"] and str(theirs.id) not in stats["badges"]
+    assert "11 of 17 sent, 3 failed" in stats["campaigns"][str(done.id)]
+    assert "Estimated finish" not in stats["campaigns"][str(done.id)]
+    assert ">completed</span>" in stats["badges"][str(done.id)]
+    assert ">sending</span>" in stats["badges"][str(history["sending"].id)]

@@ -1,6 +1,9 @@
 // Live figures: while the page's data-in-flight is "true", fetch its data-stats-url every few
-// seconds and put the new numbers ([data-figure]) and progress bars ([data-campaign-progress],
-// rendered by the server) in place; stop as soon as the server says nothing is in flight.
+// seconds and put the new numbers ([data-figure]), progress bars ([data-campaign-progress]) and
+// status badges ([data-campaign-status]), rendered by the server, in place; then tell the page's
+// other scripts (the charts) with a "live:stats" event. The campaigns the page lists are named in
+// ?shown=, so one that finishes is shown finished. Polling stops as soon as the server says nothing
+// is in flight.
 (function () {
   "use strict";
   const POLL_MS = 3000;
@@ -10,27 +13,44 @@
   }
   const numbers = new Intl.NumberFormat("en-US");
 
+  function statsUrl() {
+    const shown = [...document.querySelectorAll("[data-campaign-progress]")].map(
+      (element) => element.dataset.campaignProgress,
+    );
+    const url = new URL(root.dataset.statsUrl, window.location.href);
+    if (shown.length) {
+      url.searchParams.set("shown", shown.join(","));
+    }
+    return url;
+  }
+
+  function replace(selector, htmlById) {
+    for (const [id, html] of Object.entries(htmlById || {})) {
+      for (const element of document.querySelectorAll(`[${selector}="${id}"]`)) {
+        element.innerHTML = html;
+      }
+    }
+  }
+
   function apply(stats) {
     for (const [name, value] of Object.entries(stats.figures || {})) {
       for (const element of document.querySelectorAll(`[data-figure="${name}"]`)) {
         element.textContent = numbers.format(value);
       }
     }
-    for (const [id, html] of Object.entries(stats.campaigns || {})) {
-      for (const element of document.querySelectorAll(`[data-campaign-progress="${id}"]`)) {
-        element.innerHTML = html;
-      }
-    }
+    replace("data-campaign-progress", stats.campaigns);
+    replace("data-campaign-status", stats.badges);
     root.dataset.inFlight = stats.in_flight ? "true" : "false";
     const state = document.getElementById("live-state");
     if (state && !stats.in_flight) {
       state.textContent = "Nothing is going out now.";
     }
+    document.dispatchEvent(new CustomEvent("live:stats", { detail: stats }));
   }
 
   async function poll() {
     try {
-      const response = await fetch(root.dataset.statsUrl, { headers: { Accept: "application/json" } });
+      const response = await fetch(statsUrl(), { headers: { Accept: "application/json" } });
       if (!response.ok) {
         return; // logged out or a server error: stop rather than hammer the server
       }
