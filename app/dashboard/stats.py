@@ -1,4 +1,4 @@
-"""The dashboard's figures, from SQL: the campaigns' counters (`app.email_counts`) and range counts.
+"""The dashboard's figures, from the counters the database keeps (`app.email_counts`).
 
 No query loads or counts emails: totals by status add up a few counter rows per campaign, sends per
 hour or day add up the user's quarter-hour counters, and the latest failures are read from
