@@ -1,4 +1,5 @@
-"""A campaign's email counters, read by every page, always agree with its emails.
+"""The email counters the pages read (per campaign and status, per user and quarter hour sent) always
+agree with the emails.
 
 (Every test that uses the app also checks this when it ends: see `tests/conftest.py`.)
 """
