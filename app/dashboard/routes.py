@@ -40,6 +40,8 @@ def live_context(shown: list[int]) -> dict[str, Any]:
         "figures": email_figures(now, accounts, history, this_week),
         "campaigns": active_campaigns(now, accounts, current_app.config["SEND_INTERVAL"], shown),
         "charts": {"hours": history.chart(hours), "days": history.chart(days)},
+        "next_campaign": next_scheduled(now),
+        "failures": recent_failures(),
         "in_flight": in_flight(now),
     }
 
@@ -48,28 +50,30 @@ def live_context(shown: list[int]) -> dict[str, Any]:
 @login_required
 def index() -> str:
     """The user's sending at a glance: figures, account state, active campaigns, failures, charts."""
-    context = live_context([])
-    return render_template(
-        "dashboard/index.html",
-        next_campaign=next_scheduled(context["now"]),
-        failures=recent_failures(),
-        **context,
-    )
+    return render_template("dashboard/index.html", **live_context([]))
 
 
 @bp.route("/dashboard/stats")
 @login_required
 def stats() -> dict[str, Any]:
-    """The live figures: counts as numbers, the charts' series, and each active (or `shown`)
-    campaign's progress and status badge as rendered HTML."""
+    """The live figures: counts as numbers, the charts' series, each active (or `shown`) campaign's
+    progress and status badge, and the page's other live parts (cooldowns, the account's state, the
+    next scheduled send, the latest failures) as rendered HTML."""
     shown = request.args.get("shown", "").split(",")
     context = live_context([int(value) for value in shown[:SHOWN_MAX] if value.isdigit()])
-    progress = get_template_attribute("dashboard/_macros.html", "campaign_progress")
+    parts = current_app.jinja_env.get_template("dashboard/_macros.html").module
     badge = get_template_attribute("campaigns/_macros.html", "status_badge")
+    now, accounts, listed = context["now"], context["accounts"], context["campaigns"]
     return {
         "in_flight": context["in_flight"],
         "figures": vars(context["figures"]),
         "charts": context["charts"],
-        "campaigns": {str(item.campaign.id): str(progress(item)) for item in context["campaigns"]},
-        "badges": {str(item.campaign.id): str(badge(item.campaign.status)) for item in context["campaigns"]},
+        "campaigns": {str(item.campaign.id): str(parts.campaign_progress(item)) for item in listed},
+        "badges": {str(item.campaign.id): str(badge(item.campaign.status)) for item in listed},
+        "html": {
+            "resumes": str(parts.resumes(accounts, now)),
+            "accounts": str(parts.account_states(accounts, now)),
+            "next": str(parts.next_send(context["next_campaign"])),
+            "failures": str(parts.failure_table(context["failures"])),
+        },
     }

@@ -206,3 +206,18 @@ def test_a_campaign_the_page_shows_is_followed_to_its_end(client, history, make_
     assert "Estimated finish" not in stats["campaigns"][str(done.id)]
     assert ">completed</span>" in stats["badges"][str(done.id)]
     assert ">sending</span>" in stats["badges"][str(history["sending"].id)]
+
+
+def test_the_stats_carry_the_cooldown_the_account_the_next_send_and_the_failures(client, history):
+    html = client.get("/dashboard/stats").get_json()["html"]
+    assert "resumes 26 Nov 16:00 IST" in html["resumes"]
+    assert "until 26 Nov 2026 16:00 IST (reply: 451 4.7.1 slow down)" in html["accounts"]
+    assert "Held later</a>\n  at 26 Nov 2026 17:30 IST." in html["next"]
+    assert html["failures"].count("550 5.1.1 user unknown") == 3
+
+
+def test_a_failure_shows_on_the_next_refresh(client, history):
+    add_emails(
+        history["sending"], 1, EmailStatus.FAILED, last_smtp_code=552, last_smtp_message="5.2.2 mailbox full"
+    )
+    assert "552 5.2.2 mailbox full" in client.get("/dashboard/stats").get_json()["html"]["failures"]

@@ -1,9 +1,9 @@
 // Live figures: while the page's data-in-flight is "true", fetch its data-stats-url every few
-// seconds and put the new numbers ([data-figure]), progress bars ([data-campaign-progress]) and
-// status badges ([data-campaign-status]), rendered by the server, in place; then tell the page's
-// other scripts (the charts) with a "live:stats" event. The campaigns the page lists are named in
-// ?shown=, so one that finishes is shown finished. Polling stops as soon as the server says nothing
-// is in flight.
+// seconds and put what the server rendered in place: numbers ([data-figure]), progress bars
+// ([data-campaign-progress]), status badges ([data-campaign-status]) and other parts
+// ([data-live-html]); then tell the page's other scripts (the charts) with a "live:stats" event. The
+// campaigns the page lists are named in ?shown=, so one that finishes is shown finished. Polling
+// stops as soon as the server says nothing is in flight.
 (function () {
   "use strict";
   const POLL_MS = 3000;
@@ -40,6 +40,7 @@
     }
     replace("data-campaign-progress", stats.campaigns);
     replace("data-campaign-status", stats.badges);
+    replace("data-live-html", stats.html);
     root.dataset.inFlight = stats.in_flight ? "true" : "false";
     const state = document.getElementById("live-state");
     if (state && !stats.in_flight) {
