@@ -14,6 +14,8 @@ from app.dashboard.periods import day_buckets, days_this_week, hour_buckets
 from app.dashboard.stats import (
     SentHistory,
     active_campaigns,
+    by_campaign,
+    campaign_counts,
     email_figures,
     next_scheduled,
     recent_failures,
@@ -28,17 +30,20 @@ SHOWN_MAX = 50
 
 def live_context(shown: list[int]) -> dict[str, Any]:
     """What the page shows and the JSON refreshes: the headline figures, the active campaigns (and
-    those of `shown`), and the two charts, whose sends are read once for all three."""
+    those of `shown`), and the two charts; the campaigns' counters are read once for the figures and
+    the campaigns, the sends once for the figures and both charts."""
     now, zone = clock.utcnow(), current_user.timezone
     accounts = user_accounts()
     this_week = day_buckets(now, zone, days_this_week(now, zone))
     hours, days = hour_buckets(now, zone, HOURS_CHARTED), day_buckets(now, zone, DAYS_CHARTED)
     history = SentHistory.read(this_week, hours, days)
+    counts = campaign_counts()
+    interval = current_app.config["SEND_INTERVAL"]
     return {
         "now": now,
         "accounts": accounts,
-        "figures": email_figures(now, accounts, history, this_week),
-        "campaigns": active_campaigns(now, accounts, current_app.config["SEND_INTERVAL"], shown),
+        "figures": email_figures(now, accounts, counts, history, this_week),
+        "campaigns": active_campaigns(now, accounts, interval, by_campaign(counts), shown),
         "charts": {"hours": history.chart(hours), "days": history.chart(days)},
         "next_campaign": next_scheduled(now),
         "failures": recent_failures(),

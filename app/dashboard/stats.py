@@ -8,14 +8,14 @@ hour or day add up the user's quarter-hour counters, and the latest failures are
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import Counter
-from collections.abc import Collection, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.campaigns.queries import counters, email_counts, visible_campaigns
+from app.campaigns.queries import counters, visible_campaigns
 from app.dashboard.estimate import Queued, estimated_finishes
 from app.dashboard.periods import Bucket
 from app.extensions import db
@@ -66,6 +66,7 @@ class CampaignProgress:
 class CampaignCount:
     """One of the user's campaigns' counters, with what the figures need to know of the campaign."""
 
+    campaign_id: int
     campaign_status: str
     scheduled_at: datetime | None
     smtp_account_id: int | None
@@ -77,6 +78,7 @@ def campaign_counts() -> list[CampaignCount]:
     """Every non-zero counter of the user's campaigns, deleted ones included (their history counts)."""
     rows = db.session.execute(
         counters(
+            Campaign.id,
             Campaign.status,
             Campaign.scheduled_at,
             Campaign.smtp_account_id,
@@ -85,6 +87,14 @@ def campaign_counts() -> list[CampaignCount]:
         )
     )
     return [CampaignCount(*row) for row in rows]
+
+
+def by_campaign(counts: Iterable[CampaignCount]) -> defaultdict[int, Counter[str]]:
+    """The counters as each campaign's emails by status."""
+    grouped: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    for counter in counts:
+        grouped[counter.campaign_id][counter.status] = counter.count
+    return grouped
 
 
 @dataclass(frozen=True)
@@ -131,9 +141,13 @@ def user_accounts() -> list[SMTPSettings]:
 
 
 def email_figures(
-    now: datetime, accounts: Sequence[SMTPSettings], history: SentHistory, this_week: Sequence[Bucket]
+    now: datetime,
+    accounts: Sequence[SMTPSettings],
+    counts: Iterable[CampaignCount],
+    history: SentHistory,
+    this_week: Sequence[Bucket],
 ) -> EmailFigures:
-    """The headline counts, from the campaigns' counters and the sends of `this_week`'s days.
+    """The headline counts, from the campaigns' `counts` and the sends of `this_week`'s days.
 
     Today and this week are the user's local day and week (from Monday). A pending email is
     "scheduled" while its campaign waits for its start, "waiting on a rate limit" while its account
@@ -142,7 +156,7 @@ def email_figures(
     cooling = {account.id for account in accounts if account.paused_until and account.paused_until > now}
     totals: Counter[str] = Counter()
     due = later = rate_limited = 0
-    for counter in campaign_counts():
+    for counter in counts:
         totals[counter.status] += counter.count
         if counter.status != EmailStatus.PENDING:
             continue
@@ -175,11 +189,15 @@ def next_scheduled(now: datetime) -> Campaign | None:
 
 
 def active_campaigns(
-    now: datetime, accounts: Sequence[SMTPSettings], default_interval: float, shown: Collection[int] = ()
+    now: datetime,
+    accounts: Sequence[SMTPSettings],
+    default_interval: float,
+    counts: Mapping[int, Counter[str]],
+    shown: Collection[int] = (),
 ) -> list[CampaignProgress]:
-    """Scheduled, sending and paused campaigns with their counts and, unless paused, an estimated finish;
-    with them the user's campaigns of `shown` (those a page already lists), whatever their status now,
-    so a page sees the one it was watching finish."""
+    """Scheduled, sending and paused campaigns with their `counts` (by campaign) and, unless paused, an
+    estimated finish; with them the user's campaigns of `shown` (those a page already lists), whatever
+    their status now, so a page sees the one it was watching finish."""
     campaigns = list(
         db.session.scalars(
             visible_campaigns()
@@ -191,17 +209,16 @@ def active_campaigns(
     listed = {campaign.id for campaign in campaigns}
     if missing := set(shown) - listed:
         campaigns += db.session.scalars(visible_campaigns().where(Campaign.id.in_(missing)))
-    counts = email_counts([campaign.id for campaign in campaigns])
+    counts_of = {campaign.id: counts.get(campaign.id, Counter()) for campaign in campaigns}
     finishes: dict[int, datetime] = {}
     for account in accounts:
         queue = [
-            Queued(c.id, c.scheduled_at or now, sum(counts[c.id][s] for s in EmailStatus.UNFINISHED))
+            Queued(c.id, c.scheduled_at or now, sum(counts_of[c.id][s] for s in EmailStatus.UNFINISHED))
             for c in campaigns
-            if c.smtp_account_id == account.id
-            and c.status in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
+            if c.smtp_account_id == account.id and c.status in CampaignStatus.RUNNING
         ]
         finishes |= estimated_finishes(queue, account, default_interval, now)
-    return [CampaignProgress(c, counts[c.id], finishes.get(c.id)) for c in campaigns]
+    return [CampaignProgress(c, counts_of[c.id], finishes.get(c.id)) for c in campaigns]
 
 
 def recent_failures(limit: int = RECENT_FAILURES) -> list[sa.Row]:
