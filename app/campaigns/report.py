@@ -3,7 +3,6 @@ failed and pending ones; and the JSON its pages poll while it is sending."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -23,15 +22,15 @@ from flask_login import current_user, login_required
 from app import clock
 from app.campaigns import bp
 from app.campaigns.email_actions import RETRIABLE, WITH_PENDING, cancel_pending, retry_failed
-from app.campaigns.operations import ActionRefused
 from app.campaigns.queries import campaign_or_404, email_counts, in_flight
 from app.campaigns.report_export import csv_lines, xlsx_file
 from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
-from app.extensions import db
+from app.campaigns.routes import perform
 from app.forms import EmptyForm
 from app.models import Campaign
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORT = "campaigns.report"
 
 
 @bp.route("/<int:campaign_id>/report")
@@ -106,35 +105,22 @@ def export_xlsx(campaign_id: int) -> Response:
             "(Excel opens that too), or narrow it down with the status or address filter.",
             "warning",
         )
-        return redirect(url_for("campaigns.report", campaign_id=campaign.id, **filters.as_args()))
+        return redirect(url_for(REPORT, campaign_id=campaign.id, **filters.as_args()))
     workbook = xlsx_file(export_rows(campaign, filters), current_user.timezone)
     return send_file(workbook, mimetype=XLSX, as_attachment=True, download_name=export_name(campaign, "xlsx"))
-
-
-def act(campaign_id: int, action: Callable[[Campaign], int], done: str) -> Response:
-    """Run a report button's action (CSRFProtect has checked the token), commit, and go back to the
-    report with `done`, which may name {count} and {name}."""
-    campaign = campaign_or_404(campaign_id)
-    try:
-        count = action(campaign)
-    except ActionRefused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "warning")
-    else:
-        db.session.commit()
-        flash(done.format(count=count, name=campaign.name), "success")
-    return redirect(url_for("campaigns.report", campaign_id=campaign_id))
 
 
 @bp.post("/<int:campaign_id>/retry-failed")
 @login_required
 def retry_failed_emails(campaign_id: int) -> Response:
     """Failed emails back to pending, attempts reset."""
-    return act(campaign_id, retry_failed, "{count:,} failed emails of “{name}” will be tried again.")
+    return perform(
+        campaign_id, retry_failed, "{count:,} failed emails of “{name}” will be tried again.", REPORT
+    )
 
 
 @bp.post("/<int:campaign_id>/cancel-pending")
 @login_required
 def cancel_pending_emails(campaign_id: int) -> Response:
     """The emails not yet sent are cancelled."""
-    return act(campaign_id, cancel_pending, "{count:,} pending emails of “{name}” are cancelled.")
+    return perform(campaign_id, cancel_pending, "{count:,} pending emails of “{name}” are cancelled.", REPORT)

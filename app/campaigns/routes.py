@@ -211,18 +211,21 @@ def schedule(campaign_id: int) -> str | Response:
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
-def perform(campaign_id: int, operation: Callable[[Campaign], object], done: str) -> Response:
-    """Run a button's operation on the campaign, commit, and go back to its page with `done`."""
+def perform(
+    campaign_id: int, operation: Callable[[Campaign], object], done: str, back_to: str = "campaigns.show"
+) -> Response:
+    """Run a button's operation on the campaign (CSRFProtect has checked the token), commit, and go
+    back to `back_to` with `done`, which may name {name} and {count} (what the operation returned)."""
     campaign = campaign_or_404(campaign_id)
     try:
-        operation(campaign)
+        result = operation(campaign)
     except ActionRefused as refusal:
         db.session.rollback()
         flash(str(refusal), "warning")
     else:
         db.session.commit()
-        flash(done.format(name=campaign.name), "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+        flash(done.format(name=campaign.name, count=result), "success")
+    return redirect(url_for(back_to, campaign_id=campaign_id))
 
 
 @bp.post("/<int:campaign_id>/unschedule")
