@@ -27,13 +27,14 @@ from jinja2 import TemplateError
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings, Suppression
+from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
 from app.sending.classify import Outcome, account_error_message, classify, closes_connection
 from app.sending.connection import Endpoint, SMTPFailure, close_quietly, open_connection, send_message
 from app.sending.dispatcher import Enqueue, claim_batch, complete_finished_campaigns
 from app.sending.message import CampaignTemplate, Recipient, Sender, compiled_template
 from app.sending.settings import EngineSettings
 from app.smtp_crypto import PasswordUnreadable, decrypt_password
+from app.suppressions.operations import EMAIL_SUPPRESSED
 from app.unsubscribe.tokens import UnsubscribeLinks
 
 log = logging.getLogger(__name__)
@@ -48,15 +49,10 @@ CAMPAIGN_RUNNING = (
     .where(Campaign.id == EMAIL.c.campaign_id, Campaign.status.in_(CampaignStatus.RUNNING))
     .exists()
 )
-SUPPRESSED = (
-    sa.select(Suppression.id)
-    .where(Suppression.user_id == EMAIL.c.user_id, Suppression.address == sa.func.lower(EMAIL.c.address))
-    .exists()
-)
 OF_THIS_RUN = sa.and_(EMAIL.c.id == sa.bindparam("email_id"), EMAIL.c.batch_id == sa.bindparam("run_id"))
 START_SENDING = (
     sa.update(EMAIL)
-    .where(OF_THIS_RUN, EMAIL.c.status == EmailStatus.QUEUED, CAMPAIGN_RUNNING, ~SUPPRESSED)
+    .where(OF_THIS_RUN, EMAIL.c.status == EmailStatus.QUEUED, CAMPAIGN_RUNNING, ~EMAIL_SUPPRESSED)
     .values(status=EmailStatus.SENDING, claimed_at=sa.bindparam("now"))
 )
 MARK_SENT = (
@@ -269,7 +265,7 @@ class BatchSender:
             email.id,
             {"status": EmailStatus.SUPPRESSED, **self._released()},
             Email.status == EmailStatus.QUEUED,
-            SUPPRESSED,
+            EMAIL_SUPPRESSED,
         ):
             self.report.outcomes[email.id] = EmailStatus.SUPPRESSED
             return

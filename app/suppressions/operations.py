@@ -17,6 +17,13 @@ from app.extensions import db
 from app.models import Email, EmailStatus, Suppression
 from app.sending.classify import is_mailbox_failure
 
+#: Whether an email's address is on its owner's list: a correlated `EXISTS` for a statement over `email`.
+EMAIL_SUPPRESSED = (
+    sa.select(Suppression.id)
+    .where(Suppression.user_id == Email.user_id, Suppression.address == sa.func.lower(Email.address))
+    .exists()
+)
+
 
 def suppressed_addresses(user_id: int) -> set[str]:
     """The user's whole suppression list."""
@@ -44,18 +51,13 @@ def suppression_count(user_id: int) -> int:
 
 def bounced_addresses(user_id: int, campaign_id: int) -> set[str]:
     """The campaign's failed addresses whose server said the mailbox does not exist, not yet suppressed."""
-    listed = (
-        sa.select(Suppression.id)
-        .where(Suppression.user_id == Email.user_id, Suppression.address == sa.func.lower(Email.address))
-        .exists()
-    )
     rows = db.session.execute(
         sa.select(Email.address, Email.last_smtp_code, Email.last_smtp_message).where(
             Email.user_id == user_id,
             Email.campaign_id == campaign_id,
             Email.status == EmailStatus.FAILED,
             Email.last_smtp_code.between(500, 599),
-            ~listed,
+            ~EMAIL_SUPPRESSED,
         )
     )
     return {address.lower() for address, code, reply in rows if is_mailbox_failure(code, reply)}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app import clock
 from app.extensions import db
-from app.models import CampaignStatus, Email, EmailStatus, Suppression
+from app.models import CampaignStatus, EmailStatus, Suppression
 from app.sending.classify import is_mailbox_failure
 from tests.campaigns.campaign_builders import make_campaign, make_smtp_account
 from tests.conftest import post_form
+from tests.email_builders import add_emails
 
 
 @pytest.mark.parametrize(
@@ -34,20 +34,7 @@ def test_only_a_permanent_mailbox_failure_counts_as_a_bounce(code, reply, bounce
 
 
 def fail(campaign, address: str, code: int, reply: str) -> None:
-    db.session.add(
-        Email(
-            user_id=campaign.user_id,
-            campaign_id=campaign.id,
-            smtp_account_id=campaign.smtp_account_id,
-            address=address,
-            name="",
-            merge_data={},
-            scheduled_at=clock.utcnow(),
-            status=EmailStatus.FAILED,
-            last_smtp_code=code,
-            last_smtp_message=reply,
-        )
-    )
+    add_emails(campaign, 1, EmailStatus.FAILED, address=address, last_smtp_code=code, last_smtp_message=reply)
 
 
 @pytest.fixture
