@@ -13,6 +13,7 @@ from app import clock
 from app.campaigns.operations import ActionRefused, stop_unsent_emails
 from app.extensions import db
 from app.models import Campaign, CampaignStatus, Email, EmailStatus
+from app.sending.dispatcher import completion
 
 #: A campaign whose pending emails may be cancelled.
 WITH_PENDING = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
@@ -66,13 +67,5 @@ def cancel_pending(campaign: Campaign) -> int:
     cancelled = stop_unsent_emails(campaign)
     if cancelled == 0:
         raise ActionRefused(f"“{campaign.name}” has no pending emails to cancel.")
-    unfinished = sa.select(Email.id).where(
-        Email.campaign_id == Campaign.id, Email.status.in_(EmailStatus.UNFINISHED)
-    )
-    db.session.execute(
-        sa.update(Campaign)
-        .where(Campaign.id == campaign.id, Campaign.status.in_(WITH_PENDING), ~unfinished.exists())
-        .values(status=CampaignStatus.COMPLETED, completed_at=clock.utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(completion(WITH_PENDING).where(Campaign.id == campaign.id))
     return cancelled

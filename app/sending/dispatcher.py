@@ -10,7 +10,7 @@ account, whatever the number of dispatchers or workers.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -171,19 +171,26 @@ def claim_batch(session: Session, settings: EngineSettings, account_id: int) -> 
     return Claim(batch_id, account_id, [row.id for row in claimed])
 
 
-def complete_finished_campaigns(session: Session, campaign_ids: list[int] | None = None) -> None:
-    """A sending campaign none of whose emails is left unfinished is completed."""
+def completion(statuses: Collection[str]) -> sa.Update:
+    """Campaigns in `statuses` none of whose emails is left unfinished become completed (narrow it
+    further with `.where`)."""
     unfinished = sa.select(Email.id).where(
         Email.campaign_id == Campaign.id, Email.status.in_(EmailStatus.UNFINISHED)
     )
-    statement = sa.update(Campaign).where(Campaign.status == CampaignStatus.SENDING, ~unfinished.exists())
+    return (
+        sa.update(Campaign)
+        .where(Campaign.status.in_(statuses), ~unfinished.exists())
+        .values(status=CampaignStatus.COMPLETED, completed_at=clock.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def complete_finished_campaigns(session: Session, campaign_ids: list[int] | None = None) -> None:
+    """A sending campaign none of whose emails is left unfinished is completed."""
+    statement = completion([CampaignStatus.SENDING])
     if campaign_ids is not None:
         statement = statement.where(Campaign.id.in_(campaign_ids))
-    session.execute(
-        statement.values(status=CampaignStatus.COMPLETED, completed_at=clock.utcnow()).execution_options(
-            synchronize_session=False
-        )
-    )
+    session.execute(statement)
     session.commit()
 
 
