@@ -60,6 +60,7 @@ MARK_SENT = (
     .where(OF_THIS_RUN)
     .values(
         status=EmailStatus.SENT,
+        attempts=EMAIL.c.attempts + 1,
         sent_at=sa.bindparam("now"),
         message_id=sa.bindparam("new_message_id"),
         last_smtp_code=250,
@@ -333,7 +334,7 @@ class BatchSender:
         if outcome in STOPPING:
             self._stop_on_failure(failure, email.id, outcome)
         elif outcome is Outcome.PERMANENT:
-            self._fail(email.id, failure.code, failure.reply)
+            self._fail(email.id, failure.code, failure.reply, attempts=EMAIL.c.attempts + 1)
         else:
             self._retry_later(email.id, failure)
         if closes_connection(failure) and outcome is Outcome.TRANSIENT:

@@ -111,6 +111,17 @@ def test_rejected_recipient_fails_with_the_server_reply_and_the_batch_goes_on(
     assert rejected.last_smtp_message == "550 5.1.1 <r00001@rcpt.example>: user unknown"
 
 
+def test_every_try_the_recipients_server_answered_counts_as_an_attempt(account, engine_settings, smtp_sink):
+    """What the report's Attempts column shows: a sent email and a rejected one were each tried once."""
+    campaign = make_campaign(account, 2)
+    smtp_sink.script.reject_recipients("r00001@rcpt.example")
+    run_batch(engine_settings, account)
+    assert [(e.status, e.attempts) for e in emails_of(campaign)] == [
+        (EmailStatus.SENT, 1),
+        (EmailStatus.FAILED, 1),
+    ]
+
+
 def test_dropped_connection_retries_that_email_later_and_reconnects_for_the_rest(
     account, engine_settings, smtp_sink
 ):
