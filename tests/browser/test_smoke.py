@@ -17,6 +17,7 @@ def test_sign_up_then_log_in_through_the_pages(page: Page, base_url: str):
     expect(page.get_by_role("heading", name="Hello, asha")).to_be_visible()
     expect(page.get_by_text("Times are shown in Europe/Paris.")).to_be_visible()
 
+    page.wait_for_load_state()  # the menu opens by Bootstrap's script, which must have run
     page.get_by_role("button", name="asha").click()
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_text("You are logged out.")).to_be_visible()
