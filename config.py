@@ -137,9 +137,16 @@ class Config:
     CONNECTION_SETTLE = env_float("CONNECTION_SETTLE", 0.5)
     MAX_ATTEMPTS = env_int("MAX_ATTEMPTS", 5)
     RETRY_BACKOFF = env_float("RETRY_BACKOFF", 60.0)
-    CLAIM_LEASE = env_float("CLAIM_LEASE", 120.0)
+    #: A worker's heartbeat refreshes its claims every quarter lease; a claim older is a dead worker's.
+    CLAIM_LEASE = env_float("CLAIM_LEASE", 20.0)
     SMTP_TIMEOUT = env_float("SMTP_TIMEOUT", 30.0)
-    CELERY_CONCURRENCY = env_int("CELERY_CONCURRENCY", 1)
+    #: Threads of a worker that take tasks (beat's ticks, hand-offs of batches); not how many accounts it
+    #: serves, which is every account handed to it (app.sending.service).
+    CELERY_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2)
+    #: Database connections (and threads) of one worker process's sender, whatever the accounts served.
+    SENDER_DB_CONNECTIONS = env_int("SENDER_DB_CONNECTIONS", 4)
+    #: Threads that build messages (render templates) for one worker process's sender.
+    SENDER_BUILD_THREADS = env_int("SENDER_BUILD_THREADS", 4)
 
     CELERY = celery_settings(CELERY_BROKER_URL, INSTANCE_PATH, CLAIM_LEASE + BATCH_SIZE * SEND_INTERVAL)
 

@@ -3,8 +3,10 @@
 #   ./start_celery.sh          worker and beat together (one host)
 #   ./start_celery.sh worker   the worker alone (run as many hosts as you like)
 #   ./start_celery.sh beat     the beat scheduler alone (run exactly one)
-# CELERY_CONCURRENCY (default 1) sets how many batches one worker sends at once; CELERY_POOL
-# (default threads: sending is I/O-bound, and a threads pool stops cleanly under a process runner).
+# A worker sends for every account handed to it at once, each at its own pace (one asyncio sender per
+# process, README "The delivery engine"). CELERY_CONCURRENCY (default 2) is how many threads take tasks
+# (beat's ticks, hand-offs), not how many accounts send; CELERY_POOL (default threads: a threads pool
+# stops cleanly under a process runner, and the sender lives in the worker's own process).
 set -euo pipefail
 cd "$(dirname "$0")"
 [ -x .venv/bin/celery ] && PATH="$PWD/.venv/bin:$PATH"
@@ -12,7 +14,7 @@ cd "$(dirname "$0")"
 INSTANCE="${INSTANCE_PATH:-$PWD/instance}"
 mkdir -p "$INSTANCE"
 WORKER_ARGS=(--loglevel="${CELERY_LOGLEVEL:-info}" --pool="${CELERY_POOL:-threads}"
-             --concurrency="${CELERY_CONCURRENCY:-1}" --prefetch-multiplier=1)
+             --concurrency="${CELERY_CONCURRENCY:-2}" --prefetch-multiplier=1)
 BEAT_ARGS=(--schedule="$INSTANCE/celerybeat-schedule")
 
 case "${1:-all}" in

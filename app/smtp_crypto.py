@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
@@ -39,7 +40,18 @@ def encrypt_password(plain: str) -> bytes:
 
 
 def decrypt_password(token: bytes) -> str:
-    try:
-        return cipher().decrypt(token).decode()
-    except InvalidToken as error:
-        raise PasswordUnreadable() from error
+    return password_decrypter()(token)
+
+
+def password_decrypter(keys: list[bytes] | None = None) -> Callable[[bytes], str]:
+    """Decrypts with the app's keys as they are now, outside the app context too (the engine's
+    sender runs in a thread of its own)."""
+    fernet = cipher(keys)
+
+    def decrypt(token: bytes) -> str:
+        try:
+            return fernet.decrypt(token).decode()
+        except InvalidToken as error:
+            raise PasswordUnreadable() from error
+
+    return decrypt

@@ -1,32 +1,65 @@
 """Celery tasks: thin adapters from the broker to the delivery engine in `app.sending`.
 
-Tasks take ids, never model objects. Long waits (rate-limit cooldowns, retry backoff) live in the
-database for the dispatcher to pick up, never in `countdown`/`eta`: only the dispatcher's spacing of a
-second or two between batches is a countdown.
+Tasks take ids, never model objects. Long waits (rate-limit cooldowns, retry backoff, an account's
+interval) live in the database or in the worker's sender, never in `countdown`/`eta`. `send_batches`
+only hands its claims to this process's sender (`app.sending.service`) and returns: no pool slot is
+held while an account sends, so `CELERY_CONCURRENCY` threads are only for taking tasks.
 """
 
 from __future__ import annotations
 
-from celery import shared_task
+import threading
+
+from celery import shared_task, signals
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from app.celery_app import DISPATCH_TASK
 from app.extensions import db
-from app.sending.batch import BatchSender
-from app.sending.dispatcher import dispatch
+from app.sending.dispatcher import Handoff, dispatch
+from app.sending.service import SenderService
 from app.sending.settings import EngineSettings
+from app.smtp_crypto import configured_keys, password_decrypter
 
-SEND_BATCH_TASK = "campaigns.send_batch"
+SEND_BATCHES_TASK = "campaigns.send_batches"
+
+_service: SenderService | None = None
+_service_lock = threading.Lock()
 
 
 def engine_settings() -> EngineSettings:
     return EngineSettings.from_config(current_app.config)
 
 
-def enqueue_batch(batch_id: str, account_id: int, delay: float) -> None:
-    """Hand a claimed batch to the workers (only ever called after its claim has committed)."""
-    send_batch.apply_async((batch_id, account_id), countdown=delay or None)
+def sender_service() -> SenderService:
+    """This process's sender, started on first use (inside a task, so with the app's context)."""
+    global _service
+    with _service_lock:
+        if _service is None:
+            config = current_app.config
+            _service = SenderService(
+                engine_settings(),
+                db.engine,
+                password_decrypter(configured_keys()),
+                db_connections=config["SENDER_DB_CONNECTIONS"],
+                build_threads=config["SENDER_BUILD_THREADS"],
+            )
+        return _service
+
+
+@signals.worker_shutting_down.connect
+@signals.worker_process_shutdown.connect
+def stop_sending(**_: object) -> None:
+    """A warm shutdown: every account finishes the email in flight and gives back the rest."""
+    global _service
+    with _service_lock:
+        service, _service = _service, None
+    if service is not None:
+        service.stop(timeout=service.settings.smtp_timeout + 5)
+
+
+def enqueue_batches(handoffs: list[Handoff]) -> None:
+    """Hand claimed batches to the workers (only ever called after their claims have committed)."""
+    send_batches.delay([[h.ticket, h.account_id, h.delay] for h in handoffs])
 
 
 @shared_task(name="campaigns.ping")
@@ -38,15 +71,13 @@ def ping() -> str:
 @shared_task(name=DISPATCH_TASK)
 def dispatch_due_emails() -> int:
     """Beat's tick: recover stale claims and start one batch per ready account."""
-    return len(dispatch(db.session, engine_settings(), enqueue_batch))
+    return len(dispatch(db.session, engine_settings(), enqueue_batches))
 
 
-@shared_task(name=SEND_BATCH_TASK)
-def send_batch(batch_id: str, account_id: int) -> int:
-    """Send one claimed batch; returns how many emails went out.
-
-    The batch keeps one database connection for its whole run: checked out of the pool again after
-    every commit, it would be pinged (`pool_pre_ping`) once per email, a round trip for nothing.
-    """
-    with db.engine.connect() as connection, Session(bind=connection) as session:
-        return BatchSender(session, engine_settings(), batch_id, account_id, enqueue=enqueue_batch).run().sent
+@shared_task(name=SEND_BATCHES_TASK)
+def send_batches(batches: list[list[str | int | float]]) -> int:
+    """Start sending claimed batches, each `[ticket, account id, delay]`; returns at once."""
+    sender_service().submit(
+        Handoff(str(ticket), int(account), float(delay)) for ticket, account, delay in batches
+    )
+    return len(batches)

@@ -37,8 +37,8 @@ from app.sending.connection import Endpoint, close_quietly, open_connection, sen
 from app.sending.dispatcher import dispatch
 from app.sending.message import CampaignTemplate, Recipient, Sender
 from app.sending.settings import EngineSettings
-from app.tasks import enqueue_batch
-from app.unsubscribe.tokens import UnsubscribeLinks
+from app.sending.unsubscribe_links import UnsubscribeLinks
+from app.tasks import enqueue_batches
 from bench.common import NO_PAUSES, Bench, bench_app, empty_tables, result_line, run, seed
 from bench.sink import SinkProcess
 from tests.processes import CeleryProcess, start_worker
@@ -107,7 +107,7 @@ def sent_count() -> int:
 def whole_path(settings: EngineSettings, total: int, workers: list[CeleryProcess]) -> float:
     """Messages a second from the first dispatch until all `total` emails are `sent` in the database."""
     start = time.perf_counter()
-    dispatch(db.session, settings, enqueue_batch)
+    dispatch(db.session, settings, enqueue_batches)
     next_tick = start + settings.dispatch_interval
     done, progress_at = 0, start
     while done < total:
@@ -120,7 +120,7 @@ def whole_path(settings: EngineSettings, total: int, workers: list[CeleryProcess
             logs = "\n".join(worker.log[-3000:] for worker in workers)
             raise RuntimeError(f"no progress for {STALL_SECONDS:.0f} s at {done}/{total} sent:\n{logs}")
         if now >= next_tick:
-            dispatch(db.session, settings, enqueue_batch)
+            dispatch(db.session, settings, enqueue_batches)
             next_tick = now + settings.dispatch_interval
     return total / (time.perf_counter() - start)
 

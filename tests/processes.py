@@ -45,6 +45,17 @@ class CeleryProcess:
             os.killpg(self.process.pid, sig)
             self.process.wait(timeout=30)
 
+    def signal(self, sig: int) -> None:
+        """Send `sig` to the whole process group and return at once (see `exited_within`)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+
+    def exited_within(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the process to end; whether it has."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=timeout)
+        return self.process.poll() is not None
+
     def stop(self, graceful: bool = True) -> None:
         """SIGTERM and wait (a warm shutdown), or straight SIGKILL; the log is closed either way."""
         if graceful and self.process.poll() is None:
@@ -56,7 +67,7 @@ class CeleryProcess:
 
 
 def start_worker(
-    env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 1
+    env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2
 ) -> CeleryProcess:
     worker = CeleryProcess(
         "worker",

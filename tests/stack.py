@@ -7,6 +7,8 @@ work: `Stack.read` always ends its transaction.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +20,7 @@ from flask import Flask
 from app.extensions import db
 from config import celery_settings
 from tests.processes import CeleryProcess, start_beat, start_worker, wait_until
-from tests.services import redis_url
+from tests.services import free_port, redis_url, service_missing
 
 T = TypeVar("T")
 
@@ -38,7 +40,7 @@ class Stack:
         self.processes: list[CeleryProcess] = []
         app.extensions["celery"].conf.update(celery_settings(broker_url, folder, app.config["CLAIM_LEASE"]))
 
-    def worker(self, name: str = "worker", concurrency: int = 1, **env: Any) -> CeleryProcess:
+    def worker(self, name: str = "worker", concurrency: int = 2, **env: Any) -> CeleryProcess:
         process = start_worker({**self.env, **_strings(env)}, self.folder, name, concurrency)
         self.processes.append(process)
         return process
@@ -66,6 +68,38 @@ class Stack:
     @property
     def logs(self) -> str:
         return "\n".join(f"--- {p.log_path.name}\n{p.log[-4000:]}" for p in self.processes)
+
+
+class RedisServer:
+    """A redis-server of a test's own on a free port (no persistence), which it may kill and start again."""
+
+    def __init__(self) -> None:
+        server = shutil.which("redis-server")
+        if server is None:
+            service_missing("redis-server is not installed")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._command = [str(server), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        self._command += ["--appendonly", "no"]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        self._process = subprocess.Popen(self._command, stdout=subprocess.DEVNULL)
+        wait_until(self.answers, 10, f"redis-server on port {self.port}")
+        return self
+
+    def kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def answers(self) -> bool:
+        try:
+            with redis.Redis(port=self.port, socket_connect_timeout=0.2) as client:
+                return bool(client.ping())
+        except redis.RedisError:
+            return False
 
 
 def _strings(values: dict[str, Any]) -> dict[str, str]:

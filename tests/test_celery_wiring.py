@@ -12,7 +12,7 @@ def test_worker_answers_and_knows_the_app_tasks(stack):
     celery = stack.app.extensions["celery"]
     assert celery.control.ping(timeout=5, limit=1), stack.logs
     registered = next(iter(celery.control.inspect(timeout=5, limit=1).registered().values()))
-    assert {"campaigns.ping", "campaigns.dispatch", "campaigns.send_batch"} <= set(registered)
+    assert {"campaigns.ping", "campaigns.dispatch", "campaigns.send_batches"} <= set(registered)
 
 
 def test_beat_ticks_the_dispatcher_on_the_worker(stack):

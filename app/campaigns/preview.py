@@ -15,11 +15,11 @@ from flask import current_app
 from app.campaigns.personalise import sample_context
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, SMTPSettings, User
-from app.sending.connection import SMTPFailure, close_quietly, open_connection, send_message
+from app.sending.connection import SMTPFailure, run_sync, send_one
 from app.sending.message import CampaignTemplate, Recipient, Sender
+from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.settings.account import account_endpoint
 from app.settings.checks import CheckResult, failure_message
-from app.unsubscribe.tokens import UnsubscribeLinks
 
 TEST_SUBJECT_PREFIX = "[Test] "
 
@@ -82,11 +82,7 @@ def send_test(campaign: Campaign, recipient: Recipient, account: SMTPSettings, t
         return CheckResult(False, f"The test email could not be built: {type(error).__name__}: {error}")
     db.session.commit()  # end the read transaction before the network wait
     try:
-        connection = open_connection(endpoint)
-        try:
-            send_message(connection, message, account.from_address, to)
-        finally:
-            close_quietly(connection)
+        run_sync(lambda: send_one(endpoint, message, account.from_address, to))
     except SMTPFailure as failure:
         return CheckResult(False, failure_message(failure, endpoint))
     return CheckResult(

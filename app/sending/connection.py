@@ -1,19 +1,33 @@
-"""Talking to an SMTP server: one connection, and every failure reported with the stage it came at.
+"""Talking to an SMTP server: one asyncio connection, and every failure reported with the stage it came at.
 
 The stage matters to the classifier: a failure before RCPT concerns the whole account, a RCPT failure
-one recipient (DESIGN.md, "Batch sender").
+one recipient (DESIGN.md, "Batch sender"). MAIL, RCPT and DATA are sent as separate commands, so a
+refusal or a dropped connection is reported at the stage it really came at.
+
+The connection is asyncio (aiosmtplib): one worker process keeps the connections of all its sending
+accounts open at once, each waiting out its account's interval without a thread. Pages that talk to a
+server once (Test connection, Send test email) use the same code through `run_sync`.
 """
 
 from __future__ import annotations
 
-import smtplib
+import asyncio
 import socket
 import ssl
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+import aiosmtplib
 
 from app.models import Security
+
+if TYPE_CHECKING:
+    from app.models import SMTPSettings
+
+T = TypeVar("T")
 
 
 class Stage(StrEnum):
@@ -42,6 +56,10 @@ class SMTPFailure(Exception):
         return str(self)
 
 
+#: What the server said when it offers no login on a connection without TLS.
+NO_AUTH_OFFERED = "The server does not offer login (AUTH) on this connection"
+
+
 @dataclass(frozen=True)
 class Endpoint:
     host: str
@@ -51,6 +69,27 @@ class Endpoint:
     password: str
     timeout: float
     ca_file: str = ""
+
+
+class HasEndpointSettings(Protocol):
+    smtp_timeout: float
+    smtp_ca_file: str
+
+
+def endpoint_for(
+    account: SMTPSettings, settings: HasEndpointSettings, decrypt: Callable[[bytes], str]
+) -> Endpoint:
+    """How to reach the account's server; `decrypt` turns the stored password into the plain one (and
+    raises if it can't be read)."""
+    return Endpoint(
+        host=account.host,
+        port=account.port,
+        security=account.security,
+        username=account.username,
+        password=decrypt(account.password_encrypted) if account.password_encrypted else "",
+        timeout=settings.smtp_timeout,
+        ca_file=settings.smtp_ca_file,
+    )
 
 
 def tls_context(ca_file: str = "") -> ssl.SSLContext:
@@ -66,74 +105,128 @@ def _reply_text(raw: bytes | str) -> str:
     return " ".join(text.split())
 
 
-def _failure(stage: Stage, error: Exception) -> SMTPFailure:
-    if isinstance(error, smtplib.SMTPResponseException):
-        return SMTPFailure(stage, error.smtp_code, _reply_text(error.smtp_error))
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return SMTPFailure(stage, None, f"TLS certificate not trusted: {error.verify_message}")
-    if isinstance(error, ssl.SSLError):
-        return SMTPFailure(stage, None, f"TLS failed: {error.reason or error}")
-    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
-        # smtplib reports a read timeout as "Connection unexpectedly closed: timed out".
-        return SMTPFailure(stage, None, "Timed out waiting for the server", timed_out=True)
-    if isinstance(error, ConnectionRefusedError):
-        return SMTPFailure(stage, None, "Connection refused: nothing is listening at that host and port")
-    if isinstance(error, smtplib.SMTPServerDisconnected):
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what it was raised from (aiosmtplib wraps the network's own errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _failure(stage: Stage, error: BaseException) -> SMTPFailure:
+    for cause in _causes(error):
+        if isinstance(cause, aiosmtplib.SMTPResponseException):
+            return SMTPFailure(stage, cause.code, _reply_text(cause.message))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return SMTPFailure(stage, None, f"TLS certificate not trusted: {cause.verify_message}")
+        if isinstance(cause, ssl.SSLError):
+            return SMTPFailure(stage, None, f"TLS failed: {cause.reason or cause}")
+        if isinstance(cause, TimeoutError):
+            return SMTPFailure(stage, None, "Timed out waiting for the server", timed_out=True)
+        if isinstance(cause, ConnectionRefusedError):
+            return SMTPFailure(stage, None, "Connection refused: nothing is listening at that host and port")
+        if isinstance(cause, socket.gaierror):
+            return SMTPFailure(stage, None, f"Host name not found ({cause.strerror})")
+    if isinstance(error, aiosmtplib.SMTPServerDisconnected | ConnectionError):
         return SMTPFailure(stage, None, "The server closed the connection")
-    if isinstance(error, socket.gaierror):
-        return SMTPFailure(stage, None, f"Host name not found ({error.strerror})")
     return SMTPFailure(stage, None, _reply_text(str(error)) or type(error).__name__)
 
 
-def open_connection(endpoint: Endpoint) -> smtplib.SMTP:
+SMTPErrors = (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError)
+
+
+async def open_connection(endpoint: Endpoint) -> aiosmtplib.SMTP:
     """Connect, say EHLO, negotiate TLS as the account asks and log in."""
+    connection = aiosmtplib.SMTP(
+        hostname=endpoint.host,
+        port=endpoint.port,
+        timeout=endpoint.timeout,
+        use_tls=endpoint.security == Security.SSL,
+        start_tls=False,
+        tls_context=tls_context(endpoint.ca_file),
+    )
     stage = Stage.CONNECT
-    connection: smtplib.SMTP | None = None
     try:
-        if endpoint.security == Security.SSL:
-            connection = smtplib.SMTP_SSL(
-                endpoint.host, endpoint.port, timeout=endpoint.timeout, context=tls_context(endpoint.ca_file)
-            )
-        else:
-            connection = smtplib.SMTP(endpoint.host, endpoint.port, timeout=endpoint.timeout)
+        await connection.connect()
         stage = Stage.EHLO
-        connection.ehlo()
+        await connection.ehlo()
         if endpoint.security == Security.STARTTLS:
             stage = Stage.STARTTLS
-            if not connection.has_extn("starttls"):
+            if not connection.supports_extension("starttls"):
                 raise SMTPFailure(stage, None, "The server does not offer STARTTLS on this port")
-            connection.starttls(context=tls_context(endpoint.ca_file))
-            connection.ehlo()
+            await connection.starttls(tls_context=tls_context(endpoint.ca_file))
+            await connection.ehlo()
         if endpoint.username:
             stage = Stage.AUTH
-            connection.login(endpoint.username, endpoint.password)
+            if not connection.supports_extension("auth"):
+                raise SMTPFailure(stage, None, NO_AUTH_OFFERED)
+            await connection.login(endpoint.username, endpoint.password)
         return connection
     except SMTPFailure:
-        close_quietly(connection)
+        connection.close()
         raise
-    except (smtplib.SMTPException, OSError) as error:
-        close_quietly(connection)
+    except SMTPErrors as error:
+        connection.close()
         raise _failure(stage, error) from error
 
 
-def send_message(connection: smtplib.SMTP, message: EmailMessage, sender: str, recipient: str) -> None:
-    """Send one message to one recipient, turning smtplib's errors into an `SMTPFailure` with its stage."""
+def message_bytes(message: EmailMessage | bytes) -> bytes:
+    return message if isinstance(message, bytes) else message.as_bytes()
+
+
+async def send_message(
+    connection: aiosmtplib.SMTP, message: EmailMessage | bytes, sender: str, recipient: str
+) -> None:
+    """Send one message to one recipient; a refusal is an `SMTPFailure` with the stage it came at, and
+    a connection still open is reset for the next message."""
+    stage = Stage.MAIL
     try:
-        connection.send_message(message, from_addr=sender, to_addrs=[recipient])
-    except smtplib.SMTPRecipientsRefused as error:
-        code, reply = next(iter(error.recipients.values()))
-        raise SMTPFailure(Stage.RCPT, code, _reply_text(reply)) from error
-    except smtplib.SMTPSenderRefused as error:
-        raise _failure(Stage.MAIL, error) from error
-    except (smtplib.SMTPException, OSError) as error:
-        raise _failure(Stage.DATA, error) from error
+        await connection.mail(sender)
+        stage = Stage.RCPT
+        await connection.rcpt(recipient)
+        stage = Stage.DATA
+        await connection.data(message_bytes(message))
+    except SMTPErrors as error:
+        failure = _failure(stage, error)
+        if connection.is_connected and failure.code is not None:
+            await _reset(connection)
+        raise failure from error
 
 
-def close_quietly(connection: smtplib.SMTP | None) -> None:
+async def _reset(connection: aiosmtplib.SMTP) -> None:
+    """RSET after a refusal, so the next MAIL starts a new transaction; a server that does not answer
+    it is left for the caller's next command to find closed."""
+    try:
+        await connection.rset()
+    except SMTPErrors:
+        connection.close()
+
+
+async def close_quietly(connection: aiosmtplib.SMTP | None) -> None:
     """Say QUIT if the server still listens; a broken connection is simply dropped."""
-    if connection is None:
+    if connection is None or not connection.is_connected:
         return
     try:
-        connection.quit()
-    except (smtplib.SMTPException, OSError):
+        await connection.quit()
+    except SMTPErrors:
         connection.close()
+
+
+async def send_one(endpoint: Endpoint, message: EmailMessage | bytes, sender: str, recipient: str) -> None:
+    """Connect, send one message and hang up (a test email)."""
+    connection = await open_connection(endpoint)
+    try:
+        await send_message(connection, message, sender, recipient)
+    finally:
+        await close_quietly(connection)
+
+
+def run_sync(work: Callable[[], Awaitable[T]]) -> T:
+    """Run one conversation with a server from synchronous code (a web request)."""
+
+    async def run() -> T:
+        return await work()
+
+    return asyncio.run(run())

@@ -5,11 +5,16 @@ partial index `ix_email_due`, and a batch is claimed with one `UPDATE ... RETURN
 `MATERIALIZED` and `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never claim one email.
 An account is claimed first, by a conditional update of its `batch_id`: one batch in flight per
 account, whatever the number of dispatchers or workers.
+
+A claim is alive while the worker running it beats (`batch_heartbeat_at`, refreshed for all of a
+worker's accounts at once); an account whose heartbeat is older than `CLAIM_LEASE` is freed and its
+emails go back to `pending`.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,8 +26,9 @@ from app import clock
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
 from app.sending.settings import EngineSettings
 
-#: Called after the claim has committed: (batch id, account id, seconds to wait before starting).
-Enqueue = Callable[[str, int, float], None]
+#: Claims handed to the workers in one message: few enough to spread over several workers, enough that a
+#: thousand accounts cost twenty messages, not a thousand.
+HANDOFF_CHUNK = 50
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,21 @@ class Claim:
     batch_id: str
     account_id: int
     email_ids: list[int]
+    host: str = ""
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A claimed batch handed to a worker: its ticket, its account, and how long to wait before it starts
+    (the spacing of batches that go to one SMTP host)."""
+
+    ticket: str
+    account_id: int
+    delay: float = 0.0
+
+
+#: Called after the claims have committed.
+Enqueue = Callable[[list[Handoff]], None]
 
 
 def due_emails(account_id: int | sa.ColumnElement[int], now: datetime) -> sa.Select:
@@ -57,21 +78,45 @@ def first_due_email(account_id: sa.ColumnElement[int], now: datetime) -> sa.Scal
     return due_emails(account_id, now).order_by(Email.scheduled_at, Email.id).limit(1).scalar_subquery()
 
 
-def recover_stale_claims(session: Session, settings: EngineSettings, now: datetime) -> int:
-    """Give back to `pending` what a dead worker held; free its account for a new batch."""
-    stale_before = now - timedelta(seconds=settings.claim_lease)
-    recovered = session.execute(
+def _release(session: Session, batch_id: str) -> int:
+    """The claimed emails of this batch go back to `pending`."""
+    return session.execute(
         sa.update(Email)
-        .where(Email.status.in_(EmailStatus.CLAIMED), Email.claimed_at < stale_before)
+        .where(Email.batch_id == batch_id, Email.status.in_(EmailStatus.CLAIMED))
         .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def release_claim(session: Session, batch_id: str, account_id: int) -> int:
+    """Give back a claimed batch that will not run, or whose worker died; returns its emails' count."""
+    released = _release(session, batch_id)
     session.execute(
         sa.update(SMTPSettings)
-        .where(SMTPSettings.batch_id.is_not(None), SMTPSettings.batch_heartbeat_at < stale_before)
+        .where(SMTPSettings.id == account_id, SMTPSettings.batch_id == batch_id)
         .values(batch_id=None, batch_heartbeat_at=None)
         .execution_options(synchronize_session=False)
     )
+    return released
+
+
+def recover_stale_claims(session: Session, settings: EngineSettings, now: datetime) -> int:
+    """Give back to `pending` what a dead worker held, and free its accounts for new batches."""
+    stale_before = now - timedelta(seconds=settings.claim_lease)
+    stale = session.execute(
+        sa.select(SMTPSettings.id, SMTPSettings.batch_id)
+        .where(SMTPSettings.batch_id.is_not(None), SMTPSettings.batch_heartbeat_at < stale_before)
+        .with_for_update(skip_locked=True)
+    ).all()
+    recovered = sum(release_claim(session, row.batch_id, row.id) for row in stale)
+    # A claim no account holds any more (an account deleted mid-batch, say): old and orphaned.
+    held = sa.select(SMTPSettings.id).where(SMTPSettings.batch_id == Email.batch_id)
+    recovered += session.execute(
+        sa.update(Email)
+        .where(Email.status.in_(EmailStatus.CLAIMED), Email.claimed_at < stale_before, ~held.exists())
+        .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.commit()
     return recovered
 
@@ -145,7 +190,9 @@ def claim_batch(session: Session, settings: EngineSettings, account_id: int) -> 
             sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= now),
         )
         .values(batch_id=batch_id, batch_heartbeat_at=now)
-        .returning(SMTPSettings.batch_size, SMTPSettings.hourly_cap, SMTPSettings.daily_cap)
+        .returning(
+            SMTPSettings.batch_size, SMTPSettings.hourly_cap, SMTPSettings.daily_cap, SMTPSettings.host
+        )
         .execution_options(synchronize_session=False)
     ).first()
     if account is None:
@@ -168,7 +215,7 @@ def claim_batch(session: Session, settings: EngineSettings, account_id: int) -> 
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return Claim(batch_id, account_id, [row.id for row in claimed])
+    return Claim(batch_id, account_id, [row.id for row in claimed], account.host)
 
 
 def completion(statuses: Collection[str]) -> sa.Update:
@@ -195,14 +242,28 @@ def complete_finished_campaigns(session: Session, campaign_ids: list[int] | None
 
 
 def dispatch(session: Session, settings: EngineSettings, enqueue: Enqueue) -> list[Claim]:
-    """One tick: recover, then one batch per ready account, enqueued `dispatch_spacing` apart."""
+    """One tick: recover, then one batch per ready account, handed over in chunks as they are claimed.
+
+    Batches that go to one SMTP host start `dispatch_spacing` apart, so a provider never sees a herd of
+    our connections at once; batches to different hosts start together.
+    """
     now = clock.utcnow()
     recover_stale_claims(session, settings, now)
     complete_finished_campaigns(session)
-    claims = []
+    claims: list[Claim] = []
+    per_host: Counter[str] = Counter()
+    handoffs: list[Handoff] = []
     for account_id in ready_accounts(session, settings, now):
         claim = claim_batch(session, settings, account_id)
-        if claim is not None:
-            enqueue(claim.batch_id, claim.account_id, len(claims) * settings.dispatch_spacing)
-            claims.append(claim)
+        if claim is None:
+            continue
+        host = claim.host.lower()
+        handoffs.append(Handoff(claim.batch_id, claim.account_id, per_host[host] * settings.dispatch_spacing))
+        per_host[host] += 1
+        claims.append(claim)
+        if len(handoffs) == HANDOFF_CHUNK:
+            enqueue(handoffs)
+            handoffs = []
+    if handoffs:
+        enqueue(handoffs)
     return claims

@@ -117,8 +117,11 @@ class CampaignTemplate:
             one_line(self.subject.render(context)), self.html.render(context), self.text.render(context)
         )
 
-    def build(self, sender: Sender, recipient: Recipient, unsubscribe_url: str) -> EmailMessage:
-        """The message for `recipient`; `unsubscribe_url` is their signed link (`UnsubscribeLinks`)."""
+    def build(
+        self, sender: Sender, recipient: Recipient, unsubscribe_url: str, message_id: str | None = None
+    ) -> EmailMessage:
+        """The message for `recipient`; `unsubscribe_url` is their signed link (`UnsubscribeLinks`);
+        `message_id` the email's own, kept across tries (a new one if not given: a preview or a test)."""
         rendered = self.render(recipient, unsubscribe_url)
         message = EmailMessage(policy=MESSAGE_POLICY)
         message["Subject"] = rendered.subject
@@ -127,7 +130,7 @@ class CampaignTemplate:
         if sender.reply_to:
             message["Reply-To"] = sender.reply_to
         message["Date"] = format_datetime(pytz.utc.localize(clock.utcnow()))
-        message["Message-ID"] = make_msgid(domain=sender.domain)
+        message["Message-ID"] = message_id or make_msgid(domain=sender.domain)
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = ONE_CLICK
         message.set_content(rendered.text)

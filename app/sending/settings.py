@@ -23,7 +23,7 @@ class EngineSettings:
     claim_lease: float
     smtp_timeout: float
     smtp_ca_file: str = ""
-    #: For each email's signed unsubscribe link (`app.unsubscribe.tokens`).
+    #: For each email's signed unsubscribe link (`app.sending.unsubscribe_links`).
     secret_key: str = field(default="", repr=False)
     public_base_url: str = ""
 

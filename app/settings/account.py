@@ -12,8 +12,7 @@ from app import clock
 from app.extensions import db
 from app.models import Email, EmailStatus, SMTPSettings
 from app.ownership import owned
-from app.sending.batch import endpoint_for
-from app.sending.connection import Endpoint
+from app.sending.connection import Endpoint, endpoint_for
 from app.sending.settings import EngineSettings
 from app.settings.forms import SMTPAccountForm
 from app.smtp_crypto import PasswordUnreadable, decrypt_password, encrypt_password
@@ -76,7 +75,7 @@ def account_endpoint(account: SMTPSettings, password: str | None = None) -> Endp
 
     Raises `PasswordUnreadable` when the saved password is needed but can't be decrypted.
     """
-    endpoint = endpoint_for(account, EngineSettings.from_config(current_app.config))
+    endpoint = endpoint_for(account, EngineSettings.from_config(current_app.config), decrypt_password)
     return endpoint if password is None else replace(endpoint, password=password)
 
 

@@ -6,18 +6,27 @@ the same way. Neither holds a database transaction while the server is talking (
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+import aiosmtplib
+
 from app import clock
 from app.extensions import db
 from app.models import Security, SMTPSettings
 from app.sending.classify import BASIC_AUTH_RETIRED, account_error_message
-from app.sending.connection import Endpoint, SMTPFailure, Stage, close_quietly, open_connection, send_message
+from app.sending.connection import (
+    NO_AUTH_OFFERED,
+    Endpoint,
+    SMTPFailure,
+    Stage,
+    close_quietly,
+    open_connection,
+    run_sync,
+    send_one,
+)
 
 TEST_SUBJECT = "Test email from your campaign manager"
 TEST_BODY = (
@@ -50,18 +59,20 @@ def failure_message(failure: SMTPFailure, endpoint: Endpoint) -> str:
         detail = f"no answer within {endpoint.timeout:g} seconds (SMTP_TIMEOUT)"
     elif BASIC_AUTH_RETIRED.search(failure.message):
         detail = account_error_message(failure)  # the engine's advice for Microsoft 365
-    elif isinstance(failure.__cause__, smtplib.SMTPNotSupportedError) and endpoint.security == Security.NONE:
+    elif failure.message == NO_AUTH_OFFERED and endpoint.security == Security.NONE:
         detail += " The server offers login only over TLS: choose STARTTLS or SSL/TLS."
     return f"{headline}: {detail}"
 
 
-def session_summary(connection: smtplib.SMTP, endpoint: Endpoint) -> str:
+def session_summary(connection: aiosmtplib.SMTP, endpoint: Endpoint) -> str:
     """How the session went: TLS version, login, and the server's own greeting line."""
     parts = [f"Connected to {endpoint.host}:{endpoint.port}"]
-    if isinstance(connection.sock, ssl.SSLSocket):
-        parts.append(f"over {connection.sock.version()}")
+    tls = connection.get_transport_info("ssl_object")
+    if tls is not None:
+        parts.append(f"over {tls.version()}")
     parts.append(f"and logged in as {endpoint.username}" if endpoint.username else "without logging in")
-    greeting = (connection.ehlo_resp or b"").decode(errors="replace").splitlines()
+    ehlo = connection.last_ehlo_response
+    greeting = ehlo.message.splitlines() if ehlo else []
     summary = " ".join(parts) + "."
     return f"{summary} The server said: 250 {greeting[0]}" if greeting else summary
 
@@ -69,14 +80,18 @@ def session_summary(connection: smtplib.SMTP, endpoint: Endpoint) -> str:
 def check_connection(endpoint: Endpoint) -> CheckResult:
     """Connect, negotiate TLS and log in as the form says, then hang up; nothing is saved."""
     db.session.commit()  # end the read transaction before the network wait
+
+    async def talk() -> str:
+        connection = await open_connection(endpoint)
+        try:
+            return session_summary(connection, endpoint)
+        finally:
+            await close_quietly(connection)
+
     try:
-        connection = open_connection(endpoint)
+        return CheckResult(True, run_sync(talk))
     except SMTPFailure as failure:
         return CheckResult(False, failure_message(failure, endpoint))
-    try:
-        return CheckResult(True, session_summary(connection, endpoint))
-    finally:
-        close_quietly(connection)
 
 
 def sample_message(account: SMTPSettings, recipient: str) -> EmailMessage:
@@ -98,11 +113,7 @@ def send_test_email(account: SMTPSettings, endpoint: Endpoint, recipient: str) -
     sender = account.from_address
     db.session.commit()  # end the read transaction before the network wait
     try:
-        connection = open_connection(endpoint)
-        try:
-            send_message(connection, message, sender, recipient)
-        finally:
-            close_quietly(connection)
+        run_sync(lambda: send_one(endpoint, message, sender, recipient))
     except SMTPFailure as failure:
         return CheckResult(False, failure_message(failure, endpoint))
     account.last_verified_at = clock.utcnow()

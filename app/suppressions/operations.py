@@ -16,13 +16,7 @@ from app import clock
 from app.extensions import db
 from app.models import Email, EmailStatus, Suppression
 from app.sending.classify import is_mailbox_failure
-
-#: Whether an email's address is on its owner's list: a correlated `EXISTS` for a statement over `email`.
-EMAIL_SUPPRESSED = (
-    sa.select(Suppression.id)
-    .where(Suppression.user_id == Email.user_id, Suppression.address == sa.func.lower(Email.address))
-    .exists()
-)
+from app.sending.suppression import EMAIL_SUPPRESSED
 
 
 def suppressed_addresses(user_id: int) -> set[str]:

@@ -16,9 +16,9 @@ from flask import current_app, render_template, request
 
 from app.extensions import csrf, db
 from app.models import SMTPSettings, SuppressionReason, User
+from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.suppressions.operations import suppress
 from app.unsubscribe import bp
-from app.unsubscribe.tokens import UnsubscribeLinks
 
 
 @bp.route("/<token>", methods=["GET", "POST"])

@@ -8,8 +8,8 @@ import re
 from app.extensions import db
 from app.models import CampaignRecipient
 from app.sending.message import HTML_FOOTER
+from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.smtp_crypto import encrypt_password
-from app.unsubscribe.tokens import UnsubscribeLinks
 from tests.campaigns.campaign_builders import make_campaign
 from tests.conftest import post_form
 from tests.factories import make_account

@@ -12,17 +12,15 @@ import sqlalchemy as sa
 from app import clock
 from app.extensions import db
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings, Suppression
-from app.sending.batch import BatchSender
 from app.sending.connection import open_connection
 from app.sending.dispatcher import claim_batch
 from tests.factories import make_account, make_campaign
+from tests.sending import runs
 from tests.smtp_sink import RATE_LIMITED
 
 
-def run_batch(settings, account, **kwargs):
-    claim = claim_batch(db.session, settings, account.id)
-    assert claim is not None
-    return BatchSender(db.session, settings, claim.batch_id, account.id, **kwargs).run()
+def run_batch(settings, account, **options):
+    return runs.run_batch(settings, account.id, **options)
 
 
 def emails_of(campaign: Campaign) -> list[Email]:
@@ -33,15 +31,15 @@ def emails_of(campaign: Campaign) -> list[Email]:
 
 
 def set_status_once_sent(sink, count: int, status: str):
-    """A `sleep` for the batch that, when `count` emails have arrived, changes the campaign's status
+    """A pause for the batch that, when `count` emails have arrived, changes the campaign's status
     as the user's click would, between two emails."""
 
-    def sleep(seconds: float) -> None:
+    async def pause(seconds: float) -> None:
         if sink.count == count:
             db.session.execute(sa.update(Campaign).values(status=status))
             db.session.commit()
 
-    return sleep
+    return pause
 
 
 def test_every_email_arrives_once_personalised(account, engine_settings, smtp_sink):
@@ -64,9 +62,9 @@ def test_whole_batch_uses_one_connection(account, engine_settings):
     make_campaign(account, 5)
     connections = []
 
-    def counting_connect(endpoint):
+    async def counting_connect(endpoint):
         connections.append(endpoint)
-        return open_connection(endpoint)
+        return await open_connection(endpoint)
 
     run_batch(engine_settings, account, connect=counting_connect)
     assert len(connections) == 1
@@ -76,7 +74,12 @@ def test_reconnects_every_so_many_emails(account, engine_settings, smtp_sink):
     make_campaign(account, 5)
     connections = []
     settings = replace(engine_settings, reconnect_every=2)
-    run_batch(settings, account, connect=lambda endpoint: connections.append(1) or open_connection(endpoint))
+
+    async def counting_connect(endpoint):
+        connections.append(endpoint)
+        return await open_connection(endpoint)
+
+    run_batch(settings, account, connect=counting_connect)
     assert len(connections) == 3 and smtp_sink.count == 5
 
 
@@ -205,7 +208,7 @@ def test_paused_campaign_stops_before_its_next_email(account, engine_settings, s
     campaign = make_campaign(account, 5)
 
     settings = replace(engine_settings, send_interval=0.01)
-    run_batch(settings, account, sleep=set_status_once_sent(smtp_sink, 2, CampaignStatus.PAUSED))
+    run_batch(settings, account, pause=set_status_once_sent(smtp_sink, 2, CampaignStatus.PAUSED))
     assert smtp_sink.count == 2
     assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING] * 3
     assert all(e.batch_id is None for e in emails_of(campaign))
@@ -215,7 +218,7 @@ def test_cancelled_campaign_stops_and_its_emails_are_cancelled(account, engine_s
     campaign = make_campaign(account, 4)
 
     settings = replace(engine_settings, send_interval=0.01)
-    run_batch(settings, account, sleep=set_status_once_sent(smtp_sink, 1, CampaignStatus.CANCELLED))
+    run_batch(settings, account, pause=set_status_once_sent(smtp_sink, 1, CampaignStatus.CANCELLED))
     assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] + [EmailStatus.CANCELLED] * 3
 
 
@@ -235,8 +238,8 @@ def test_suppressed_address_is_skipped(account, engine_settings, smtp_sink):
 def test_running_a_batch_twice_sends_nothing_twice(account, engine_settings, smtp_sink):
     make_campaign(account, 3)
     claim = claim_batch(db.session, engine_settings, account.id)
-    BatchSender(db.session, engine_settings, claim.batch_id, account.id).run()
-    again = BatchSender(db.session, engine_settings, claim.batch_id, account.id).run()
+    runs.run_claimed(engine_settings, claim.batch_id, account.id)
+    again = runs.run_claimed(engine_settings, claim.batch_id, account.id)
     assert again.sent == 0 and smtp_sink.count == 3
 
 
@@ -257,14 +260,6 @@ def test_interval_holds_across_batches(account, engine_settings, smtp_sink):
     started = time.monotonic()
     run_batch(engine_settings, account)
     assert smtp_sink.messages[0].received_monotonic - started >= 0.25
-
-
-def test_finished_batch_claims_the_accounts_next_one_at_once(account, engine_settings, smtp_sink):
-    make_campaign(account, 25)
-    enqueued = []
-    run_batch(engine_settings, account, enqueue=lambda *args: enqueued.append(args))
-    assert smtp_sink.count == 20
-    assert len(enqueued) == 1 and enqueued[0][1:] == (account.id, 0.0)
 
 
 def test_header_injection_through_merge_values_and_names_is_impossible(account, engine_settings, smtp_sink):

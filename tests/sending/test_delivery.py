@@ -16,7 +16,7 @@ from app import clock
 from app.extensions import db
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
 from app.sending.dispatcher import claim_batch
-from app.tasks import send_batch
+from app.tasks import send_batches
 from tests.factories import make_account, make_campaign
 from tests.processes import wait_until
 from tests.services import free_port, service_missing
@@ -208,8 +208,8 @@ def test_a_batch_delivered_twice_is_sent_once(stack: Stack, account, smtp_sink, 
     campaign = make_campaign(account, 10)
     claim = claim_batch(db.session, engine_settings, account.id)
     stack.worker(concurrency=2)
-    send_batch.apply_async((claim.batch_id, account.id))
-    send_batch.apply_async((claim.batch_id, account.id))
+    send_batches.delay([[claim.batch_id, account.id, 0]])
+    send_batches.delay([[claim.batch_id, account.id, 0]])
     stack.wait_for(lambda: sent_count(campaign) == 10, 30, "10 sent")
     time.sleep(1)
     assert stack.read(lambda: received_once(smtp_sink, campaign))

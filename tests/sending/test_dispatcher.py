@@ -12,7 +12,14 @@ import sqlalchemy as sa
 from app import clock
 from app.extensions import db
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
-from app.sending.dispatcher import claim_batch, complete_finished_campaigns, dispatch, recover_stale_claims
+from app.sending.dispatcher import (
+    HANDOFF_CHUNK,
+    Handoff,
+    claim_batch,
+    complete_finished_campaigns,
+    dispatch,
+    recover_stale_claims,
+)
 from tests.factories import make_account, make_campaign
 
 
@@ -21,14 +28,19 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int, float]] = []
+        self.messages = 0
         self.visible: list[int] = []
 
-    def __call__(self, batch_id: str, account_id: int, delay: float) -> None:
-        self.calls.append((batch_id, account_id, delay))
-        with db.engine.connect() as other_connection:
-            self.visible.append(
-                other_connection.scalar(sa.select(sa.func.count()).where(Email.batch_id == batch_id))
-            )
+    def __call__(self, handoffs: list[Handoff]) -> None:
+        self.messages += 1
+        for handoff in handoffs:
+            self.calls.append((handoff.ticket, handoff.account_id, handoff.delay))
+            with db.engine.connect() as other_connection:
+                self.visible.append(
+                    other_connection.scalar(
+                        sa.select(sa.func.count()).where(Email.batch_id == handoff.ticket)
+                    )
+                )
 
 
 def statuses(campaign: Campaign) -> dict[str, int]:
@@ -73,6 +85,32 @@ def test_accounts_are_served_least_recently_used_first_and_spaced(make_user, smt
     settings = replace(engine_settings, dispatch_spacing=1.5)
     dispatch(db.session, settings, enqueue)
     assert [(account_id, delay) for _, account_id, delay in enqueue.calls] == [(idle.id, 0.0), (busy.id, 1.5)]
+
+
+def test_batches_to_different_hosts_start_together(make_user, make_smtp_sink, engine_settings):
+    """Spacing keeps a herd off one provider; users of different providers never wait for each other."""
+    sinks = [make_smtp_sink(), make_smtp_sink()]
+    first = make_account(make_user("first"), sinks[0])
+    second = make_account(make_user("second"), sinks[1])
+    db.session.execute(sa.update(SMTPSettings).where(SMTPSettings.id == second.id).values(host="localhost"))
+    db.session.commit()
+    for account in (first, second):
+        make_campaign(account, 2)
+    enqueue = Recorder()
+    dispatch(db.session, replace(engine_settings, dispatch_spacing=1.5), enqueue)
+    assert sorted((account_id, delay) for _, account_id, delay in enqueue.calls) == [
+        (first.id, 0.0),
+        (second.id, 0.0),
+    ]
+
+
+def test_many_ready_accounts_are_handed_over_in_few_messages(make_user, smtp_sink, engine_settings):
+    """A thousand accounts must not cost the broker a thousand messages."""
+    for i in range(HANDOFF_CHUNK + 5):
+        make_campaign(make_account(make_user(f"many{i}"), smtp_sink), 1)
+    enqueue = Recorder()
+    dispatch(db.session, engine_settings, enqueue)
+    assert len(enqueue.calls) == HANDOFF_CHUNK + 5 and enqueue.messages == 2
 
 
 def test_nothing_is_claimed_for_an_account_in_cooldown(account, engine_settings):
@@ -192,15 +230,18 @@ def test_two_dispatchers_at_once_never_claim_one_email_twice(
     lock = threading.Lock()
     errors: list[BaseException] = []
 
-    def finish_at_once(batch_id: str, account_id: int, delay: float) -> None:
-        """Play a worker that sends the batch instantly, so the dispatchers keep finding work."""
+    def finish_at_once(handoffs: list[Handoff]) -> None:
+        """Play a worker that sends the batches instantly, so the dispatchers keep finding work."""
         with db.engine.begin() as connection:
-            connection.execute(
-                sa.update(Email).where(Email.batch_id == batch_id).values(status="sent", batch_id=None)
-            )
-            connection.execute(
-                sa.update(SMTPSettings).where(SMTPSettings.id == account_id).values(batch_id=None)
-            )
+            for handoff in handoffs:
+                connection.execute(
+                    sa.update(Email)
+                    .where(Email.batch_id == handoff.ticket)
+                    .values(status="sent", batch_id=None)
+                )
+                connection.execute(
+                    sa.update(SMTPSettings).where(SMTPSettings.id == handoff.account_id).values(batch_id=None)
+                )
 
     def dispatcher() -> None:
         with app.app_context():

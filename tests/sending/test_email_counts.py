@@ -20,8 +20,8 @@ from app.campaigns.operations import delete_campaign, unschedule_campaign
 from app.email_counts import disagreements
 from app.extensions import db
 from app.models import Campaign, Email, EmailCount, EmailStatus, SentCount, Suppression
-from app.sending.batch import BatchSender
 from app.sending.dispatcher import claim_batch, recover_stale_claims
+from tests.sending.runs import run_claimed
 from tests.factories import make_campaign
 
 
@@ -58,7 +58,7 @@ def test_counters_follow_a_campaign_through_its_whole_life(account, engine_setti
     smtp_sink.script.reject_recipients("r00001@rcpt.example")
     db.session.add(Suppression(user_id=account.user_id, address="r00002@rcpt.example"))
     db.session.commit()
-    BatchSender(db.session, engine_settings, claim.batch_id, account.id).run()
+    run_claimed(engine_settings, claim.batch_id, account.id)
     assert_counters(campaign, sent=4, failed=1, suppressed=1)
     assert db.session.scalar(sa.select(sa.func.sum(SentCount.count))) == 4
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Email, EmailStatus, SMTPSettings
-from app.unsubscribe.tokens import UnsubscribeLinks
+from app.sending.unsubscribe_links import UnsubscribeLinks
 from tests.factories import make_campaign
 from tests.sending.test_batch import emails_of, run_batch
 

@@ -10,7 +10,7 @@ from flask import url_for
 
 from app.extensions import db
 from app.models import Suppression, SuppressionReason
-from app.unsubscribe.tokens import UnsubscribeLinks
+from app.sending.unsubscribe_links import UnsubscribeLinks
 
 
 @pytest.fixture

@@ -1,0 +1,302 @@
+"""What a batch writes: taking its ticket, loading its work, and each email's outcome.
+
+Every method runs inside the caller's transaction (the caller commits), as prepared Core statements:
+the ORM's per-statement overhead was half the send path's cost. Every write is guarded by this run's
+id, so a run whose claim was recovered from under it (its worker looked dead) changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.sending.dispatcher import completion
+from app.sending.message import Recipient
+from app.sending.settings import EngineSettings
+from app.sending.suppression import EMAIL_SUPPRESSED
+
+EMAIL = Email.__table__
+ACCOUNT = SMTPSettings.__table__
+CAMPAIGN_RUNNING = (
+    sa.select(Campaign.id)
+    .where(Campaign.id == EMAIL.c.campaign_id, Campaign.status.in_(CampaignStatus.RUNNING))
+    .exists()
+)
+OF_THIS_RUN = sa.and_(EMAIL.c.id == sa.bindparam("email_id"), EMAIL.c.batch_id == sa.bindparam("run_id"))
+#: `queued -> sending`, giving the email its Message-ID once, before its first try: a copy re-sent after
+#: a crash carries the same one, so the recipient's mailbox can collapse the two.
+START_SENDING = (
+    sa.update(EMAIL)
+    .where(OF_THIS_RUN, EMAIL.c.status == EmailStatus.QUEUED, CAMPAIGN_RUNNING, ~EMAIL_SUPPRESSED)
+    .values(
+        status=EmailStatus.SENDING,
+        claimed_at=sa.bindparam("now"),
+        message_id=sa.func.coalesce(EMAIL.c.message_id, sa.bindparam("new_message_id")),
+    )
+    .returning(EMAIL.c.message_id)
+)
+MARK_SENT = (
+    sa.update(EMAIL)
+    .where(OF_THIS_RUN)
+    .values(
+        status=EmailStatus.SENT,
+        attempts=EMAIL.c.attempts + 1,
+        sent_at=sa.bindparam("now"),
+        last_smtp_code=250,
+        last_smtp_message=None,
+        batch_id=None,
+        claimed_at=None,
+    )
+)
+RELEASED: dict[str, Any] = {"batch_id": None, "claimed_at": None}
+
+
+@dataclass(frozen=True)
+class BatchEmail:
+    id: int
+    user_id: int
+    campaign_id: int
+    recipient: Recipient
+
+
+@dataclass(frozen=True)
+class CampaignSource:
+    subject: str
+    html_body: str
+    text_body: str
+
+
+@dataclass(frozen=True)
+class BatchWork:
+    """What a run needs from the database, read in the transaction that took its ticket."""
+
+    account: SMTPSettings
+    emails: list[BatchEmail]
+    campaigns: dict[int, CampaignSource]
+
+
+@dataclass
+class BatchReport:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+    stopped_by: str | None = None
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def continues(self) -> bool:
+        """Whether the account may go on to its next batch at once."""
+        return self.stopped_by is None
+
+
+class BatchLedger:
+    """The database side of one run of a batch."""
+
+    def __init__(self, ticket: str, account_id: int, report: BatchReport) -> None:
+        self.ticket = ticket
+        self.run_id = str(uuid.uuid4())
+        self.account_id = account_id
+        self.report = report
+
+    # ----- start -------------------------------------------------------------------------------------
+
+    def take(self, session: Session) -> BatchWork | None:
+        """Swap the ticket the task carries for this run's own id, atomically, and read the work.
+
+        The ticket is single-use: a duplicate delivery of the task (Redis re-delivers after its
+        visibility timeout) finds it spent and does nothing, so it can neither send twice nor give back
+        emails another run is still sending.
+        """
+        now = clock.utcnow()
+        taken = session.execute(
+            sa.update(ACCOUNT)
+            .where(ACCOUNT.c.id == self.account_id, ACCOUNT.c.batch_id == self.ticket)
+            .values(batch_id=self.run_id, batch_heartbeat_at=now)
+        ).rowcount
+        if not taken:
+            return None
+        session.execute(
+            sa.update(EMAIL)
+            .where(EMAIL.c.batch_id == self.ticket, EMAIL.c.status == EmailStatus.QUEUED)
+            .values(batch_id=self.run_id, claimed_at=now)
+        )
+        account = session.get_one(SMTPSettings, self.account_id)
+        session.expunge(account)
+        emails = self._emails(session)
+        return BatchWork(account, emails, self._campaigns(session, {email.campaign_id for email in emails}))
+
+    def _emails(self, session: Session) -> list[BatchEmail]:
+        rows = session.execute(
+            sa.select(Email.id, Email.user_id, Email.campaign_id, Email.address, Email.name, Email.merge_data)
+            .where(Email.batch_id == self.run_id, Email.status == EmailStatus.QUEUED)
+            .order_by(Email.scheduled_at, Email.id)
+        )
+        return [
+            BatchEmail(
+                row.id, row.user_id, row.campaign_id, Recipient(row.address, row.name, row.merge_data or {})
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    def _campaigns(session: Session, campaign_ids: set[int]) -> dict[int, CampaignSource]:
+        rows = session.execute(
+            sa.select(Campaign.id, Campaign.subject, Campaign.html_body, Campaign.text_body).where(
+                Campaign.id.in_(campaign_ids)
+            )
+        )
+        return {row.id: CampaignSource(row.subject, row.html_body, row.text_body) for row in rows}
+
+    # ----- each email --------------------------------------------------------------------------------
+
+    def begin(self, session: Session, email: BatchEmail, domain: str) -> str | None:
+        """Move the email to `sending` if it is still ours, its campaign runs and its address is not
+        suppressed, and return its Message-ID; anything else settles the email without sending (None)."""
+        message_id = (
+            session.connection()
+            .execute(
+                START_SENDING,
+                {
+                    "run_id": self.run_id,
+                    "email_id": email.id,
+                    "now": clock.utcnow(),
+                    "new_message_id": make_msgid(domain=domain),
+                },
+            )
+            .scalar()
+        )
+        if message_id is None:
+            self._settle_unstartable(session, email)
+        return message_id
+
+    def _settle_unstartable(self, session: Session, email: BatchEmail) -> None:
+        self.report.skipped += 1
+        if self._update_email(
+            session,
+            email.id,
+            {"status": EmailStatus.SUPPRESSED, **RELEASED},
+            EMAIL.c.status == EmailStatus.QUEUED,
+            EMAIL_SUPPRESSED,
+        ):
+            self.report.outcomes[email.id] = EmailStatus.SUPPRESSED
+            return
+        status = session.scalar(sa.select(Campaign.status).where(Campaign.id == email.campaign_id))
+        new_status = EmailStatus.CANCELLED if status == CampaignStatus.CANCELLED else EmailStatus.PENDING
+        self._update_email(
+            session, email.id, {"status": new_status, **RELEASED}, EMAIL.c.status == EmailStatus.QUEUED
+        )
+
+    def sent(self, session: Session, email_id: int, at: datetime) -> None:
+        session.connection().execute(MARK_SENT, {"run_id": self.run_id, "email_id": email_id, "now": at})
+        self.report.sent += 1
+        self.report.outcomes[email_id] = EmailStatus.SENT
+
+    def failed(self, session: Session, email_id: int, code: int | None, reply: str, **values: Any) -> None:
+        self._update_email(
+            session,
+            email_id,
+            {
+                "status": EmailStatus.FAILED,
+                "last_smtp_code": code,
+                "last_smtp_message": reply,
+                **values,
+                **RELEASED,
+            },
+        )
+        self.report.failed += 1
+        self.report.outcomes[email_id] = EmailStatus.FAILED
+
+    def rejected(self, session: Session, email_id: int, code: int | None, reply: str) -> None:
+        """The recipient's server refused it for good: one attempt, failed with its reply."""
+        self.failed(session, email_id, code, reply, attempts=EMAIL.c.attempts + 1)
+
+    def retry_later(
+        self, session: Session, email_id: int, code: int | None, reply: str, settings: EngineSettings
+    ) -> None:
+        """Count the attempt and back off, or fail the email after `max_attempts`."""
+        attempts = session.scalar(sa.select(Email.attempts).where(Email.id == email_id)) + 1
+        if attempts >= settings.max_attempts:
+            self.failed(
+                session, email_id, code, f"Gave up after {attempts} attempts: {reply}", attempts=attempts
+            )
+            return
+        self._update_email(
+            session,
+            email_id,
+            {
+                "status": EmailStatus.PENDING,
+                "attempts": attempts,
+                "next_attempt_at": clock.utcnow() + timedelta(seconds=settings.backoff_after(attempts)),
+                "last_smtp_code": code,
+                "last_smtp_message": reply,
+                **RELEASED,
+            },
+        )
+        self.report.retried += 1
+        self.report.outcomes[email_id] = EmailStatus.PENDING
+
+    # ----- the whole account -------------------------------------------------------------------------
+
+    def rate_limited(
+        self, session: Session, email_id: int | None, code: int | None, reply: str, retry_at: datetime
+    ) -> None:
+        """A rate limit: the email waits for the cooldown, uncounted; the account cools down."""
+        if email_id is not None:
+            self._update_email(
+                session,
+                email_id,
+                {
+                    "status": EmailStatus.PENDING,
+                    "rate_limit_retry_at": retry_at,
+                    "last_smtp_code": code,
+                    "last_smtp_message": reply,
+                    **RELEASED,
+                },
+            )
+        self.update_account(session, paused_until=retry_at, pause_reason=reply)
+        self.report.stopped_by = f"rate limit: {reply}"
+
+    def account_failed(self, session: Session, message: str, email_id: int | None = None) -> None:
+        """An account problem: the email goes back untouched and the account shows the error."""
+        if email_id is not None:
+            self._update_email(session, email_id, {"status": EmailStatus.PENDING, **RELEASED})
+        self.update_account(session, last_error=message, last_error_at=clock.utcnow())
+        self.report.stopped_by = f"account: {message}"
+
+    def finish(self, session: Session, last_sent_at: datetime | None, campaign_ids: list[int]) -> None:
+        """Return what was not tried, free the account (noting when it last sent, for the next batch's
+        interval) and complete the campaigns with nothing left to send."""
+        session.connection().execute(
+            sa.update(EMAIL)
+            .where(EMAIL.c.batch_id == self.run_id, EMAIL.c.status.in_(EmailStatus.CLAIMED))
+            .values(status=EmailStatus.PENDING, **RELEASED)
+        )
+        last_send = {"last_send_at": last_sent_at} if last_sent_at else {}
+        self.update_account(session, batch_id=None, batch_heartbeat_at=None, **last_send)
+        if campaign_ids:
+            session.execute(completion([CampaignStatus.SENDING]).where(Campaign.id.in_(campaign_ids)))
+
+    def update_account(self, session: Session, **values: Any) -> None:
+        session.connection().execute(
+            sa.update(ACCOUNT)
+            .where(ACCOUNT.c.id == self.account_id, ACCOUNT.c.batch_id == self.run_id)
+            .values(**values)
+        )
+
+    def _update_email(
+        self, session: Session, email_id: int, values: dict[str, Any], *conditions: sa.ColumnElement[bool]
+    ) -> bool:
+        statement = sa.update(EMAIL).where(OF_THIS_RUN, *conditions).values(**values)
+        return (
+            session.connection().execute(statement, {"run_id": self.run_id, "email_id": email_id}).rowcount
+            > 0
+        )

@@ -1,0 +1,166 @@
+"""The sender of one worker process: every batch handed to it, run at once on one asyncio loop.
+
+Each account's batches run as one coroutine (`_serve`), paced by the account's own interval; a process
+serves any number of accounts with one thread for the loop, `SENDER_DB_CONNECTIONS` threads (and as
+many database connections) for their short transactions, and `SENDER_BUILD_THREADS` threads to build
+messages. When a batch ends and its account still has due mail, the account's next batch is claimed
+and started right here, without a round trip through the broker (a broker outage does not stall it).
+
+The claims it holds stay alive through one heartbeat for all of them, every quarter `CLAIM_LEASE`; a
+process that dies stops beating, and the dispatcher frees its accounts once the lease has passed.
+`stop()` (a worker's warm shutdown) lets every account finish the email in flight, return the rest of
+its batch and free itself, then ends the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import SMTPSettings
+from app.sending.batch import BatchSender, wait_unless
+from app.sending.dispatcher import Handoff, claim_batch, release_claim
+from app.sending.executors import ThreadedDatabase, thread_offload
+from app.sending.settings import EngineSettings
+
+log = logging.getLogger(__name__)
+
+#: How many accounts one heartbeat statement names.
+HEARTBEAT_CHUNK = 500
+
+
+class SenderService:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        engine: sa.Engine,
+        decrypt: Callable[[bytes], str],
+        db_connections: int,
+        build_threads: int,
+    ) -> None:
+        self.settings = settings
+        self.decrypt = decrypt
+        self.database = ThreadedDatabase(engine, db_connections)
+        self.builders = ThreadPoolExecutor(build_threads, thread_name_prefix="sender-build")
+        self.build = thread_offload(self.builders)
+        self.loop = asyncio.new_event_loop()
+        self.stopping = asyncio.Event()
+        #: Per account served: the ids its claim may carry now (the ticket, then the run's own id).
+        self.claims: dict[int, tuple[str, ...]] = {}
+        self.serving: set[asyncio.Task[None]] = set()
+        self.thread = threading.Thread(target=self._loop, name="sender", daemon=True)
+        self.thread.start()
+
+    # ----- called from other threads -----------------------------------------------------------------
+
+    def submit(self, handoffs: Iterable[Handoff]) -> None:
+        """Start sending these batches (thread-safe; returns at once)."""
+        handoffs = list(handoffs)
+        self.loop.call_soon_threadsafe(self._start, handoffs)
+
+    def stop(self, timeout: float) -> None:
+        """Let every account finish its email in flight and give back the rest; wait up to `timeout`."""
+        if not self.thread.is_alive():
+            return
+        future = asyncio.run_coroutine_threadsafe(self._drain(), self.loop)
+        try:
+            future.result(timeout)
+        except TimeoutError:
+            log.warning(
+                "sender: %d accounts still sending after %.0f s; their claims will expire",
+                len(self.claims),
+                timeout,
+            )
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.database.close()
+        self.builders.shutdown(wait=False)
+
+    @property
+    def accounts_served(self) -> int:
+        return len(self.claims)
+
+    # ----- on the loop -------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.create_task(self._heartbeat())
+        self.loop.run_forever()
+
+    def _start(self, handoffs: list[Handoff]) -> None:
+        for handoff in handoffs:
+            if handoff.account_id in self.claims:
+                continue  # a duplicate delivery of a batch this process already runs
+            self.claims[handoff.account_id] = (handoff.ticket,)
+            task = self.loop.create_task(self._serve(handoff))
+            self.serving.add(task)
+            task.add_done_callback(self.serving.discard)
+
+    async def _serve(self, handoff: Handoff) -> None:
+        """Run the account's batch, then its next ones while it has due mail and nothing stopped it."""
+        account_id, ticket = handoff.account_id, handoff.ticket
+        try:
+            if handoff.delay > 0:
+                await wait_unless(self.stopping, handoff.delay)
+            if self.stopping.is_set():
+                await self.database.run(lambda session: release_claim(session, ticket, account_id))
+                return
+            while True:
+                sender = BatchSender(
+                    self.database,
+                    self.settings,
+                    ticket,
+                    account_id,
+                    self.decrypt,
+                    build=self.build,
+                    stopping=self.stopping,
+                )
+                self.claims[account_id] = (ticket, sender.ledger.run_id)
+                report = await sender.run()
+                if not report.continues or self.stopping.is_set():
+                    return
+                claim = await self.database.run(
+                    lambda session: claim_batch(session, self.settings, account_id)
+                )
+                if claim is None:
+                    return
+                ticket = claim.batch_id
+        except Exception:
+            log.exception(
+                "sender: account %s stopped on an unexpected error; its claim will expire", account_id
+            )
+        finally:
+            self.claims.pop(account_id, None)
+
+    async def _heartbeat(self) -> None:
+        """Keep every claim this process holds alive, well inside the lease."""
+        while True:
+            await asyncio.sleep(self.settings.claim_lease / 4)
+            ids = [claim_id for claim in self.claims.values() for claim_id in claim]
+            try:
+                for start in range(0, len(ids), HEARTBEAT_CHUNK):
+                    chunk = ids[start : start + HEARTBEAT_CHUNK]
+                    await self.database.run(lambda session, chunk=chunk: _beat(session, chunk))
+            except Exception:
+                log.exception("sender: heartbeat failed; trying again")
+
+    async def _drain(self) -> None:
+        self.stopping.set()
+        if self.serving:
+            await asyncio.wait(list(self.serving))
+
+
+def _beat(session: Session, claim_ids: list[str]) -> None:
+    session.execute(
+        sa.update(SMTPSettings)
+        .where(SMTPSettings.batch_id.in_(claim_ids))
+        .values(batch_heartbeat_at=clock.utcnow())
+        .execution_options(synchronize_session=False)
+    )
