@@ -1,15 +1,15 @@
-"""`make bench-send`: 5,000 emails through the whole path against a bare smtplib loop, in one run.
+"""`make bench-send`: 5,000 emails through the whole path against a bare loop, in one run.
 
 The whole path: the dispatcher (called here directly, as beat's task calls it, then again every
 `DISPATCH_INTERVAL` as beat would) claims a batch and enqueues it on Redis; a real Celery worker
-(`tests.processes.start_worker`: threads pool, concurrency 1, as `start_celery.sh`) sends it to the sink
+(`tests.processes.start_worker`: threads pool, as `start_celery.sh`) sends it to the sink
 and records every outcome in PostgreSQL, and claims its account's next batch at once. Timed from the
 first dispatch to the moment the benchmark sees the last email `sent` in the database (polled every
 `POLL_SECONDS`).
 
 The bare loop: the same 5,000 rows, read beforehand, built by the same `CampaignTemplate.build` into the
-same `EmailMessage`, serialised and sent by the same `app.sending.connection.send_message` over one
-connection to the same sink, with no database and no queue. Its rate is the ceiling; the ratio of the
+same `EmailMessage`, serialised and sent by the same `app.sending.connection.send_message` (asyncio,
+as the engine) over one connection to the same sink, with no database and no queue. Its rate is the ceiling; the ratio of the
 two is the engine's overhead.
 
 The sink runs in a process of its own (`bench.sink`, which says why). After each path run every
@@ -33,7 +33,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Campaign, Email, EmailStatus, SMTPSettings
-from app.sending.connection import Endpoint, close_quietly, open_connection, send_message
+from app.sending.connection import Endpoint, close_quietly, open_connection, run_sync, send_message
 from app.sending.dispatcher import dispatch
 from app.sending.message import CampaignTemplate, Recipient, Sender
 from app.sending.settings import EngineSettings
@@ -87,14 +87,18 @@ def bare_loop(
 ) -> float:
     """Messages a second: build and send each one over a single connection, nothing else."""
     endpoint = Endpoint(sink.host, sink.port, "none", "", "", timeout=30.0)
+
+    async def send_all() -> None:
+        connection = await open_connection(endpoint)
+        try:
+            for recipient in recipients:
+                message = template.build(sender, recipient, unsubscribe_url(recipient.address))
+                await send_message(connection, message.as_bytes(), sender.address, recipient.address)
+        finally:
+            await close_quietly(connection)
+
     start = time.perf_counter()
-    connection = open_connection(endpoint)
-    try:
-        for recipient in recipients:
-            message = template.build(sender, recipient, unsubscribe_url(recipient.address))
-            send_message(connection, message, sender.address, recipient.address)
-    finally:
-        close_quietly(connection)
+    run_sync(send_all)
     return len(recipients) / (time.perf_counter() - start)
 
 
@@ -174,7 +178,7 @@ def main() -> None:
         print(bench.describe())
         print(
             f"{total:,} emails of {size:,} bytes; sink: aiosmtpd in its own process on port {sink.port}; "
-            "workers: threads pool, concurrency 1, one process each"
+            "workers: threads pool, one process each"
         )
 
         bare = bare_loop(sink, recipients, template, sender, unsubscribe_url)

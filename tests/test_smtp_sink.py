@@ -11,7 +11,7 @@ from email.message import EmailMessage
 import pytest
 
 from app.models import Security
-from app.sending.connection import Endpoint, SMTPFailure, Stage, open_connection, send_message
+from app.sending.connection import Endpoint, SMTPFailure, Stage, open_connection, run_sync, send_one
 from tests.smtp_sink import RATE_LIMITED, SMTPSink
 
 SENDER = "news@example.com"
@@ -165,13 +165,12 @@ def test_implicit_tls_accepts_a_trusting_client(make_smtp_sink: Callable[..., SM
 def test_the_app_client_sends_over_starttls_and_auth(make_smtp_sink: Callable[..., SMTPSink]) -> None:
     sink = make_smtp_sink(tls="starttls", require_starttls=True, username=USER, password=PASSWORD)
     endpoint = Endpoint(sink.host, sink.port, Security.STARTTLS, USER, PASSWORD, 5, sink.ca_file)
-    connection = open_connection(endpoint)
-    send_message(connection, make_message(), SENDER, "ann@example.com")
-    connection.quit()
+    run_sync(lambda: send_one(endpoint, make_message(), SENDER, "ann@example.com"))
     assert sink.wait_for(1)[0].rcpt_tos == ("ann@example.com",)
 
+    wrong = Endpoint(sink.host, sink.port, Security.STARTTLS, USER, "wrong", 5, sink.ca_file)
     with pytest.raises(SMTPFailure) as refused:
-        open_connection(Endpoint(sink.host, sink.port, Security.STARTTLS, USER, "wrong", 5, sink.ca_file))
+        run_sync(lambda: open_connection(wrong))
     assert (refused.value.stage, refused.value.code) == (Stage.AUTH, 535)
 
 

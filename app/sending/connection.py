@@ -12,9 +12,11 @@ server once (Test connection, Send test email) use the same code through `run_sy
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
@@ -224,9 +226,15 @@ async def send_one(endpoint: Endpoint, message: EmailMessage | bytes, sender: st
 
 
 def run_sync(work: Callable[[], Awaitable[T]]) -> T:
-    """Run one conversation with a server from synchronous code (a web request)."""
+    """Run one conversation with a server from synchronous code (a web request), on a loop of its own:
+    in a thread of its own, with this thread's context, if this thread already runs a loop."""
 
     async def run() -> T:
         return await work()
 
-    return asyncio.run(run())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run())
+    with ThreadPoolExecutor(1, thread_name_prefix="smtp-once") as executor:
+        return executor.submit(contextvars.copy_context().run, asyncio.run, run()).result()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from app.extensions import db
 from app.sending.batch import BatchSender
+from app.sending.connection import run_sync
 from app.sending.dispatcher import claim_batch
 from app.sending.executors import SessionDatabase
 from app.sending.outcomes import BatchReport
@@ -19,7 +19,7 @@ def run_claimed(settings: EngineSettings, ticket: str, account_id: int, **option
     sender = BatchSender(
         SessionDatabase(db.session), settings, ticket, account_id, decrypt_password, **options
     )
-    return asyncio.run(sender.run())
+    return run_sync(sender.run)
 
 
 def run_batch(settings: EngineSettings, account_id: int, **options: Any) -> BatchReport:

@@ -95,13 +95,13 @@ def test_an_address_unsubscribed_while_its_campaign_is_sending_is_not_sent_to(
     provider = app.test_client(use_cookies=False)
     unsubscribe_path = urlsplit(links.url(account.user_id, "b@rcpt.example")).path
 
-    def recipient_unsubscribes(seconds: float) -> None:
+    async def recipient_unsubscribes(seconds: float) -> None:
         if smtp_sink.count == 1:
             response = provider.post(unsubscribe_path, data={"List-Unsubscribe": "One-Click"})
             assert response.status_code == 200
 
     settings = replace(engine_settings, send_interval=0.01)
-    run_batch(settings, account, sleep=recipient_unsubscribes)
+    run_batch(settings, account, pause=recipient_unsubscribes)
     assert set(smtp_sink.addresses_received()) == {"a@rcpt.example", "c@rcpt.example"}
     assert [e.status for e in emails_of(campaign)] == [
         EmailStatus.SENT,
