@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 VENDOR := app/static/vendor
 export FLASK_APP := run
 
-.PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import bench-web
+.PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
 
 run: install assets migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
@@ -54,7 +54,7 @@ format: install-dev
 
 # Benchmarks (DESIGN.md, "Benchmarks"): each creates its own database on the PostgreSQL server of
 # BENCH_DATABASE_URL and uses BENCH_REDIS_URL (defaults in bench/common.py: local server, Redis db 14).
-bench: bench-send bench-dispatch bench-import bench-web
+bench: bench-send bench-dispatch bench-import bench-web bench-tenancy
 
 bench-send: install-dev
 	$(BIN)/python -m bench.send
@@ -64,6 +64,11 @@ bench-dispatch: install-dev
 
 bench-import: install-dev
 	$(BIN)/python -m bench.import_csv
+
+# Sizes, emails per account, interval and tick: BENCH_TENANCY_SIZES=10,100,1000 BENCH_TENANCY_EMAILS=4
+# BENCH_TENANCY_INTERVAL=10 BENCH_TENANCY_TICK=2. Needs `ulimit -n` >= 2 x the largest size + 64.
+bench-tenancy: install-dev
+	$(BIN)/python -m bench.tenancy
 
 # Needs wrk (Debian's package; .ci/run installs it).
 bench-web: install-dev

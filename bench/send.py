@@ -9,8 +9,8 @@ first dispatch to the moment the benchmark sees the last email `sent` in the dat
 
 The bare loop: the same 5,000 rows, read beforehand, built by the same `CampaignTemplate.build` into the
 same `EmailMessage`, serialised and sent by the same `app.sending.connection.send_message` (asyncio,
-as the engine) over one connection to the same sink, with no database and no queue. Its rate is the ceiling; the ratio of the
-two is the engine's overhead.
+as the engine) over one connection to the same sink, with no database and no queue. Its rate is the
+ceiling; the ratio of the two is the engine's overhead.
 
 The sink runs in a process of its own (`bench.sink`, which says why). After each path run every
 address must have arrived at the sink exactly once, and every email must be `sent`.

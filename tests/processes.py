@@ -45,7 +45,7 @@ class CeleryProcess:
             os.killpg(self.process.pid, sig)
             self.process.wait(timeout=30)
 
-    def signal(self, sig: int) -> None:
+    def send_signal(self, sig: int) -> None:
         """Send `sig` to the whole process group and return at once (see `exited_within`)."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, sig)

@@ -1,9 +1,10 @@
 """A scriptable SMTP server on loopback for tests: it records what it accepts and answers as scripted.
 
 `SMTPSink` runs aiosmtpd in a thread on 127.0.0.1, on a port the OS picks. By default it accepts
-everything; `sink.script` makes it refuse at MAIL, RCPT or DATA, or drop the connection, and can be
-changed while clients are connected. It can require AUTH (PLAIN and LOGIN), offer STARTTLS (optionally
-required) or speak implicit TLS, with a throwaway CA from `make_tls_files`.
+everything; `sink.script` makes it refuse at MAIL, RCPT or DATA, drop the connection, answer late, or
+stop answering (hang) at any stage from the greeting on, and can be changed while clients are connected. It can require
+AUTH (PLAIN and LOGIN), offer STARTTLS (optionally required) or speak implicit TLS, with a throwaway CA
+from `make_tls_files`.
 
 Throughput (2026-11-26, 2 cores, shared machine): a bare smtplib loop sending a prebuilt 1.3 KB
 message over one connection, 3,000 messages a run: 760-1,070 msg/s, median about 900, the same as a bare
@@ -18,12 +19,13 @@ import datetime
 import email
 import email.policy
 import ipaddress
+import math
 import ssl
 import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import cached_property
@@ -44,9 +46,18 @@ AUTH_REQUIRED = "530 5.7.0 Authentication required"
 AUTH_FAILED = "535 5.7.8 Authentication failed"
 DROP = "drop"
 """A reply that is not one: the sink closes the connection at once, without answering."""
+HANG = "hang"
+"""Not a reply either: the sink goes silent on that connection, keeping it open, until the client leaves
+(or the sink stops). At DATA the message is not recorded: the server "died" before taking it."""
+ACCEPT = "accept"
+"""The answer as if no rule had answered (at DATA the message is recorded): with a rule's `delay`, a slow
+server; with `delay=math.inf`, one that took the message and never said so."""
 
-Stage = Literal["MAIL", "RCPT", "DATA"]
+Stage = Literal["CONNECT", "MAIL", "RCPT", "DATA"]
+"""`CONNECT` is the greeting: a rule there answers a new connection instead of the 220 (with `HANG`,
+`DROP`, `ACCEPT` for a late 220, or a reply after which the sink closes the connection)."""
 TLSMode = Literal["none", "starttls", "implicit"]
+_GREET = "greet"
 
 
 @dataclass(frozen=True)
@@ -150,7 +161,9 @@ class Rule:
 
     `nth` counts every command at that stage the sink received since the rule was added (for DATA: every
     message whose data was received, on any connection), whatever the rule's `addresses` filter.
-    `reply` may contain `{address}` (the MAIL FROM or RCPT TO address), or be `DROP`.
+    `reply` may contain `{address}` (the MAIL FROM or RCPT TO address), or be `DROP`, `HANG` or `ACCEPT`;
+    it comes `delay` seconds late (`math.inf`: never, the sink hangs; an accepted message is recorded at
+    once). At CONNECT there is no address, so a rule with `addresses` never answers there.
     """
 
     stage: Stage
@@ -159,6 +172,7 @@ class Rule:
     once: bool = False
     addresses: frozenset[str] = frozenset()
     seen_before: int = field(default=0, repr=False)
+    delay: float = 0.0
 
     def answer(self, count: int, address: str) -> str | None:
         position = count - self.seen_before
@@ -181,11 +195,19 @@ class Script:
         self._counts: Counter[str] = Counter()
 
     def add(
-        self, stage: Stage, reply: str, *, nth: int = 1, once: bool = False, addresses: Iterable[str] = ()
+        self,
+        stage: Stage,
+        reply: str,
+        *,
+        nth: int = 1,
+        once: bool = False,
+        addresses: Iterable[str] = (),
+        delay: float = 0.0,
     ) -> Rule:
         """E.g. `add("DATA", RATE_LIMITED, nth=3)`: every message from the 3rd on gets a 451."""
         with self._lock:
-            rule = Rule(stage, reply, nth, once, frozenset(a.lower() for a in addresses), self._counts[stage])
+            addresses = frozenset(a.lower() for a in addresses)
+            rule = Rule(stage, reply, nth, once, addresses, self._counts[stage], delay)
             self._rules.append(rule)
         return rule
 
@@ -196,6 +218,21 @@ class Script:
         """Close the connection without a reply at the `nth` command of `stage` (once)."""
         return self.add(stage, DROP, nth=nth, once=True)
 
+    def hang(
+        self, stage: Stage = "DATA", nth: int = 1, *, once: bool = False, addresses: Iterable[str] = ()
+    ) -> Rule:
+        """Stop answering at `stage` (CONNECT: before the greeting), from the `nth` command on."""
+        return self.add(stage, HANG, nth=nth, once=once, addresses=addresses)
+
+    def slow(self, stage: Stage, seconds: float, nth: int = 1, *, once: bool = True) -> Rule:
+        """Take the `nth` command at `stage` as usual (a message is recorded on arrival), but answer it
+        `seconds` late (CONNECT: a slow greeting); once, unless `once=False`."""
+        return self.add(stage, ACCEPT, nth=nth, once=once, delay=seconds)
+
+    def accept_then_hang(self, nth: int = 1) -> Rule:
+        """Record the `nth` message as received, then never send its 250 (once)."""
+        return self.slow("DATA", math.inf, nth)
+
     def remove(self, rule: Rule) -> None:
         with self._lock:
             self._rules.remove(rule)
@@ -205,14 +242,14 @@ class Script:
         with self._lock:
             self._rules.clear()
 
-    def answer(self, stage: Stage, address: str) -> str | None:
-        """Count one command at `stage`; return its scripted reply, or None to accept it."""
+    def answer(self, stage: Stage, address: str) -> tuple[str, float] | None:
+        """Count one command at `stage`; return its scripted reply and delay, or None to accept it."""
         with self._lock:
             self._counts[stage] += 1
             count = self._counts[stage]
             return next(
                 (
-                    reply
+                    (reply, rule.delay)
                     for rule in self._rules
                     if rule.stage == stage and (reply := rule.answer(count, address))
                 ),
@@ -232,29 +269,32 @@ class _Handler:
         # Checked here, not with aiosmtpd's auth_required, which warns (an error under pytest) without TLS.
         if self._sink.username and not session.authenticated:
             return AUTH_REQUIRED
-        reply = self._sink.script.answer("MAIL", address)
-        if reply is None:
+
+        def accept() -> str:
             envelope.mail_from = address
             envelope.mail_options.extend(options)
             return "250 OK"
-        return _scripted(server, reply)
+
+        return await self._sink._answer(server, "MAIL", address, accept)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        reply = self._sink.script.answer("RCPT", address)
-        if reply is None:
+
+        def accept() -> str:
             envelope.rcpt_tos.append(address)
             envelope.rcpt_options.extend(options)
             return "250 OK"
-        return _scripted(server, reply)
+
+        return await self._sink._answer(server, "RCPT", address, accept)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        reply = self._sink.script.answer("DATA", envelope.mail_from or "")
-        if reply is None:
+
+        def accept() -> str:
             self._sink._record(envelope)
             return "250 OK"
-        return _scripted(server, reply)
+
+        return await self._sink._answer(server, "DATA", envelope.mail_from or "", accept)
 
     def authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
@@ -267,15 +307,21 @@ class _Handler:
         return AuthResult(success=valid, handled=False, message=None if valid else AUTH_FAILED)
 
 
-def _scripted(server: SMTP, reply: str) -> str:
-    """Drop the connection, or reply; after a 421 close it as a real server does."""
-    assert server.transport is not None
-    if reply == DROP:
-        # abort(), not close(): close() would still flush the reply aiosmtpd writes after this hook.
-        server.transport.abort()
-    elif reply.startswith("421"):
-        server.loop.call_soon(server.transport.close)
-    return reply
+class _SinkSMTP(SMTP):
+    """aiosmtpd's server side of one connection, asking the script how to greet (CONNECT)."""
+
+    def __init__(self, handler: _Handler, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._sink = handler._sink
+
+    async def _handle_client(self) -> None:
+        reply = await self._sink._answer(self, "CONNECT", "", lambda: _GREET)
+        if reply == _GREET:
+            await super()._handle_client()
+        elif reply != DROP:  # a greeting that refuses service, e.g. "554 5.3.2 Not now": then it hangs up
+            assert self.transport is not None
+            await self.push(reply)
+            self.transport.close()
 
 
 class _LoopbackController(Controller):
@@ -292,7 +338,7 @@ class _LoopbackController(Controller):
 
     def factory(self) -> SMTP:
         # Passing the loop spares aiosmtpd a get_event_loop() under catch_warnings() per connection.
-        smtp = SMTP(self.handler, loop=self.loop, **self.SMTP_kwargs)
+        smtp = _SinkSMTP(self.handler, loop=self.loop, **self.SMTP_kwargs)
         self.connections.add(smtp)
         return smtp
 
@@ -332,6 +378,7 @@ class SMTPSink:
         self._running = False
         self._received = threading.Condition()
         self._messages: list[ReceivedMessage] = []
+        self._hangs: list[float] = []
         handler = _Handler(self)
         context = tls_files.server_context() if tls_files and tls != "none" else None
         self._controller = _LoopbackController(
@@ -371,6 +418,32 @@ class SMTPSink:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    async def _answer(self, server: SMTP, stage: Stage, address: str, accept: Callable[[], str]) -> str:
+        """The reply to one command: `accept()`'s unless the script says otherwise, as late as it says.
+
+        Drop the connection, go silent, or reply; after a 421 close the connection as a real server does.
+        """
+        scripted = self.script.answer(stage, address)
+        if scripted is None:
+            return accept()
+        reply, delay = scripted
+        if reply == ACCEPT:
+            reply = accept()
+        if reply == HANG or delay == math.inf:
+            with self._received:
+                self._hangs.append(time.monotonic())
+            # Never done: aiosmtpd cancels the connection's task when the client leaves or the sink stops.
+            await server.loop.create_future()
+        if delay:
+            await asyncio.sleep(delay)
+        assert server.transport is not None
+        if reply == DROP:
+            # abort(), not close(): close() would still flush the reply aiosmtpd writes after this hook.
+            server.transport.abort()
+        elif reply.startswith("421"):
+            server.loop.call_soon(server.transport.close)
+        return reply
+
     def _record(self, envelope: Envelope) -> None:
         received = ReceivedMessage(
             time.time(),
@@ -392,6 +465,19 @@ class SMTPSink:
     def count(self) -> int:
         with self._received:
             return len(self._messages)
+
+    @property
+    def hangs(self) -> list[float]:
+        """When (`time.monotonic()`) the sink went silent on a connection, for good, one entry each time."""
+        with self._received:
+            return list(self._hangs)
+
+    def by_sender(self) -> dict[str, list[ReceivedMessage]]:
+        """The messages received from each MAIL FROM address (each sending account), in arrival order."""
+        senders: dict[str, list[ReceivedMessage]] = {}
+        for message in self.messages:
+            senders.setdefault(message.mail_from, []).append(message)
+        return senders
 
     def addresses_received(self) -> Counter[str]:
         """How many copies each recipient address got."""
