@@ -59,6 +59,7 @@ class ThreadedDatabase:
         self.engine = engine
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="sender-db")
         self.local = threading.local()
+        self.sessions: list[Session] = []
 
     async def run(self, work: Callable[[Session], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, work)
@@ -69,6 +70,7 @@ class ThreadedDatabase:
             # One connection per thread, kept: checked out again for every transaction, it would be
             # pinged (`pool_pre_ping`) each time, a round trip per email for nothing.
             session = self.local.session = Session(bind=self.engine.connect())
+            self.sessions.append(session)
         try:
             return _in_transaction(session, work)
         except sa.exc.DBAPIError as error:
@@ -78,14 +80,23 @@ class ThreadedDatabase:
 
     def _forget(self, session: Session) -> None:
         """Drop a connection the database has closed; the next transaction opens a new one."""
-        connection = session.get_bind()
-        session.close()
-        if isinstance(connection, sa.Connection):
-            connection.close()
+        self.sessions.remove(session)
+        _close(session)
         self.local.session = None
 
     def close(self) -> None:
+        """Wait for the transactions under way, then close every connection."""
         self.executor.shutdown(wait=True)
+        for session in self.sessions:
+            _close(session)
+        self.sessions.clear()
+
+
+def _close(session: Session) -> None:
+    connection = session.get_bind()
+    session.close()
+    if isinstance(connection, sa.Connection):
+        connection.close()
 
 
 async def inline(work: Callable[[], T]) -> T:

@@ -15,6 +15,7 @@ its batch and free itself, then ends the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -82,6 +83,8 @@ class SenderService:
         self.thread.join(timeout=5)
         self.database.close()
         self.builders.shutdown(wait=False)
+        if not self.thread.is_alive():
+            self.loop.close()
 
     @property
     def accounts_served(self) -> int:
@@ -91,7 +94,7 @@ class SenderService:
 
     def _loop(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.create_task(self._heartbeat())
+        self.beating = self.loop.create_task(self._heartbeat())
         self.loop.run_forever()
 
     def _start(self, handoffs: list[Handoff]) -> None:
@@ -155,6 +158,9 @@ class SenderService:
         self.stopping.set()
         if self.serving:
             await asyncio.wait(list(self.serving))
+        self.beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.beating
 
 
 def _beat(session: Session, claim_ids: list[str]) -> None:
