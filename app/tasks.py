@@ -24,6 +24,9 @@ SEND_BATCHES_TASK = "campaigns.send_batches"
 
 _service: SenderService | None = None
 _service_lock = threading.Lock()
+#: Beat's ticks never overlap in one process: a tick that comes while one still runs would only
+#: contend with it for the same accounts.
+_dispatching = threading.Lock()
 
 
 def engine_settings() -> EngineSettings:
@@ -71,7 +74,12 @@ def ping() -> str:
 @shared_task(name=DISPATCH_TASK)
 def dispatch_due_emails() -> int:
     """Beat's tick: recover stale claims and start one batch per ready account."""
-    return len(dispatch(db.session, engine_settings(), enqueue_batches))
+    if not _dispatching.acquire(blocking=False):
+        return 0
+    try:
+        return len(dispatch(db.session, engine_settings(), enqueue_batches))
+    finally:
+        _dispatching.release()
 
 
 @shared_task(name=SEND_BATCHES_TASK)

@@ -43,9 +43,11 @@ START_SENDING = (
     )
     .returning(EMAIL.c.message_id)
 )
+#: What the server accepted is recorded whatever became of the claim: if the worker looked dead and the
+#: email went back to `pending`, marking it sent keeps it from going out a second time.
 MARK_SENT = (
     sa.update(EMAIL)
-    .where(OF_THIS_RUN)
+    .where(EMAIL.c.id == sa.bindparam("email_id"), EMAIL.c.status != EmailStatus.SENT)
     .values(
         status=EmailStatus.SENT,
         attempts=EMAIL.c.attempts + 1,
@@ -196,7 +198,7 @@ class BatchLedger:
         )
 
     def sent(self, session: Session, email_id: int, at: datetime) -> None:
-        session.connection().execute(MARK_SENT, {"run_id": self.run_id, "email_id": email_id, "now": at})
+        session.connection().execute(MARK_SENT, {"email_id": email_id, "now": at})
         self.report.sent += 1
         self.report.outcomes[email_id] = EmailStatus.SENT
 

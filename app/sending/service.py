@@ -6,8 +6,9 @@ many database connections) for their short transactions, and `SENDER_BUILD_THREA
 messages. When a batch ends and its account still has due mail, the account's next batch is claimed
 and started right here, without a round trip through the broker (a broker outage does not stall it).
 
-The claims it holds stay alive through one heartbeat for all of them, every quarter `CLAIM_LEASE`; a
-process that dies stops beating, and the dispatcher frees its accounts once the lease has passed.
+The claims it holds stay alive through one heartbeat for all of them, every quarter `CLAIM_LEASE`
+(`app.sending.heartbeat`); a process that dies stops beating, and the dispatcher frees its accounts once
+the lease has passed.
 `stop()` (a worker's warm shutdown) lets every account finish the email in flight, return the rest of
 its batch and free itself, then ends the loop.
 """
@@ -15,26 +16,20 @@ its batch and free itself, then ends the loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from app import clock
-from app.models import SMTPSettings
 from app.sending.batch import BatchSender, wait_unless
 from app.sending.dispatcher import Handoff, claim_batch, release_claim
 from app.sending.executors import ThreadedDatabase, thread_offload
+from app.sending.heartbeat import Heartbeat
 from app.sending.settings import EngineSettings
 
 log = logging.getLogger(__name__)
-
-#: How many accounts one heartbeat statement names.
-HEARTBEAT_CHUNK = 500
 
 
 class SenderService:
@@ -58,6 +53,7 @@ class SenderService:
         self.serving: set[asyncio.Task[None]] = set()
         self.thread = threading.Thread(target=self._loop, name="sender", daemon=True)
         self.thread.start()
+        self.heartbeat = Heartbeat(engine, settings.claim_lease / 4, self._claim_ids)
 
     # ----- called from other threads -----------------------------------------------------------------
 
@@ -79,6 +75,7 @@ class SenderService:
                 len(self.claims),
                 timeout,
             )
+        self.heartbeat.stop()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.database.close()
@@ -86,15 +83,14 @@ class SenderService:
         if not self.thread.is_alive():
             self.loop.close()
 
-    @property
-    def accounts_served(self) -> int:
-        return len(self.claims)
+    def _claim_ids(self) -> list[str]:
+        """Every id the claims this process holds may carry now (read by the heartbeat's thread)."""
+        return [claim_id for claim in list(self.claims.values()) for claim_id in claim]
 
     # ----- on the loop -------------------------------------------------------------------------------
 
     def _loop(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.beating = self.loop.create_task(self._heartbeat())
         self.loop.run_forever()
 
     def _start(self, handoffs: list[Handoff]) -> None:
@@ -142,31 +138,7 @@ class SenderService:
         finally:
             self.claims.pop(account_id, None)
 
-    async def _heartbeat(self) -> None:
-        """Keep every claim this process holds alive, well inside the lease."""
-        while True:
-            await asyncio.sleep(self.settings.claim_lease / 4)
-            ids = [claim_id for claim in self.claims.values() for claim_id in claim]
-            try:
-                for start in range(0, len(ids), HEARTBEAT_CHUNK):
-                    chunk = ids[start : start + HEARTBEAT_CHUNK]
-                    await self.database.run(lambda session, chunk=chunk: _beat(session, chunk))
-            except Exception:
-                log.exception("sender: heartbeat failed; trying again")
-
     async def _drain(self) -> None:
         self.stopping.set()
         if self.serving:
             await asyncio.wait(list(self.serving))
-        self.beating.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.beating
-
-
-def _beat(session: Session, claim_ids: list[str]) -> None:
-    session.execute(
-        sa.update(SMTPSettings)
-        .where(SMTPSettings.batch_id.in_(claim_ids))
-        .values(batch_heartbeat_at=clock.utcnow())
-        .execution_options(synchronize_session=False)
-    )
