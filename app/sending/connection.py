@@ -12,6 +12,7 @@ server once (Test connection, Send test email) use the same code through `run_sy
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import socket
 import ssl
@@ -21,14 +22,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import aiosmtplib
 
 from app.models import Security
-
-if TYPE_CHECKING:
-    from app.models import SMTPSettings
 
 T = TypeVar("T")
 
@@ -79,8 +77,23 @@ class HasEndpointSettings(Protocol):
     smtp_ca_file: str
 
 
+class Reachable(Protocol):
+    """Where an SMTP account's server is and how to log in (an `SMTPSettings` or a row of its columns)."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def security(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def password_encrypted(self) -> bytes | None: ...
+
+
 def endpoint_for(
-    account: SMTPSettings, settings: HasEndpointSettings, decrypt: Callable[[bytes], str]
+    account: Reachable, settings: HasEndpointSettings, decrypt: Callable[[bytes], str]
 ) -> Endpoint:
     """How to reach the account's server; `decrypt` turns the stored password into the plain one (and
     raises if it can't be read)."""
@@ -177,10 +190,10 @@ async def open_connection(endpoint: Endpoint) -> aiosmtplib.SMTP:
             await connection.login(endpoint.username, endpoint.password)
         return connection
     except SMTPFailure:
-        connection.close()
+        await _drop(connection)
         raise
     except SMTPErrors as error:
-        connection.close()
+        await _drop(connection)
         raise _failure(stage, error) from error
 
 
@@ -217,13 +230,24 @@ async def _reset(connection: aiosmtplib.SMTP) -> None:
 
 
 async def close_quietly(connection: aiosmtplib.SMTP | None) -> None:
-    """Say QUIT if the server still listens; a broken connection is simply dropped."""
-    if connection is None or not connection.is_connected:
+    """Say QUIT if the server still listens, then drop the socket at once: after QUIT there is nothing
+    to wait for, not even TLS's close-notify (a loop closed right after would leave the socket open)."""
+    if connection is None:
         return
-    try:
-        await connection.quit()
-    except SMTPErrors:
-        connection.close()
+    transport = connection.transport  # QUIT forgets it, and would leave a TLS socket half closed
+    if connection.is_connected:
+        with contextlib.suppress(*SMTPErrors):
+            await connection.quit()
+    await _drop(connection, transport)
+
+
+async def _drop(connection: aiosmtplib.SMTP, transport: asyncio.BaseTransport | None = None) -> None:
+    """Close the socket now, and let the loop see it closed."""
+    transport = transport or connection.transport
+    connection.close()
+    if isinstance(transport, asyncio.Transport):
+        transport.abort()
+        await asyncio.sleep(0)
 
 
 async def send_one(endpoint: Endpoint, message: EmailMessage | bytes, sender: str, recipient: str) -> None:

@@ -59,6 +59,40 @@ MARK_SENT = (
     )
 )
 RELEASED: dict[str, Any] = {"batch_id": None, "claimed_at": None}
+#: A run's ticket swapped for its own id, returning what the run needs of its account.
+TAKE_ACCOUNT = (
+    sa.update(ACCOUNT)
+    .where(ACCOUNT.c.id == sa.bindparam("account_id"), ACCOUNT.c.batch_id == sa.bindparam("ticket"))
+    .values(batch_id=sa.bindparam("run_id"), batch_heartbeat_at=sa.bindparam("now"))
+    .returning(
+        ACCOUNT.c.host,
+        ACCOUNT.c.port,
+        ACCOUNT.c.security,
+        ACCOUNT.c.username,
+        ACCOUNT.c.password_encrypted,
+        ACCOUNT.c.from_address,
+        ACCOUNT.c.from_name,
+        ACCOUNT.c.reply_to,
+        ACCOUNT.c.send_interval,
+        ACCOUNT.c.last_send_at,
+        ACCOUNT.c.last_error,
+    )
+)
+#: The ticket's emails moved to the run, returning what the run needs of each.
+TAKE_EMAILS = (
+    sa.update(EMAIL)
+    .where(EMAIL.c.batch_id == sa.bindparam("ticket"), EMAIL.c.status == EmailStatus.QUEUED)
+    .values(batch_id=sa.bindparam("run_id"), claimed_at=sa.bindparam("now"))
+    .returning(
+        EMAIL.c.id,
+        EMAIL.c.user_id,
+        EMAIL.c.campaign_id,
+        EMAIL.c.address,
+        EMAIL.c.name,
+        EMAIL.c.merge_data,
+        EMAIL.c.scheduled_at,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +114,8 @@ class CampaignSource:
 class BatchWork:
     """What a run needs from the database, read in the transaction that took its ticket."""
 
-    account: SMTPSettings
+    #: The account's address, sender and pacing (`TAKE_ACCOUNT`'s columns).
+    account: sa.Row[Any]
     emails: list[BatchEmail]
     campaigns: dict[int, CampaignSource]
 
@@ -118,36 +153,24 @@ class BatchLedger:
         visibility timeout) finds it spent and does nothing, so it can neither send twice nor give back
         emails another run is still sending.
         """
-        now = clock.utcnow()
-        taken = session.execute(
-            sa.update(ACCOUNT)
-            .where(ACCOUNT.c.id == self.account_id, ACCOUNT.c.batch_id == self.ticket)
-            .values(batch_id=self.run_id, batch_heartbeat_at=now)
-        ).rowcount
-        if not taken:
+        connection = session.connection()
+        params = {
+            "account_id": self.account_id,
+            "ticket": self.ticket,
+            "run_id": self.run_id,
+            "now": clock.utcnow(),
+        }
+        account = connection.execute(TAKE_ACCOUNT, params).first()
+        if account is None:
             return None
-        session.execute(
-            sa.update(EMAIL)
-            .where(EMAIL.c.batch_id == self.ticket, EMAIL.c.status == EmailStatus.QUEUED)
-            .values(batch_id=self.run_id, claimed_at=now)
-        )
-        account = session.get_one(SMTPSettings, self.account_id)
-        session.expunge(account)
-        emails = self._emails(session)
-        return BatchWork(account, emails, self._campaigns(session, {email.campaign_id for email in emails}))
-
-    def _emails(self, session: Session) -> list[BatchEmail]:
-        rows = session.execute(
-            sa.select(Email.id, Email.user_id, Email.campaign_id, Email.address, Email.name, Email.merge_data)
-            .where(Email.batch_id == self.run_id, Email.status == EmailStatus.QUEUED)
-            .order_by(Email.scheduled_at, Email.id)
-        )
-        return [
+        rows = sorted(connection.execute(TAKE_EMAILS, params), key=lambda row: (row.scheduled_at, row.id))
+        emails = [
             BatchEmail(
                 row.id, row.user_id, row.campaign_id, Recipient(row.address, row.name, row.merge_data or {})
             )
             for row in rows
         ]
+        return BatchWork(account, emails, self._campaigns(session, {email.campaign_id for email in emails}))
 
     @staticmethod
     def _campaigns(session: Session, campaign_ids: set[int]) -> dict[int, CampaignSource]:

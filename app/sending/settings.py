@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from app.models import SMTPSettings
+
+class Paced(Protocol):
+    """An SMTP account's own interval, if it set one (an `SMTPSettings` or a row of its columns)."""
+
+    @property
+    def send_interval(self) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class EngineSettings:
             public_base_url=config["PUBLIC_BASE_URL"],
         )
 
-    def interval_for(self, account: SMTPSettings) -> float:
+    def interval_for(self, account: Paced) -> float:
         """Seconds between two emails of this account: its own setting, else the global one."""
         return self.send_interval if account.send_interval is None else account.send_interval
 
