@@ -19,6 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 
 import aiosmtplib
@@ -26,6 +27,7 @@ from jinja2 import TemplateError
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.sending.builders import Builder, CampaignSource, InlineBuilder
 from app.sending.classify import Outcome, account_error_message, classify, closes_connection
 from app.sending.connection import (
     Endpoint,
@@ -35,9 +37,9 @@ from app.sending.connection import (
     open_connection,
     send_message,
 )
-from app.sending.executors import Database, Offload, inline
-from app.sending.message import CampaignTemplate, Sender, compiled_template
-from app.sending.outcomes import BatchEmail, BatchLedger, BatchReport, BatchWork, CampaignSource
+from app.sending.executors import Database
+from app.sending.message import Sender
+from app.sending.outcomes import BatchEmail, BatchLedger, BatchReport, BatchWork
 from app.sending.settings import EngineSettings
 from app.sending.unsubscribe_links import UnsubscribeLinks
 
@@ -60,7 +62,7 @@ class BatchSender:
         account_id: int,
         decrypt: Callable[[bytes], str],
         *,
-        build: Offload = inline,
+        builder: Builder | None = None,
         connect: Connect = open_connection,
         pause: Pause | None = None,
         stopping: asyncio.Event | None = None,
@@ -68,7 +70,7 @@ class BatchSender:
         self.database = database
         self.settings = settings
         self.decrypt = decrypt
-        self.build = build
+        self.builder = builder or InlineBuilder()
         self.connect = connect
         self.stopping = stopping or asyncio.Event()
         self.pause = pause or self._pause
@@ -113,7 +115,6 @@ class BatchSender:
         self.sender = Sender(account.from_address, account.from_name, account.reply_to)
         self.had_account_error = account.last_error is not None
         self.interval = self.settings.interval_for(account)
-        templates = await self.build(lambda: _compile(work.campaigns))
         next_slot = time.monotonic() + self._seconds_until_interval_ends(account.last_send_at)
         for email in work.emails:
             wait = next_slot - time.monotonic()
@@ -130,7 +131,7 @@ class BatchSender:
                 continue
             if not await self._connected():
                 return
-            outcome = await self._send(email, templates.get(email.campaign_id), message_id)
+            outcome = await self._send(email, work.campaigns.get(email.campaign_id), message_id)
             next_slot = time.monotonic() + self.interval
             if outcome in STOPPING:
                 return
@@ -176,17 +177,23 @@ class BatchSender:
         return True
 
     async def _send(
-        self, email: BatchEmail, template: CampaignTemplate | TemplateError | None, message_id: str
+        self, email: BatchEmail, source: CampaignSource | None, message_id: str
     ) -> Outcome | None:
         unsubscribe_url = self.links.url(email.user_id, email.recipient.address)
         try:
-            message = await self.build(
-                lambda: _build(template, self.sender, email, unsubscribe_url, message_id)
+            if source is None:
+                raise TemplateError("the campaign no longer exists")
+            message = await self.builder.build(
+                source, self.sender, email.recipient, unsubscribe_url, message_id
             )
         except (TemplateError, ValueError) as error:
             reason = f"The message could not be built: {error}"
             await self._write(lambda session: self.ledger.failed(session, email.id, None, reason))
             return Outcome.PERMANENT
+        except BrokenProcessPool:  # the worker is stopping and its build processes are gone
+            await self._write(lambda session: self.ledger.give_back(session, email.id))
+            self.report.stopped_by = "the message builder stopped"
+            return Outcome.ACCOUNT
         assert self.connection is not None
         try:
             await send_message(self.connection, message, self.sender.address, email.recipient.address)
@@ -253,25 +260,3 @@ async def wait_unless(event: asyncio.Event, seconds: float) -> None:
     """Sleep `seconds`, or less if `event` is set meanwhile."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
-
-
-def _compile(campaigns: dict[int, CampaignSource]) -> dict[int, CampaignTemplate | TemplateError]:
-    templates: dict[int, CampaignTemplate | TemplateError] = {}
-    for campaign_id, source in campaigns.items():
-        try:
-            templates[campaign_id] = compiled_template(source.subject, source.html_body, source.text_body)
-        except TemplateError as error:
-            templates[campaign_id] = error
-    return templates
-
-
-def _build(
-    template: CampaignTemplate | TemplateError | None,
-    sender: Sender,
-    email: BatchEmail,
-    unsubscribe_url: str,
-    message_id: str,
-) -> bytes:
-    if not isinstance(template, CampaignTemplate):
-        raise TemplateError(str(template or "the campaign no longer exists"))
-    return template.build(sender, email.recipient, unsubscribe_url, message_id).as_bytes()

@@ -1,19 +1,18 @@
-"""Where a batch's blocking work runs: its database statements and the building of its messages.
+"""Where a batch's database work runs.
 
 A batch is a coroutine; the database driver and Jinja are not. `ThreadedDatabase` runs each short
 transaction on one of a few threads, each keeping one connection for its life: a worker process uses
 that many database connections whatever the number of accounts it serves, and none is held while an
 account waits out its interval. `SessionDatabase` runs them in the caller's thread on a given session
-(one batch run on its own, in tests and benchmarks). Messages are built on threads of their own
-(`thread_offload`), so a template that is slow to render holds up no database work and no other
-account's connection.
+(one batch run on its own, in tests and benchmarks). Messages are built elsewhere
+(`app.sending.builders`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
@@ -21,9 +20,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
-
-#: Runs a blocking function somewhere and awaits its result.
-Offload = Callable[[Callable[[], T]], Awaitable[T]]
 
 
 class Database(Protocol):
@@ -97,15 +93,3 @@ def _close(session: Session) -> None:
     session.close()
     if isinstance(connection, sa.Connection):
         connection.close()
-
-
-async def inline(work: Callable[[], T]) -> T:
-    """Run `work` right here (one batch run on its own)."""
-    return work()
-
-
-def thread_offload(executor: ThreadPoolExecutor) -> Offload:
-    async def offload(work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(executor, work)
-
-    return offload

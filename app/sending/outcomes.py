@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.sending.builders import CampaignSource
 from app.sending.dispatcher import completion
 from app.sending.message import Recipient
 from app.sending.settings import EngineSettings
@@ -101,13 +102,6 @@ class BatchEmail:
     user_id: int
     campaign_id: int
     recipient: Recipient
-
-
-@dataclass(frozen=True)
-class CampaignSource:
-    subject: str
-    html_body: str
-    text_body: str
 
 
 @dataclass(frozen=True)
@@ -289,6 +283,10 @@ class BatchLedger:
             )
         self.update_account(session, paused_until=retry_at, pause_reason=reply)
         self.report.stopped_by = f"rate limit: {reply}"
+
+    def give_back(self, session: Session, email_id: int) -> None:
+        """The email was not tried after all: back to `pending`, untouched."""
+        self._update_email(session, email_id, {"status": EmailStatus.PENDING, **RELEASED})
 
     def account_failed(self, session: Session, message: str, email_id: int | None = None) -> None:
         """An account problem: the email goes back untouched and the account shows the error."""

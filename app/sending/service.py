@@ -3,14 +3,14 @@
 Each account's batches run as one coroutine (`_serve`), paced by the account's own interval; a process
 serves any number of accounts with one thread for the loop, `SENDER_DB_CONNECTIONS` threads (and as
 many database connections) for their short transactions, and `SENDER_BUILD_THREADS` threads to build
-messages. When a batch ends and its account still has due mail, the account's next batch is claimed
-and started right here, without a round trip through the broker (a broker outage does not stall it).
+messages, beside two processes for campaigns new or slow to render (`app.sending.builders`). When a
+batch ends and its account still has due mail, the account's next batch is claimed and started right
+here, without a round trip through the broker (a broker outage does not stall it).
 
 The claims it holds stay alive through one heartbeat for all of them, every quarter `CLAIM_LEASE`
 (`app.sending.heartbeat`); a process that dies stops beating, and the dispatcher frees its accounts once
-the lease has passed.
-`stop()` (a worker's warm shutdown) lets every account finish the email in flight, return the rest of
-its batch and free itself, then ends the loop.
+the lease has passed. `stop()` (a worker's warm shutdown) lets every account finish the email in
+flight, return the rest of its batch and free itself, then ends the loop.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
 from app.sending.batch import BatchSender, wait_unless
+from app.sending.builders import LaneBuilder
 from app.sending.dispatcher import Handoff, claim_batch, release_claim
-from app.sending.executors import ThreadedDatabase, thread_offload
+from app.sending.executors import ThreadedDatabase
 from app.sending.heartbeat import Heartbeat
 from app.sending.settings import EngineSettings
 
@@ -44,8 +44,7 @@ class SenderService:
         self.settings = settings
         self.decrypt = decrypt
         self.database = ThreadedDatabase(engine, db_connections)
-        self.builders = ThreadPoolExecutor(build_threads, thread_name_prefix="sender-build")
-        self.build = thread_offload(self.builders)
+        self.builder = LaneBuilder(build_threads)
         self.loop = asyncio.new_event_loop()
         self.stopping = asyncio.Event()
         #: Per account served: the ids its claim may carry now (the ticket, then the run's own id).
@@ -79,7 +78,7 @@ class SenderService:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.database.close()
-        self.builders.shutdown(wait=False)
+        self.builder.close()
         if not self.thread.is_alive():
             self.loop.close()
 
@@ -118,7 +117,7 @@ class SenderService:
                     ticket,
                     account_id,
                     self.decrypt,
-                    build=self.build,
+                    builder=self.builder,
                     stopping=self.stopping,
                 )
                 self.claims[account_id] = (ticket, sender.ledger.run_id)

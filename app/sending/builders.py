@@ -1,0 +1,113 @@
+"""Where a batch's messages are built: rendering a campaign's templates for one recipient, serialised.
+
+A template can be slow to render (loops over long merge values): rendered on a thread of the worker's
+own process, it would hold Python's interpreter lock and slow every other account's sending down with
+it (measured: an account due every 0.5 s went out every 0.8 s beside three campaigns taking 1.3 s a
+render). So `LaneBuilder` renders a campaign it has not seen yet in a process of its own (the probe
+lane) and times it: a campaign fast to render goes on in the fast lane, threads of this process, with
+no copying between processes; a slow one in a process of its own (the slow lane), where it waits
+only behind other slow campaigns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.sending.message import Recipient, Sender, compiled_template
+
+#: Seconds a build may take and still run in the fast lane.
+FAST_BUILD = 0.02
+#: How many campaigns' lanes a worker remembers (each is a few bytes and its campaign's text).
+REMEMBERED = 4096
+
+
+@dataclass(frozen=True)
+class CampaignSource:
+    """A campaign's templates as the user wrote them; also how a lane knows the campaign again."""
+
+    subject: str
+    html_body: str
+    text_body: str
+
+
+def build_message(
+    source: CampaignSource, sender: Sender, recipient: Recipient, unsubscribe_url: str, message_id: str
+) -> bytes:
+    """The serialised message for one recipient (raises `TemplateError` or `ValueError` if it can't be
+    built)."""
+    template = compiled_template(source.subject, source.html_body, source.text_body)
+    return template.build(sender, recipient, unsubscribe_url, message_id).as_bytes()
+
+
+def timed_build(
+    source: CampaignSource, sender: Sender, recipient: Recipient, unsubscribe_url: str, message_id: str
+) -> tuple[bytes, float]:
+    started = time.perf_counter()
+    message = build_message(source, sender, recipient, unsubscribe_url, message_id)
+    return message, time.perf_counter() - started
+
+
+class Builder(Protocol):
+    async def build(
+        self,
+        source: CampaignSource,
+        sender: Sender,
+        recipient: Recipient,
+        unsubscribe_url: str,
+        message_id: str,
+    ) -> bytes: ...
+
+
+class InlineBuilder:
+    """Builds right here, in the loop's thread (one batch run on its own: tests, benchmarks)."""
+
+    async def build(
+        self,
+        source: CampaignSource,
+        sender: Sender,
+        recipient: Recipient,
+        unsubscribe_url: str,
+        message_id: str,
+    ) -> bytes:
+        return build_message(source, sender, recipient, unsubscribe_url, message_id)
+
+
+class LaneBuilder:
+    """Fast campaigns on threads of this process, new and slow ones in processes of their own."""
+
+    def __init__(self, threads: int) -> None:
+        self.fast = ThreadPoolExecutor(threads, thread_name_prefix="sender-build")
+        # A fresh interpreter for each child (forkserver), not a fork of this many-threaded process.
+        context = multiprocessing.get_context("forkserver")
+        self.probe = ProcessPoolExecutor(1, mp_context=context)
+        self.slow = ProcessPoolExecutor(1, mp_context=context)
+        self.is_fast: dict[CampaignSource, bool] = {}
+
+    async def build(
+        self,
+        source: CampaignSource,
+        sender: Sender,
+        recipient: Recipient,
+        unsubscribe_url: str,
+        message_id: str,
+    ) -> bytes:
+        loop = asyncio.get_running_loop()
+        args = (source, sender, recipient, unsubscribe_url, message_id)
+        fast = self.is_fast.get(source)
+        if fast:
+            return await loop.run_in_executor(self.fast, build_message, *args)
+        lane: Executor = self.probe if fast is None else self.slow
+        message, seconds = await loop.run_in_executor(lane, timed_build, *args)
+        if len(self.is_fast) >= REMEMBERED:
+            self.is_fast.clear()
+        self.is_fast[source] = seconds < FAST_BUILD
+        return message
+
+    def close(self) -> None:
+        for executor in (self.fast, self.probe, self.slow):
+            executor.shutdown(wait=False, cancel_futures=True)
