@@ -21,8 +21,8 @@ from app.email_counts import disagreements
 from app.extensions import db
 from app.models import Campaign, Email, EmailCount, EmailStatus, SentCount, Suppression
 from app.sending.dispatcher import claim_batch, recover_stale_claims
-from tests.sending.runs import run_claimed
 from tests.factories import make_campaign
+from tests.sending.runs import run_claimed
 
 
 def stored(campaign: Campaign) -> Counter[str]:
