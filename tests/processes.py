@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CELERY = [sys.executable, "-m", "celery", "-A", "celery_worker"]
+#: The `celery` script, as start_celery.sh runs it (not `python -m celery`, which would keep the project
+#: folder on the import path for good and hide a worker that can't import the app in a child process).
+CELERY = [str(Path(sys.executable).with_name("celery")), "-A", "celery_worker"]
 
 
 class CeleryProcess:

@@ -190,7 +190,12 @@ class BatchSender:
             reason = f"The message could not be built: {error}"
             await self._write(lambda session: self.ledger.failed(session, email.id, None, reason))
             return Outcome.PERMANENT
-        except BrokenProcessPool:  # the worker is stopping and its build processes are gone
+        except BrokenProcessPool:  # the worker is stopping, or its build process could not start
+            log.warning(
+                "batch %s: the message builder's process is gone; email %s waits",
+                self.ledger.run_id,
+                email.id,
+            )
             await self._write(lambda session: self.ledger.give_back(session, email.id))
             self.report.stopped_by = "the message builder stopped"
             return Outcome.ACCOUNT

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -83,9 +84,9 @@ class LaneBuilder:
     def __init__(self, threads: int) -> None:
         self.fast = ThreadPoolExecutor(threads, thread_name_prefix="sender-build")
         # A fresh interpreter for each child (forkserver), not a fork of this many-threaded process.
-        context = multiprocessing.get_context("forkserver")
-        self.probe = ProcessPoolExecutor(1, mp_context=context)
-        self.slow = ProcessPoolExecutor(1, mp_context=context)
+        self.context = multiprocessing.get_context("forkserver")
+        self.probe = ProcessPoolExecutor(1, mp_context=self.context)
+        self.slow = ProcessPoolExecutor(1, mp_context=self.context)
         self.is_fast: dict[CampaignSource, bool] = {}
 
     async def build(
@@ -101,12 +102,25 @@ class LaneBuilder:
         fast = self.is_fast.get(source)
         if fast:
             return await loop.run_in_executor(self.fast, build_message, *args)
-        lane: Executor = self.probe if fast is None else self.slow
-        message, seconds = await loop.run_in_executor(lane, timed_build, *args)
+        lane = self.probe if fast is None else self.slow
+        try:
+            message, seconds = await loop.run_in_executor(lane, timed_build, *args)
+        except BrokenProcessPool:
+            self._replace(lane)
+            raise
         if len(self.is_fast) >= REMEMBERED:
             self.is_fast.clear()
         self.is_fast[source] = seconds < FAST_BUILD
         return message
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """A lane whose process died (killed, or unable to start) gets a new one for the next build."""
+        fresh = ProcessPoolExecutor(1, mp_context=self.context)
+        if broken is self.probe:
+            self.probe = fresh
+        else:
+            self.slow = fresh
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         for executor in (self.fast, self.probe, self.slow):
