@@ -17,12 +17,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.sending.message import Recipient, Sender, compiled_template
 
 #: Seconds a build may take and still run in the fast lane.
 FAST_BUILD = 0.02
+#: Processes timing the first build of campaigns new to this worker (a thousand new campaigns at once
+#: are timed two at a time, beside the worker's own process).
+PROBES = 2
 #: How many campaigns' lanes a worker remembers (each is a few bytes and its campaign's text).
 REMEMBERED = 4096
 
@@ -85,9 +88,10 @@ class LaneBuilder:
         self.fast = ThreadPoolExecutor(threads, thread_name_prefix="sender-build")
         # A fresh interpreter for each child (forkserver), not a fork of this many-threaded process.
         self.context = multiprocessing.get_context("forkserver")
-        self.probe = ProcessPoolExecutor(1, mp_context=self.context)
+        self.probe = ProcessPoolExecutor(PROBES, mp_context=self.context)
         self.slow = ProcessPoolExecutor(1, mp_context=self.context)
         self.is_fast: dict[CampaignSource, bool] = {}
+        self.probing: dict[CampaignSource, asyncio.Future[None]] = {}
 
     async def build(
         self,
@@ -99,27 +103,43 @@ class LaneBuilder:
     ) -> bytes:
         loop = asyncio.get_running_loop()
         args = (source, sender, recipient, unsubscribe_url, message_id)
+        probing = self.probing.get(source)
+        if probing is not None:  # the same campaign's first build is being timed: wait for its lane
+            await asyncio.shield(probing)
         fast = self.is_fast.get(source)
         if fast:
             return await loop.run_in_executor(self.fast, build_message, *args)
-        lane = self.probe if fast is None else self.slow
+        if fast is None:
+            return await self._probe(source, args)
+        message, _ = await self._in_process(self.slow, args)
+        return message
+
+    async def _probe(self, source: CampaignSource, args: tuple[Any, ...]) -> bytes:
+        """Build in the probe lane, time it, and remember the campaign's lane."""
+        done = self.probing[source] = asyncio.get_running_loop().create_future()
         try:
-            message, seconds = await loop.run_in_executor(lane, timed_build, *args)
+            message, seconds = await self._in_process(self.probe, args)
+            if len(self.is_fast) >= REMEMBERED:
+                self.is_fast.clear()
+            self.is_fast[source] = seconds < FAST_BUILD
+            return message
+        finally:
+            del self.probing[source]
+            done.set_result(None)
+
+    async def _in_process(self, lane: ProcessPoolExecutor, args: tuple[Any, ...]) -> tuple[bytes, float]:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(lane, timed_build, *args)
         except BrokenProcessPool:
             self._replace(lane)
             raise
-        if len(self.is_fast) >= REMEMBERED:
-            self.is_fast.clear()
-        self.is_fast[source] = seconds < FAST_BUILD
-        return message
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         """A lane whose process died (killed, or unable to start) gets a new one for the next build."""
-        fresh = ProcessPoolExecutor(1, mp_context=self.context)
         if broken is self.probe:
-            self.probe = fresh
+            self.probe = ProcessPoolExecutor(PROBES, mp_context=self.context)
         else:
-            self.slow = fresh
+            self.slow = ProcessPoolExecutor(1, mp_context=self.context)
         broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
