@@ -79,6 +79,10 @@ TAKE_ACCOUNT = (
         ACCOUNT.c.last_error,
     )
 )
+CAMPAIGN = Campaign.__table__
+CAMPAIGN_SOURCES = sa.select(
+    CAMPAIGN.c.id, CAMPAIGN.c.subject, CAMPAIGN.c.html_body, CAMPAIGN.c.text_body
+).where(CAMPAIGN.c.id.in_(sa.bindparam("ids", expanding=True)))
 #: The ticket's emails moved to the run, returning what the run needs of each.
 TAKE_EMAILS = (
     sa.update(EMAIL)
@@ -168,11 +172,7 @@ class BatchLedger:
 
     @staticmethod
     def _campaigns(session: Session, campaign_ids: set[int]) -> dict[int, CampaignSource]:
-        rows = session.execute(
-            sa.select(Campaign.id, Campaign.subject, Campaign.html_body, Campaign.text_body).where(
-                Campaign.id.in_(campaign_ids)
-            )
-        )
+        rows = session.connection().execute(CAMPAIGN_SOURCES, {"ids": list(campaign_ids)})
         return {row.id: CampaignSource(row.subject, row.html_body, row.text_body) for row in rows}
 
     # ----- each email --------------------------------------------------------------------------------
