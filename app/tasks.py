@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 
+from celery import current_app as current_celery_app
 from celery import shared_task, signals
-from flask import current_app
+from flask import Flask, current_app
 
 from app.celery_app import DISPATCH_TASK
 from app.extensions import db
@@ -33,6 +34,10 @@ def engine_settings() -> EngineSettings:
     return EngineSettings.from_config(current_app.config)
 
 
+def celery_flask_app() -> Flask:
+    return current_celery_app.flask_app  # type: ignore[attr-defined]
+
+
 def sender_service() -> SenderService:
     """This process's sender, started on first use (inside a task, so with the app's context)."""
     global _service
@@ -47,6 +52,13 @@ def sender_service() -> SenderService:
                 build_threads=config["SENDER_BUILD_THREADS"],
             )
         return _service
+
+
+@signals.worker_ready.connect
+def start_sending(sender: object = None, **_: object) -> None:
+    """Start this worker's sender and its build processes before the first batch arrives."""
+    with celery_flask_app().app_context():
+        sender_service()
 
 
 @signals.worker_shutting_down.connect

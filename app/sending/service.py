@@ -45,6 +45,7 @@ class SenderService:
         self.decrypt = decrypt
         self.database = ThreadedDatabase(engine, db_connections)
         self.builder = LaneBuilder(build_threads)
+        self.builder.warm_up()
         self.loop = asyncio.new_event_loop()
         self.stopping = asyncio.Event()
         #: Per account served: the ids its claim may carry now (the ticket, then the run's own id).
