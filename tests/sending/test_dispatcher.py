@@ -113,6 +113,26 @@ def test_many_ready_accounts_are_handed_over_in_few_messages(make_user, smtp_sin
     assert len(enqueue.calls) == HANDOFF_CHUNK + 5 and enqueue.messages == 2
 
 
+def test_one_tick_claims_capped_and_uncapped_accounts_each_within_its_limits(
+    make_user, smtp_sink, engine_settings
+):
+    """A chunk of accounts is claimed at once (PostgreSQL: a few set-based statements); caps still hold."""
+    capped = make_account(make_user("capped"), smtp_sink, hourly_cap=3)
+    small = make_account(make_user("small"), smtp_sink, batch_size=4)
+    plain = make_account(make_user("plain"), smtp_sink)
+    idle = make_account(make_user("idle"), smtp_sink)
+    for account in (capped, small, plain):
+        make_campaign(account, 30)
+    make_campaign(idle, 2, scheduled_at=clock.utcnow() + timedelta(hours=1))
+    claims = dispatch(db.session, engine_settings, Recorder())
+    assert {claim.account_id: len(claim.email_ids) for claim in claims} == {
+        capped.id: 3,
+        small.id: 4,
+        plain.id: 20,
+    }
+    assert db.session.get(SMTPSettings, idle.id).batch_id is None
+
+
 def test_nothing_is_claimed_for_an_account_in_cooldown(account, engine_settings):
     make_campaign(account, 3)
     account.paused_until = clock.utcnow() + timedelta(minutes=30)
