@@ -8,11 +8,13 @@ held while an account sends, so `CELERY_CONCURRENCY` threads are only for taking
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from celery import current_app as current_celery_app
 from celery import shared_task, signals
 from flask import Flask, current_app
+from kombu.exceptions import OperationalError
 
 from app.celery_app import DISPATCH_TASK
 from app.extensions import db
@@ -22,6 +24,8 @@ from app.sending.settings import EngineSettings
 from app.smtp_crypto import configured_keys, password_decrypter
 
 SEND_BATCHES_TASK = "campaigns.send_batches"
+
+log = logging.getLogger(__name__)
 
 _service: SenderService | None = None
 _service_lock = threading.Lock()
@@ -73,8 +77,16 @@ def stop_sending(**_: object) -> None:
 
 
 def enqueue_batches(handoffs: list[Handoff]) -> None:
-    """Hand claimed batches to the workers (only ever called after their claims have committed)."""
-    send_batches.delay([[h.ticket, h.account_id, h.delay] for h in handoffs])
+    """Hand claimed batches to the workers (only ever called after their claims have committed).
+
+    If the broker can't be reached, this worker (beat's tick runs in one) sends them itself: a claimed
+    batch left unsent would hold its account until the lease ran out, for the whole of the outage.
+    """
+    try:
+        send_batches.delay([[h.ticket, h.account_id, h.delay] for h in handoffs])
+    except OperationalError:
+        log.warning("broker unreachable: this worker sends the %d batches it claimed", len(handoffs))
+        sender_service().submit(handoffs)
 
 
 @shared_task(name="campaigns.ping")
@@ -83,9 +95,15 @@ def ping() -> str:
     return "pong"
 
 
-@shared_task(name=DISPATCH_TASK)
+@shared_task(name=DISPATCH_TASK, acks_late=False)
 def dispatch_due_emails() -> int:
-    """Beat's tick: recover stale claims and start one batch per ready account."""
+    """Beat's tick: recover stale claims and start one batch per ready account.
+
+    Acknowledged on receipt: a lost tick costs nothing (the next one comes in `DISPATCH_INTERVAL`), and
+    a tick left unacknowledged when the broker went away made kombu's Redis transport crash the whole
+    worker while restoring it ("Unrecoverable error: 'NoneType' object has no attribute 'hostname'"),
+    its sender and every account in it with it.
+    """
     if not _dispatching.acquire(blocking=False):
         return 0
     try:

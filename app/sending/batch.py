@@ -110,7 +110,7 @@ class BatchSender:
             self.endpoint = endpoint_for(account, self.settings, self.decrypt)
         except Exception as error:  # the password can't be read with the current key
             unreadable = str(error)
-            await self._write(lambda session: self.ledger.account_failed(session, unreadable))
+            self.deferred.append(lambda session: self.ledger.account_failed(session, unreadable))
             return
         self.sender = Sender(account.from_address, account.from_name, account.reply_to)
         self.had_account_error = account.last_error is not None
@@ -163,7 +163,7 @@ class BatchSender:
         try:
             self.connection = await self.connect(self.endpoint)
         except SMTPFailure as failure:
-            await self._stop_on_failure(failure, None, classify(failure))
+            self._stop_on_failure(failure, None, classify(failure))
             return False
         self.sent_on_connection = 0
         if self.had_account_error:
@@ -214,7 +214,7 @@ class BatchSender:
         outcome = classify(failure)
         log.info("batch %s email %s: %s (%s)", self.ledger.run_id, email.id, outcome, failure.reply)
         if outcome in STOPPING:
-            await self._stop_on_failure(failure, email.id, outcome)
+            self._stop_on_failure(failure, email.id, outcome)
         elif outcome is Outcome.PERMANENT:
             await self._write(
                 lambda session: self.ledger.rejected(session, email.id, failure.code, failure.reply)
@@ -230,18 +230,22 @@ class BatchSender:
             self.connection = None
         return outcome
 
-    async def _stop_on_failure(self, failure: SMTPFailure, email_id: int | None, outcome: Outcome) -> None:
-        """A rate limit or an account problem: nothing counts as an attempt and the batch stops."""
+    def _stop_on_failure(self, failure: SMTPFailure, email_id: int | None, outcome: Outcome) -> None:
+        """A rate limit or an account problem: nothing counts as an attempt and the batch stops. Written
+        with the batch's end, in one transaction: the account is never seen cooling down (or failing)
+        while the rest of its batch is still claimed."""
         if outcome is Outcome.RATE_LIMIT:
             retry_at = clock.utcnow() + timedelta(seconds=self.settings.rate_limit_retry)
-            await self._write(
+            self.deferred.append(
                 lambda session: self.ledger.rate_limited(
                     session, email_id, failure.code, failure.reply, retry_at
                 )
             )
+            self.report.stopped_by = f"rate limit: {failure.reply}"
             return
         message = account_error_message(failure)
-        await self._write(lambda session: self.ledger.account_failed(session, message, email_id))
+        self.deferred.append(lambda session: self.ledger.account_failed(session, message, email_id))
+        self.report.stopped_by = f"account: {message}"
 
     # ----- writing -----------------------------------------------------------------------------------
 
