@@ -19,7 +19,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -213,112 +212,18 @@ def _claim(session: Session, settings: EngineSettings, account_id: int, now: dat
     account = connection.execute(CLAIM_ACCOUNT, params).first()
     if account is None:
         return None
-    return _claim_emails(session, settings, ClaimedAccount(account_id, batch_id, *account), now)
-
-
-class ClaimedAccount(NamedTuple):
-    id: int
-    batch_id: str
-    batch_size: int | None
-    hourly_cap: int | None
-    daily_cap: int | None
-    host: str
-
-
-def _claim_emails(session: Session, settings: EngineSettings, account: Any, now: datetime) -> Claim | None:
-    """Up to a batch of a claimed account's due emails, within its caps; the account is freed again
-    if none is left."""
-    connection = session.connection()
     limit = account.batch_size or settings.batch_size
-    room = cap_room(session, account.id, account.hourly_cap, account.daily_cap, now)
+    room = cap_room(session, account_id, account.hourly_cap, account.daily_cap, now)
     if room is not None:
         limit = min(limit, room)
-    params = {"account_id": account.id, "batch_id": account.batch_id, "now": now, "limit": limit}
     statement = claim_emails_statement(connection.dialect.name)
-    claimed = connection.execute(statement, params).all() if limit else []
+    claimed = connection.execute(statement, {**params, "limit": limit}).all() if limit else []
     if not claimed:
-        connection.execute(UNCLAIM_ACCOUNT, {"account_id": account.id, "claimed": account.batch_id})
+        connection.execute(UNCLAIM_ACCOUNT, {"account_id": account_id, "claimed": batch_id})
         return None
     return Claim(
-        account.batch_id,
-        account.id,
-        [row.id for row in claimed],
-        account.host,
-        {row.campaign_id for row in claimed},
+        batch_id, account_id, [row.id for row in claimed], account.host, {row.campaign_id for row in claimed}
     )
-
-
-#: PostgreSQL: a chunk of accounts claimed in one statement, each under its own new batch id.
-CLAIM_ACCOUNTS = sa.text(
-    "UPDATE smtp_settings AS a SET batch_id = v.batch_id, batch_heartbeat_at = :now"
-    " FROM unnest(CAST(:ids AS integer[]), CAST(:batch_ids AS varchar[])) AS v(id, batch_id)"
-    " WHERE a.id = v.id AND a.id IN (SELECT id FROM smtp_settings WHERE id = ANY(CAST(:ids AS integer[]))"
-    "   AND batch_id IS NULL AND (paused_until IS NULL OR paused_until <= :now) FOR UPDATE SKIP LOCKED)"
-    " RETURNING a.id, a.batch_id, a.batch_size, a.hourly_cap, a.daily_cap, a.host"
-)
-"""PostgreSQL: a chunk of accounts claimed in one statement, each under its own new batch id; an
-account another dispatcher is claiming is skipped, not waited for (no lock order, no deadlock)."""
-
-
-@lru_cache(maxsize=1)
-def claim_chunk_emails_statement() -> sa.Update:
-    """PostgreSQL: up to a batch of due emails for every account claimed under `batch_ids`, in one
-    statement: a `LATERAL` probe of `ix_email_due` per account, locked `FOR UPDATE SKIP LOCKED`."""
-    account = SMTPSettings.__table__.alias("claimed")
-    due = (
-        due_emails(account.c.id, sa.bindparam("now"))
-        .order_by(Email.scheduled_at, Email.id)
-        .limit(sa.func.coalesce(account.c.batch_size, sa.bindparam("batch_size")))
-        .with_for_update(skip_locked=True, of=Email)
-        .lateral("due")
-    )
-    picked = (
-        sa.select(due.c.id, account.c.batch_id)
-        .select_from(account.join(due, sa.true()))
-        .where(account.c.batch_id.in_(sa.bindparam("batch_ids", expanding=True)))
-        .cte("picked")
-        .prefix_with("MATERIALIZED")
-    )
-    email = Email.__table__
-    return (
-        sa.update(email)
-        .where(email.c.id == picked.c.id)
-        .values(status=EmailStatus.QUEUED, batch_id=picked.c.batch_id, claimed_at=sa.bindparam("now"))
-        .returning(email.c.id, email.c.campaign_id, picked.c.batch_id)
-    )
-
-
-def _claim_chunk(
-    session: Session, settings: EngineSettings, account_ids: list[int], now: datetime
-) -> list[Claim]:
-    """PostgreSQL: the chunk's accounts and their emails in three statements, whatever its size (two
-    statements an account cost 6.5 ms a claim inside a busy worker: 6.5 s for a thousand accounts).
-    Accounts with hourly or daily caps are claimed one by one, each with its own room."""
-    connection = session.connection()
-    batch_ids = [str(uuid.uuid4()) for _ in account_ids]
-    accounts = connection.execute(
-        CLAIM_ACCOUNTS, {"ids": account_ids, "batch_ids": batch_ids, "now": now}
-    ).all()
-    capped = [row for row in accounts if row.hourly_cap or row.daily_cap]
-    uncapped = {row.batch_id: row for row in accounts if not (row.hourly_cap or row.daily_cap)}
-    claims = [claim for row in capped if (claim := _claim_emails(session, settings, row, now))]
-    emails: dict[str, list[sa.Row[Any]]] = {}
-    rows = connection.execute(
-        claim_chunk_emails_statement(),
-        {"batch_ids": list(uncapped), "now": now, "batch_size": settings.batch_size},
-    )
-    for row in rows:
-        emails.setdefault(row.batch_id, []).append(row)
-    for batch_id, row in uncapped.items():
-        claimed = emails.get(batch_id)
-        if claimed:
-            claims.append(
-                Claim(batch_id, row.id, [e.id for e in claimed], row.host, {e.campaign_id for e in claimed})
-            )
-        else:
-            connection.execute(UNCLAIM_ACCOUNT, {"account_id": row.id, "claimed": batch_id})
-    order = {account_id: position for position, account_id in enumerate(account_ids)}
-    return sorted(claims, key=lambda claim: order[claim.account_id])  # least recently served first
 
 
 def _start_campaigns(session: Session, claims: list[Claim]) -> None:
@@ -342,12 +247,7 @@ def claim_batches(session: Session, settings: EngineSettings, account_ids: list[
     """One batch for each of these accounts that still may have one, in one committed transaction
     (a commit per account cost a thousand fsyncs at a thousand accounts)."""
     now = clock.utcnow()
-    if session.get_bind().dialect.name == "postgresql" and len(account_ids) > 1:
-        claims = _claim_chunk(session, settings, account_ids, now)
-    else:
-        claims = [
-            claim for account_id in account_ids if (claim := _claim(session, settings, account_id, now))
-        ]
+    claims = [claim for account_id in account_ids if (claim := _claim(session, settings, account_id, now))]
     _start_campaigns(session, claims)
     session.commit()
     return claims
