@@ -30,6 +30,7 @@ def test_preset_fills_the_form_and_test_connection_reaches_the_server(page: Page
     page.on("request", lambda request: request.url.startswith(base_url) or external.append(request.url))
     sign_up(page, "mira")
     page.get_by_role("link", name="Settings").first.click()
+    page.wait_for_load_state("load")  # the presets' script listens for the choice only once it has run
 
     page.get_by_label("Provider").select_option(label="Gmail")
     expect(page.get_by_label("SMTP host")).to_have_value("smtp.gmail.com")
