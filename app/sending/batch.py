@@ -84,11 +84,11 @@ class BatchSender:
         self.deferred: list[Write] = []
 
     async def run(self) -> BatchReport:
-        self.campaign_ids: list[int] = []
         work = await self.database.run(self.ledger.take)
         if work is None:
             self.report.stopped_by = "this batch already ran, or its claim expired"
             return self.report
+        campaign_ids = sorted({email.campaign_id for email in work.emails})
         try:
             await self._run(work)
         except Exception:
@@ -96,13 +96,10 @@ class BatchSender:
             self.report.stopped_by = "an unexpected error (logged)"
         finally:
             await close_quietly(self.connection)
-            await self._write(
-                lambda session: self.ledger.finish(session, self.last_sent_at, self.campaign_ids)
-            )
+            await self._write(lambda session: self.ledger.finish(session, self.last_sent_at, campaign_ids))
         return self.report
 
     async def _run(self, work: BatchWork) -> None:
-        self.campaign_ids = sorted({email.campaign_id for email in work.emails})
         if not work.emails:
             return
         account = work.account
@@ -249,7 +246,7 @@ class BatchSender:
 
     # ----- writing -----------------------------------------------------------------------------------
 
-    async def _write(self, write: Callable[[Session], object]) -> object:
+    async def _write(self, write: Write) -> object:
         """Run `write` after any deferred ones, in one transaction."""
         deferred, self.deferred = self.deferred, []
 

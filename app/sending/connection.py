@@ -226,7 +226,7 @@ async def _reset(connection: aiosmtplib.SMTP) -> None:
     try:
         await connection.rset()
     except SMTPErrors:
-        connection.close()
+        await _drop(connection)
 
 
 async def close_quietly(connection: aiosmtplib.SMTP | None) -> None:

@@ -82,8 +82,8 @@ def first_due_email(account_id: sa.ColumnElement[int], now: datetime) -> sa.Scal
     return due_emails(account_id, now).order_by(Email.scheduled_at, Email.id).limit(1).scalar_subquery()
 
 
-def _release(session: Session, batch_id: str) -> int:
-    """The claimed emails of this batch go back to `pending`."""
+def release_emails(session: Session, batch_id: str) -> int:
+    """The claimed emails of this batch go back to `pending`, untouched (its run ended, stopped or died)."""
     return session.execute(
         sa.update(Email)
         .where(Email.batch_id == batch_id, Email.status.in_(EmailStatus.CLAIMED))
@@ -94,7 +94,7 @@ def _release(session: Session, batch_id: str) -> int:
 
 def release_claim(session: Session, batch_id: str, account_id: int) -> int:
     """Give back a claimed batch that will not run, or whose worker died; returns its emails' count."""
-    released = _release(session, batch_id)
+    released = release_emails(session, batch_id)
     session.execute(
         sa.update(SMTPSettings)
         .where(SMTPSettings.id == account_id, SMTPSettings.batch_id == batch_id)
@@ -267,12 +267,15 @@ def completion(statuses: Collection[str]) -> sa.Update:
     )
 
 
-def complete_finished_campaigns(session: Session, campaign_ids: list[int] | None = None) -> None:
-    """A sending campaign none of whose emails is left unfinished is completed."""
+def completing(campaign_ids: list[int] | None = None) -> sa.Update:
+    """Sending campaigns (of `campaign_ids`, or all) none of whose emails is left unfinished are completed."""
     statement = completion([CampaignStatus.SENDING])
-    if campaign_ids is not None:
-        statement = statement.where(Campaign.id.in_(campaign_ids))
-    session.execute(statement)
+    return statement if campaign_ids is None else statement.where(Campaign.id.in_(campaign_ids))
+
+
+def complete_finished_campaigns(session: Session, campaign_ids: list[int] | None = None) -> None:
+    """`completing`, in a transaction of its own."""
+    session.execute(completing(campaign_ids))
     session.commit()
 
 

@@ -8,7 +8,7 @@ id, so a run whose claim was recovered from under it (its worker looked dead) ch
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
 from app.sending.builders import CampaignSource
-from app.sending.dispatcher import completion
+from app.sending.dispatcher import completing, release_emails
 from app.sending.message import Recipient
 from app.sending.settings import EngineSettings
 from app.sending.suppression import EMAIL_SUPPRESSED
@@ -125,7 +125,6 @@ class BatchReport:
     retried: int = 0
     skipped: int = 0
     stopped_by: str | None = None
-    outcomes: dict[int, str] = field(default_factory=dict)
 
     @property
     def continues(self) -> bool:
@@ -206,7 +205,6 @@ class BatchLedger:
             EMAIL.c.status == EmailStatus.QUEUED,
             EMAIL_SUPPRESSED,
         ):
-            self.report.outcomes[email.id] = EmailStatus.SUPPRESSED
             return
         status = session.scalar(sa.select(Campaign.status).where(Campaign.id == email.campaign_id))
         new_status = EmailStatus.CANCELLED if status == CampaignStatus.CANCELLED else EmailStatus.PENDING
@@ -217,7 +215,6 @@ class BatchLedger:
     def sent(self, session: Session, email_id: int, at: datetime) -> None:
         session.connection().execute(MARK_SENT, {"email_id": email_id, "now": at})
         self.report.sent += 1
-        self.report.outcomes[email_id] = EmailStatus.SENT
 
     def failed(self, session: Session, email_id: int, code: int | None, reply: str, **values: Any) -> None:
         self._update_email(
@@ -232,7 +229,6 @@ class BatchLedger:
             },
         )
         self.report.failed += 1
-        self.report.outcomes[email_id] = EmailStatus.FAILED
 
     def rejected(self, session: Session, email_id: int, code: int | None, reply: str) -> None:
         """The recipient's server refused it for good: one attempt, failed with its reply."""
@@ -261,7 +257,6 @@ class BatchLedger:
             },
         )
         self.report.retried += 1
-        self.report.outcomes[email_id] = EmailStatus.PENDING
 
     # ----- the whole account -------------------------------------------------------------------------
 
@@ -298,15 +293,11 @@ class BatchLedger:
     def finish(self, session: Session, last_sent_at: datetime | None, campaign_ids: list[int]) -> None:
         """Return what was not tried, free the account (noting when it last sent, for the next batch's
         interval) and complete the campaigns with nothing left to send."""
-        session.connection().execute(
-            sa.update(EMAIL)
-            .where(EMAIL.c.batch_id == self.run_id, EMAIL.c.status.in_(EmailStatus.CLAIMED))
-            .values(status=EmailStatus.PENDING, **RELEASED)
-        )
+        release_emails(session, self.run_id)
         last_send = {"last_send_at": last_sent_at} if last_sent_at else {}
         self.update_account(session, batch_id=None, batch_heartbeat_at=None, **last_send)
         if campaign_ids:
-            session.execute(completion([CampaignStatus.SENDING]).where(Campaign.id.in_(campaign_ids)))
+            session.execute(completing(campaign_ids))
 
     def update_account(self, session: Session, **values: Any) -> None:
         session.connection().execute(
