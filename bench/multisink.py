@@ -32,18 +32,17 @@ import email.policy
 import ipaddress
 import json
 import resource
-import subprocess
 import sys
 import time
 import weakref
 from collections import Counter
 from dataclasses import astuple, dataclass
-from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.sink import SinkChild
+
 FIRST_ADDRESS = ipaddress.IPv4Address("127.0.1.1")
 LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 #: File descriptors the sink needs besides one listener and one connection per address.
@@ -182,68 +181,22 @@ async def serve(count: int) -> None:
         listeners.close()
 
 
-class MultiSink:
-    """The parent's side: starts `python -m bench.multisink N` and talks to it; stops it on exit."""
+class MultiSink(SinkChild):
+    """`python -m bench.multisink N`: one sink on N loopback addresses, recording every delivery."""
 
     def __init__(self, count: int) -> None:
         self.addresses = loopback_addresses(count)
-        # A session of its own: a Ctrl-C in the terminal reaches the benchmark, which stops the sink.
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.multisink", str(count)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        first = self._read()
-        if not first.startswith("port="):
-            self.stop()
-            raise RuntimeError(f"the sink did not start: {first!r}")
-        self.port = int(first.removeprefix("port="))
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def _read(self) -> str:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the sink exited (code {self.process.poll()})")
-        return line.strip()
-
-    def _ask(self, command: str) -> Any:
-        assert self.process.stdin is not None
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-        return json.loads(self._read())
+        super().__init__("bench.multisink", str(count))
 
     def recipients_received(self) -> int:
         """How many distinct recipient addresses have received a message so far."""
-        return int(self._ask("count")["recipients"])
+        return int(json.loads(self._ask("count"))["recipients"])
 
     def deliveries(self) -> list[Delivery]:
         return [
             Delivery(received_at, local, mail_from, tuple(recipients), message_id)
-            for received_at, local, mail_from, recipients, message_id in self._ask("records")
+            for received_at, local, mail_from, recipients, message_id in json.loads(self._ask("records"))
         ]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def __enter__(self) -> MultiSink:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 # ----- the sink's own check: N clients on N addresses at once -------------------------------------

@@ -17,10 +17,12 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 from tests.smtp_sink import SMTPSink
 
+ROOT = Path(__file__).resolve().parent.parent
 #: How many duplicated addresses a `stats` reply names (it counts them all).
 DUPLICATES_SHOWN = 20
 
@@ -59,15 +61,15 @@ def serve() -> None:
                 print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
 
 
-class SinkProcess:
-    """The parent's side: starts `python -m bench.sink` and talks to it; stops it on exit."""
+class SinkChild:
+    """The parent's side of a sink in a process of its own (`python -m <module> <args>`): its first line
+    is `port=N`, then one line answers each command; it stops when its stdin closes."""
 
-    host = "127.0.0.1"
-
-    def __init__(self) -> None:
+    def __init__(self, module: str, *args: str) -> None:
         # A session of its own: a Ctrl-C in the terminal reaches the benchmark, which stops the sink.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.sink"],
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -78,6 +80,10 @@ class SinkProcess:
             self.stop()
             raise RuntimeError(f"the sink did not start: {first!r}")
         self.port = int(first.removeprefix("port="))
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def _read(self) -> str:
         assert self.process.stdout is not None
@@ -92,12 +98,6 @@ class SinkProcess:
         self.process.stdin.flush()
         return self._read()
 
-    def stats(self) -> SinkStats:
-        return SinkStats(**json.loads(self._ask("stats")))
-
-    def clear(self) -> None:
-        self._ask("clear")
-
     def stop(self) -> None:
         if self.process.poll() is None:
             assert self.process.stdin is not None
@@ -108,11 +108,26 @@ class SinkProcess:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> SinkProcess:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class SinkProcess(SinkChild):
+    """`python -m bench.sink`: one address, one connection's worth of statistics."""
+
+    host = "127.0.0.1"
+
+    def __init__(self) -> None:
+        super().__init__("bench.sink")
+
+    def stats(self) -> SinkStats:
+        return SinkStats(**json.loads(self._ask("stats")))
+
+    def clear(self) -> None:
+        self._ask("clear")
 
 
 if __name__ == "__main__":
