@@ -353,7 +353,7 @@ class SMTPSink:
     """An SMTP server on 127.0.0.1 that records every message it accepts; see the module docstring.
 
     `tls`: "none", "starttls" (offered; refused before it if `require_starttls`) or "implicit" (SMTPS).
-    With a `username`, MAIL FROM gets a 530 until the client has logged in with it and `password`;
+    `smtputf8` offers SMTPUTF8 (international addresses). With a `username`, MAIL FROM gets a 530 until the client has logged in with it and `password`;
     with STARTTLS, AUTH is offered only once TLS is on, as real servers do.
     """
 
@@ -367,6 +367,7 @@ class SMTPSink:
         require_starttls: bool = False,
         username: str = "",
         password: str = "",
+        smtputf8: bool = False,
     ) -> None:
         if tls != "none" and tls_files is None:
             raise ValueError(f"tls={tls!r} needs tls_files (see make_tls_files)")
@@ -389,6 +390,7 @@ class SMTPSink:
             require_starttls=require_starttls,
             authenticator=handler.authenticate if username else None,
             auth_require_tls=tls == "starttls" or not username,
+            enable_SMTPUTF8=smtputf8,
         )
 
     @property

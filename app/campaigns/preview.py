@@ -7,8 +7,7 @@ default unsubscribe footer included.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from email.message import EmailMessage
+from dataclasses import dataclass, replace
 
 from flask import current_app
 
@@ -57,20 +56,17 @@ def render_preview(campaign: Campaign, recipient: Recipient) -> Preview:
         return Preview(recipient, error=f"{type(error).__name__}: {error}")
 
 
-def build_test_email(
-    campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str
-) -> EmailMessage:
+def build_test_email(campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str) -> bytes:
     """The message `recipient` would get, addressed to `to` and marked as a test in its subject.
 
     Its unsubscribe link is `to`'s own: a click on it in the test must not unsubscribe the recipient.
     """
     sender = Sender(account.from_address, account.from_name, account.reply_to)
-    message = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body).build(
-        sender, recipient, unsubscribe_url(campaign, to)
-    )
-    message.replace_header("To", to)
-    message.replace_header("Subject", TEST_SUBJECT_PREFIX + message["Subject"])
-    return message
+    link = unsubscribe_url(campaign, to)
+    template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
+    rendered = template.render(recipient, link)
+    test = replace(rendered, subject=TEST_SUBJECT_PREFIX + rendered.subject)
+    return template.assemble(sender, test, "", to, link)
 
 
 def send_test(campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str) -> CheckResult:

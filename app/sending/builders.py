@@ -45,7 +45,7 @@ def build_message(
     """The serialised message for one recipient (raises `TemplateError` or `ValueError` if it can't be
     built)."""
     template = compiled_template(source.subject, source.html_body, source.text_body)
-    return template.build(sender, recipient, unsubscribe_url, message_id).as_bytes()
+    return template.build(sender, recipient, unsubscribe_url, message_id)
 
 
 def timed_build(

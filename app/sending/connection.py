@@ -27,6 +27,7 @@ from typing import Protocol, TypeVar
 import aiosmtplib
 
 from app.models import Security
+from app.sending.mime import address
 
 T = TypeVar("T")
 
@@ -59,6 +60,7 @@ class SMTPFailure(Exception):
 
 #: What the server said when it offers no login on a connection without TLS.
 NO_AUTH_OFFERED = "The server does not offer login (AUTH) on this connection"
+UTF8_REFUSED = "5.6.7 The server does not offer SMTPUTF8, which this international address needs"
 
 
 @dataclass(frozen=True)
@@ -206,11 +208,13 @@ async def send_message(
 ) -> None:
     """Send one message to one recipient; a refusal is an `SMTPFailure` with the stage it came at, and
     a connection still open is reset for the next message."""
+    sender, recipient = address(sender), address(recipient)
+    options, encoding = _envelope_options(connection, sender, recipient)
     stage = Stage.MAIL
     try:
-        await connection.mail(sender)
+        await connection.mail(sender, options=options, encoding=encoding)
         stage = Stage.RCPT
-        await connection.rcpt(recipient)
+        await connection.rcpt(recipient, encoding=encoding)
         stage = Stage.DATA
         await connection.data(message_bytes(message))
     except SMTPErrors as error:
@@ -218,6 +222,16 @@ async def send_message(
         if connection.is_connected and failure.code is not None:
             await _reset(connection)
         raise failure from error
+
+
+def _envelope_options(connection: aiosmtplib.SMTP, *addresses: str) -> tuple[list[str], str]:
+    """SMTPUTF8 when an address has a non-ASCII local part (RFC 6531); a server that does not offer it
+    refuses the recipient as an SMTPUTF8 server would (553 5.6.7)."""
+    if all(spec.isascii() for spec in addresses):
+        return [], "ascii"
+    if not connection.supports_extension("smtputf8"):
+        raise SMTPFailure(Stage.RCPT, 553, UTF8_REFUSED)
+    return ["SMTPUTF8"], "utf-8"
 
 
 async def _reset(connection: aiosmtplib.SMTP) -> None:
