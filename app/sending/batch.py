@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 
 import aiosmtplib
 from jinja2 import TemplateError
-from sqlalchemy.orm import Session
 
 from app import clock
 from app.sending.builders import Builder, CampaignSource, InlineBuilder
@@ -37,7 +36,7 @@ from app.sending.connection import (
     open_connection,
     send_message,
 )
-from app.sending.executors import Database
+from app.sending.executors import Database, Transaction
 from app.sending.message import Sender
 from app.sending.outcomes import BatchEmail, BatchLedger, BatchReport, BatchWork
 from app.sending.settings import EngineSettings
@@ -47,7 +46,7 @@ log = logging.getLogger(__name__)
 
 Connect = Callable[[Endpoint], Awaitable[aiosmtplib.SMTP]]
 Pause = Callable[[float], Awaitable[None]]
-Write = Callable[[Session], object]
+Write = Callable[[Transaction], object]
 STOPPING = (Outcome.RATE_LIMIT, Outcome.ACCOUNT)
 
 
@@ -96,7 +95,9 @@ class BatchSender:
             self.report.stopped_by = "an unexpected error (logged)"
         finally:
             await close_quietly(self.connection)
-            await self._write(lambda session: self.ledger.finish(session, self.last_sent_at, campaign_ids))
+            await self._write(
+                lambda transaction: self.ledger.finish(transaction, self.last_sent_at, campaign_ids)
+            )
         return self.report
 
     async def _run(self, work: BatchWork) -> None:
@@ -107,7 +108,7 @@ class BatchSender:
             self.endpoint = endpoint_for(account, self.settings, self.decrypt)
         except Exception as error:  # the password can't be read with the current key
             unreadable = str(error)
-            self.deferred.append(lambda session: self.ledger.account_failed(session, unreadable))
+            self.deferred.append(lambda transaction: self.ledger.account_failed(transaction, unreadable))
             return
         self.sender = Sender(account.from_address, account.from_name, account.reply_to)
         self.had_account_error = account.last_error is not None
@@ -122,7 +123,7 @@ class BatchSender:
                 self.report.stopped_by = "the worker is stopping"
                 return
             message_id = await self._write(
-                lambda session, e=email: self.ledger.begin(session, e, self.sender.domain)
+                lambda transaction, e=email: self.ledger.begin(transaction, e, self.sender.domain)
             )
             if message_id is None:
                 continue
@@ -165,7 +166,9 @@ class BatchSender:
         self.sent_on_connection = 0
         if self.had_account_error:
             self.deferred.append(
-                lambda session: self.ledger.update_account(session, last_error=None, last_error_at=None)
+                lambda transaction: self.ledger.update_account(
+                    transaction, last_error=None, last_error_at=None
+                )
             )
             self.had_account_error = False
         if self.settings.connection_settle:
@@ -185,7 +188,7 @@ class BatchSender:
             )
         except (TemplateError, ValueError) as error:
             reason = f"The message could not be built: {error}"
-            await self._write(lambda session: self.ledger.failed(session, email.id, None, reason))
+            await self._write(lambda transaction: self.ledger.failed(transaction, email.id, None, reason))
             return Outcome.PERMANENT
         except BrokenProcessPool:  # the worker is stopping, or its build process could not start
             log.warning(
@@ -193,7 +196,7 @@ class BatchSender:
                 self.ledger.run_id,
                 email.id,
             )
-            await self._write(lambda session: self.ledger.give_back(session, email.id))
+            await self._write(lambda transaction: self.ledger.give_back(transaction, email.id))
             self.report.stopped_by = "the message builder stopped"
             return Outcome.ACCOUNT
         assert self.connection is not None
@@ -204,7 +207,7 @@ class BatchSender:
         finally:
             self.sent_on_connection += 1
         self.last_sent_at = sent_at = clock.utcnow()
-        self.deferred.append(lambda session: self.ledger.sent(session, email.id, sent_at))
+        self.deferred.append(lambda transaction: self.ledger.sent(transaction, email.id, sent_at))
         return None
 
     async def _handle_failure(self, email: BatchEmail, failure: SMTPFailure) -> Outcome:
@@ -214,12 +217,12 @@ class BatchSender:
             self._stop_on_failure(failure, email.id, outcome)
         elif outcome is Outcome.PERMANENT:
             await self._write(
-                lambda session: self.ledger.rejected(session, email.id, failure.code, failure.reply)
+                lambda transaction: self.ledger.rejected(transaction, email.id, failure.code, failure.reply)
             )
         else:
             await self._write(
-                lambda session: self.ledger.retry_later(
-                    session, email.id, failure.code, failure.reply, self.settings
+                lambda transaction: self.ledger.retry_later(
+                    transaction, email.id, failure.code, failure.reply, self.settings
                 )
             )
         if closes_connection(failure) and outcome is Outcome.TRANSIENT:
@@ -234,14 +237,14 @@ class BatchSender:
         if outcome is Outcome.RATE_LIMIT:
             retry_at = clock.utcnow() + timedelta(seconds=self.settings.rate_limit_retry)
             self.deferred.append(
-                lambda session: self.ledger.rate_limited(
-                    session, email_id, failure.code, failure.reply, retry_at
+                lambda transaction: self.ledger.rate_limited(
+                    transaction, email_id, failure.code, failure.reply, retry_at
                 )
             )
             self.report.stopped_by = f"rate limit: {failure.reply}"
             return
         message = account_error_message(failure)
-        self.deferred.append(lambda session: self.ledger.account_failed(session, message, email_id))
+        self.deferred.append(lambda transaction: self.ledger.account_failed(transaction, message, email_id))
         self.report.stopped_by = f"account: {message}"
 
     # ----- writing -----------------------------------------------------------------------------------
@@ -250,16 +253,16 @@ class BatchSender:
         """Run `write` after any deferred ones, in one transaction."""
         deferred, self.deferred = self.deferred, []
 
-        def transaction(session: Session) -> object:
+        def transaction(transaction: Transaction) -> object:
             for earlier in deferred:
-                earlier(session)
-            return write(session)
+                earlier(transaction)
+            return write(transaction)
 
         return await self.database.run(transaction)
 
     async def _flush(self) -> None:
         if self.deferred:
-            await self._write(lambda session: None)
+            await self._write(lambda transaction: None)
 
 
 async def wait_unless(event: asyncio.Event, seconds: float) -> None:

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.sending.executors import Transaction, connection_of
 from app.sending.settings import EngineSettings
 
 #: Claims handed to the workers in one message: few enough to spread over several workers, enough that a
@@ -82,20 +82,24 @@ def first_due_email(account_id: sa.ColumnElement[int], now: datetime) -> sa.Scal
     return due_emails(account_id, now).order_by(Email.scheduled_at, Email.id).limit(1).scalar_subquery()
 
 
-def release_emails(session: Session, batch_id: str) -> int:
+def release_emails(transaction: Transaction, batch_id: str) -> int:
     """The claimed emails of this batch go back to `pending`, untouched (its run ended, stopped or died)."""
-    return session.execute(
-        sa.update(Email)
-        .where(Email.batch_id == batch_id, Email.status.in_(EmailStatus.CLAIMED))
-        .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return (
+        connection_of(transaction)
+        .execute(
+            sa.update(Email)
+            .where(Email.batch_id == batch_id, Email.status.in_(EmailStatus.CLAIMED))
+            .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        .rowcount
+    )
 
 
-def release_claim(session: Session, batch_id: str, account_id: int) -> int:
+def release_claim(transaction: Transaction, batch_id: str, account_id: int) -> int:
     """Give back a claimed batch that will not run, or whose worker died; returns its emails' count."""
-    released = release_emails(session, batch_id)
-    session.execute(
+    released = release_emails(transaction, batch_id)
+    connection_of(transaction).execute(
         sa.update(SMTPSettings)
         .where(SMTPSettings.id == account_id, SMTPSettings.batch_id == batch_id)
         .values(batch_id=None, batch_heartbeat_at=None)
@@ -104,52 +108,66 @@ def release_claim(session: Session, batch_id: str, account_id: int) -> int:
     return released
 
 
-def recover_stale_claims(session: Session, settings: EngineSettings, now: datetime) -> int:
+def recover_stale_claims(transaction: Transaction, settings: EngineSettings, now: datetime) -> int:
     """Give back to `pending` what a dead worker held, and free its accounts for new batches."""
     stale_before = now - timedelta(seconds=settings.claim_lease)
-    stale = session.execute(
-        sa.select(SMTPSettings.id, SMTPSettings.batch_id)
-        .where(SMTPSettings.batch_id.is_not(None), SMTPSettings.batch_heartbeat_at < stale_before)
-        .with_for_update(skip_locked=True)
-    ).all()
-    recovered = sum(release_claim(session, row.batch_id, row.id) for row in stale)
+    stale = (
+        connection_of(transaction)
+        .execute(
+            sa.select(SMTPSettings.id, SMTPSettings.batch_id)
+            .where(SMTPSettings.batch_id.is_not(None), SMTPSettings.batch_heartbeat_at < stale_before)
+            .with_for_update(skip_locked=True)
+        )
+        .all()
+    )
+    recovered = sum(release_claim(transaction, row.batch_id, row.id) for row in stale)
     # A claim no account holds any more (an account deleted mid-batch, say): old and orphaned.
     held = sa.select(SMTPSettings.id).where(SMTPSettings.batch_id == Email.batch_id)
-    recovered += session.execute(
-        sa.update(Email)
-        .where(Email.status.in_(EmailStatus.CLAIMED), Email.claimed_at < stale_before, ~held.exists())
-        .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.commit()
+    recovered += (
+        connection_of(transaction)
+        .execute(
+            sa.update(Email)
+            .where(Email.status.in_(EmailStatus.CLAIMED), Email.claimed_at < stale_before, ~held.exists())
+            .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        .rowcount
+    )
+    transaction.commit()
     return recovered
 
 
-def ready_accounts(session: Session, settings: EngineSettings, now: datetime) -> list[int]:
+def ready_accounts(transaction: Transaction, settings: EngineSettings, now: datetime) -> list[int]:
     """Accounts with due mail, no batch in flight, no cooldown; least recently served first."""
     account_error_backoff = now - timedelta(seconds=settings.retry_backoff)
-    rows = session.scalars(
-        sa.select(SMTPSettings.id)
-        .where(
-            SMTPSettings.batch_id.is_(None),
-            sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= now),
-            sa.or_(SMTPSettings.last_error_at.is_(None), SMTPSettings.last_error_at <= account_error_backoff),
-            first_due_email(SMTPSettings.id, now).is_not(None),
+    rows = (
+        connection_of(transaction)
+        .scalars(
+            sa.select(SMTPSettings.id)
+            .where(
+                SMTPSettings.batch_id.is_(None),
+                sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= now),
+                sa.or_(
+                    SMTPSettings.last_error_at.is_(None), SMTPSettings.last_error_at <= account_error_backoff
+                ),
+                first_due_email(SMTPSettings.id, now).is_not(None),
+            )
+            .order_by(SMTPSettings.last_send_at.asc().nulls_first(), SMTPSettings.id)
         )
-        .order_by(SMTPSettings.last_send_at.asc().nulls_first(), SMTPSettings.id)
-    ).all()
-    session.commit()
+        .all()
+    )
+    transaction.commit()
     return list(rows)
 
 
 def cap_room(
-    session: Session, account_id: int, hourly_cap: int | None, daily_cap: int | None, now: datetime
+    transaction: Transaction, account_id: int, hourly_cap: int | None, daily_cap: int | None, now: datetime
 ) -> int | None:
     """How many more emails the account's hourly and daily caps allow now (None: no cap)."""
     rooms = []
     for cap, window in ((hourly_cap, timedelta(hours=1)), (daily_cap, timedelta(days=1))):
         if cap:
-            sent = session.scalar(
+            sent = connection_of(transaction).scalar(
                 sa.select(sa.func.count(Email.id)).where(
                     Email.smtp_account_id == account_id,
                     Email.status == EmailStatus.SENT,
@@ -204,16 +222,18 @@ def claim_emails_statement(dialect: str) -> sa.Update:
     )
 
 
-def _claim(session: Session, settings: EngineSettings, account_id: int, now: datetime) -> Claim | None:
+def _claim(
+    transaction: Transaction, settings: EngineSettings, account_id: int, now: datetime
+) -> Claim | None:
     """Claim the account, then up to a batch of its due emails, inside the caller's transaction."""
-    connection = session.connection()
+    connection = connection_of(transaction)
     batch_id = str(uuid.uuid4())
     params = {"account_id": account_id, "batch_id": batch_id, "now": now}
     account = connection.execute(CLAIM_ACCOUNT, params).first()
     if account is None:
         return None
     limit = account.batch_size or settings.batch_size
-    room = cap_room(session, account_id, account.hourly_cap, account.daily_cap, now)
+    room = cap_room(transaction, account_id, account.hourly_cap, account.daily_cap, now)
     if room is not None:
         limit = min(limit, room)
     statement = claim_emails_statement(connection.dialect.name)
@@ -226,30 +246,32 @@ def _claim(session: Session, settings: EngineSettings, account_id: int, now: dat
     )
 
 
-def _start_campaigns(session: Session, claims: list[Claim]) -> None:
+def _start_campaigns(transaction: Transaction, claims: list[Claim]) -> None:
     """Scheduled campaigns whose first emails were just claimed are sending."""
     campaign_ids = set().union(*(claim.campaign_ids for claim in claims))
     if campaign_ids:
-        session.connection().execute(
+        connection_of(transaction).execute(
             sa.update(Campaign.__table__)
             .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.id.in_(campaign_ids))
             .values(status=CampaignStatus.SENDING)
         )
 
 
-def claim_batch(session: Session, settings: EngineSettings, account_id: int) -> Claim | None:
+def claim_batch(transaction: Transaction, settings: EngineSettings, account_id: int) -> Claim | None:
     """Claim the account and up to a batch of its due emails, in one committed transaction."""
-    claims = claim_batches(session, settings, [account_id])
+    claims = claim_batches(transaction, settings, [account_id])
     return claims[0] if claims else None
 
 
-def claim_batches(session: Session, settings: EngineSettings, account_ids: list[int]) -> list[Claim]:
+def claim_batches(transaction: Transaction, settings: EngineSettings, account_ids: list[int]) -> list[Claim]:
     """One batch for each of these accounts that still may have one, in one committed transaction
     (a commit per account cost a thousand fsyncs at a thousand accounts)."""
     now = clock.utcnow()
-    claims = [claim for account_id in account_ids if (claim := _claim(session, settings, account_id, now))]
-    _start_campaigns(session, claims)
-    session.commit()
+    claims = [
+        claim for account_id in account_ids if (claim := _claim(transaction, settings, account_id, now))
+    ]
+    _start_campaigns(transaction, claims)
+    transaction.commit()
     return claims
 
 
@@ -273,27 +295,41 @@ def completing(campaign_ids: list[int] | None = None) -> sa.Update:
     return statement if campaign_ids is None else statement.where(Campaign.id.in_(campaign_ids))
 
 
-def complete_finished_campaigns(session: Session, campaign_ids: list[int] | None = None) -> None:
+def complete_finished_campaigns(transaction: Transaction, campaign_ids: list[int] | None = None) -> None:
     """`completing`, in a transaction of its own."""
-    session.execute(completing(campaign_ids))
-    session.commit()
+    connection_of(transaction).execute(completing(campaign_ids))
+    transaction.commit()
 
 
-def dispatch(session: Session, settings: EngineSettings, enqueue: Enqueue) -> list[Claim]:
+def next_campaign_start(transaction: Transaction, now: datetime, within: float) -> datetime | None:
+    """When the next scheduled campaign starts, if it does within `within` seconds: a campaign due
+    between two ticks would otherwise wait for the second, up to `DISPATCH_INTERVAL` late."""
+    start = connection_of(transaction).scalar(
+        sa.select(sa.func.min(Campaign.scheduled_at)).where(
+            Campaign.status == CampaignStatus.SCHEDULED,
+            Campaign.scheduled_at > now,
+            Campaign.scheduled_at <= now + timedelta(seconds=within),
+        )
+    )
+    transaction.commit()
+    return start
+
+
+def dispatch(transaction: Transaction, settings: EngineSettings, enqueue: Enqueue) -> list[Claim]:
     """One tick: recover, then one batch per ready account, handed over in chunks as they are claimed.
 
     Batches that go to one SMTP host start `dispatch_spacing` apart, so a provider never sees a herd of
     our connections at once; batches to different hosts start together.
     """
     now = clock.utcnow()
-    recover_stale_claims(session, settings, now)
-    complete_finished_campaigns(session)
+    recover_stale_claims(transaction, settings, now)
+    complete_finished_campaigns(transaction)
     claims: list[Claim] = []
     per_host: Counter[str] = Counter()
-    ready = ready_accounts(session, settings, now)
+    ready = ready_accounts(transaction, settings, now)
     for start in range(0, len(ready), HANDOFF_CHUNK):
         handoffs = []
-        for claim in claim_batches(session, settings, ready[start : start + HANDOFF_CHUNK]):
+        for claim in claim_batches(transaction, settings, ready[start : start + HANDOFF_CHUNK]):
             host = claim.host.lower()
             handoffs.append(
                 Handoff(claim.batch_id, claim.account_id, per_host[host] * settings.dispatch_spacing)

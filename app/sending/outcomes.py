@@ -14,12 +14,12 @@ from email.utils import make_msgid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
 from app.sending.builders import CampaignSource
 from app.sending.dispatcher import completing, release_emails
+from app.sending.executors import Transaction, connection_of
 from app.sending.message import Recipient
 from app.sending.settings import EngineSettings
 from app.sending.suppression import EMAIL_SUPPRESSED
@@ -143,14 +143,14 @@ class BatchLedger:
 
     # ----- start -------------------------------------------------------------------------------------
 
-    def take(self, session: Session) -> BatchWork | None:
+    def take(self, transaction: Transaction) -> BatchWork | None:
         """Swap the ticket the task carries for this run's own id, atomically, and read the work.
 
         The ticket is single-use: a duplicate delivery of the task (Redis re-delivers after its
         visibility timeout) finds it spent and does nothing, so it can neither send twice nor give back
         emails another run is still sending.
         """
-        connection = session.connection()
+        connection = connection_of(transaction)
         params = {
             "account_id": self.account_id,
             "ticket": self.ticket,
@@ -167,20 +167,22 @@ class BatchLedger:
             )
             for row in rows
         ]
-        return BatchWork(account, emails, self._campaigns(session, {email.campaign_id for email in emails}))
+        return BatchWork(
+            account, emails, self._campaigns(transaction, {email.campaign_id for email in emails})
+        )
 
     @staticmethod
-    def _campaigns(session: Session, campaign_ids: set[int]) -> dict[int, CampaignSource]:
-        rows = session.connection().execute(CAMPAIGN_SOURCES, {"ids": list(campaign_ids)})
+    def _campaigns(transaction: Transaction, campaign_ids: set[int]) -> dict[int, CampaignSource]:
+        rows = connection_of(transaction).execute(CAMPAIGN_SOURCES, {"ids": list(campaign_ids)})
         return {row.id: CampaignSource(row.subject, row.html_body, row.text_body) for row in rows}
 
     # ----- each email --------------------------------------------------------------------------------
 
-    def begin(self, session: Session, email: BatchEmail, domain: str) -> str | None:
+    def begin(self, transaction: Transaction, email: BatchEmail, domain: str) -> str | None:
         """Move the email to `sending` if it is still ours, its campaign runs and its address is not
         suppressed, and return its Message-ID; anything else settles the email without sending (None)."""
         message_id = (
-            session.connection()
+            connection_of(transaction)
             .execute(
                 START_SENDING,
                 {
@@ -193,32 +195,36 @@ class BatchLedger:
             .scalar()
         )
         if message_id is None:
-            self._settle_unstartable(session, email)
+            self._settle_unstartable(transaction, email)
         return message_id
 
-    def _settle_unstartable(self, session: Session, email: BatchEmail) -> None:
+    def _settle_unstartable(self, transaction: Transaction, email: BatchEmail) -> None:
         self.report.skipped += 1
         if self._update_email(
-            session,
+            transaction,
             email.id,
             {"status": EmailStatus.SUPPRESSED, **RELEASED},
             EMAIL.c.status == EmailStatus.QUEUED,
             EMAIL_SUPPRESSED,
         ):
             return
-        status = session.scalar(sa.select(Campaign.status).where(Campaign.id == email.campaign_id))
+        status = connection_of(transaction).scalar(
+            sa.select(Campaign.status).where(Campaign.id == email.campaign_id)
+        )
         new_status = EmailStatus.CANCELLED if status == CampaignStatus.CANCELLED else EmailStatus.PENDING
         self._update_email(
-            session, email.id, {"status": new_status, **RELEASED}, EMAIL.c.status == EmailStatus.QUEUED
+            transaction, email.id, {"status": new_status, **RELEASED}, EMAIL.c.status == EmailStatus.QUEUED
         )
 
-    def sent(self, session: Session, email_id: int, at: datetime) -> None:
-        session.connection().execute(MARK_SENT, {"email_id": email_id, "now": at})
+    def sent(self, transaction: Transaction, email_id: int, at: datetime) -> None:
+        connection_of(transaction).execute(MARK_SENT, {"email_id": email_id, "now": at})
         self.report.sent += 1
 
-    def failed(self, session: Session, email_id: int, code: int | None, reply: str, **values: Any) -> None:
+    def failed(
+        self, transaction: Transaction, email_id: int, code: int | None, reply: str, **values: Any
+    ) -> None:
         self._update_email(
-            session,
+            transaction,
             email_id,
             {
                 "status": EmailStatus.FAILED,
@@ -230,22 +236,24 @@ class BatchLedger:
         )
         self.report.failed += 1
 
-    def rejected(self, session: Session, email_id: int, code: int | None, reply: str) -> None:
+    def rejected(self, transaction: Transaction, email_id: int, code: int | None, reply: str) -> None:
         """The recipient's server refused it for good: one attempt, failed with its reply."""
-        self.failed(session, email_id, code, reply, attempts=EMAIL.c.attempts + 1)
+        self.failed(transaction, email_id, code, reply, attempts=EMAIL.c.attempts + 1)
 
     def retry_later(
-        self, session: Session, email_id: int, code: int | None, reply: str, settings: EngineSettings
+        self, transaction: Transaction, email_id: int, code: int | None, reply: str, settings: EngineSettings
     ) -> None:
         """Count the attempt and back off, or fail the email after `max_attempts`."""
-        attempts = session.scalar(sa.select(Email.attempts).where(Email.id == email_id)) + 1
+        attempts = (
+            connection_of(transaction).scalar(sa.select(Email.attempts).where(Email.id == email_id)) + 1
+        )
         if attempts >= settings.max_attempts:
             self.failed(
-                session, email_id, code, f"Gave up after {attempts} attempts: {reply}", attempts=attempts
+                transaction, email_id, code, f"Gave up after {attempts} attempts: {reply}", attempts=attempts
             )
             return
         self._update_email(
-            session,
+            transaction,
             email_id,
             {
                 "status": EmailStatus.PENDING,
@@ -261,12 +269,12 @@ class BatchLedger:
     # ----- the whole account -------------------------------------------------------------------------
 
     def rate_limited(
-        self, session: Session, email_id: int | None, code: int | None, reply: str, retry_at: datetime
+        self, transaction: Transaction, email_id: int | None, code: int | None, reply: str, retry_at: datetime
     ) -> None:
         """A rate limit: the email waits for the cooldown, uncounted; the account cools down."""
         if email_id is not None:
             self._update_email(
-                session,
+                transaction,
                 email_id,
                 {
                     "status": EmailStatus.PENDING,
@@ -276,41 +284,49 @@ class BatchLedger:
                     **RELEASED,
                 },
             )
-        self.update_account(session, paused_until=retry_at, pause_reason=reply)
+        self.update_account(transaction, paused_until=retry_at, pause_reason=reply)
         self.report.stopped_by = f"rate limit: {reply}"
 
-    def give_back(self, session: Session, email_id: int) -> None:
+    def give_back(self, transaction: Transaction, email_id: int) -> None:
         """The email was not tried after all: back to `pending`, untouched."""
-        self._update_email(session, email_id, {"status": EmailStatus.PENDING, **RELEASED})
+        self._update_email(transaction, email_id, {"status": EmailStatus.PENDING, **RELEASED})
 
-    def account_failed(self, session: Session, message: str, email_id: int | None = None) -> None:
+    def account_failed(self, transaction: Transaction, message: str, email_id: int | None = None) -> None:
         """An account problem: the email goes back untouched and the account shows the error."""
         if email_id is not None:
-            self._update_email(session, email_id, {"status": EmailStatus.PENDING, **RELEASED})
-        self.update_account(session, last_error=message, last_error_at=clock.utcnow())
+            self._update_email(transaction, email_id, {"status": EmailStatus.PENDING, **RELEASED})
+        self.update_account(transaction, last_error=message, last_error_at=clock.utcnow())
         self.report.stopped_by = f"account: {message}"
 
-    def finish(self, session: Session, last_sent_at: datetime | None, campaign_ids: list[int]) -> None:
+    def finish(
+        self, transaction: Transaction, last_sent_at: datetime | None, campaign_ids: list[int]
+    ) -> None:
         """Return what was not tried, free the account (noting when it last sent, for the next batch's
         interval) and complete the campaigns with nothing left to send."""
-        release_emails(session, self.run_id)
+        release_emails(transaction, self.run_id)
         last_send = {"last_send_at": last_sent_at} if last_sent_at else {}
-        self.update_account(session, batch_id=None, batch_heartbeat_at=None, **last_send)
+        self.update_account(transaction, batch_id=None, batch_heartbeat_at=None, **last_send)
         if campaign_ids:
-            session.execute(completing(campaign_ids))
+            connection_of(transaction).execute(completing(campaign_ids))
 
-    def update_account(self, session: Session, **values: Any) -> None:
-        session.connection().execute(
+    def update_account(self, transaction: Transaction, **values: Any) -> None:
+        connection_of(transaction).execute(
             sa.update(ACCOUNT)
             .where(ACCOUNT.c.id == self.account_id, ACCOUNT.c.batch_id == self.run_id)
             .values(**values)
         )
 
     def _update_email(
-        self, session: Session, email_id: int, values: dict[str, Any], *conditions: sa.ColumnElement[bool]
+        self,
+        transaction: Transaction,
+        email_id: int,
+        values: dict[str, Any],
+        *conditions: sa.ColumnElement[bool],
     ) -> bool:
         statement = sa.update(EMAIL).where(OF_THIS_RUN, *conditions).values(**values)
         return (
-            session.connection().execute(statement, {"run_id": self.run_id, "email_id": email_id}).rowcount
+            connection_of(transaction)
+            .execute(statement, {"run_id": self.run_id, "email_id": email_id})
+            .rowcount
             > 0
         )

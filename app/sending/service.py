@@ -109,7 +109,7 @@ class SenderService:
             if handoff.delay > 0:
                 await wait_unless(self.stopping, handoff.delay)
             if self.stopping.is_set():
-                await self.database.run(lambda session: release_claim(session, ticket, account_id))
+                await self.database.run(lambda transaction: release_claim(transaction, ticket, account_id))
                 return
             while True:
                 sender = BatchSender(
@@ -126,7 +126,7 @@ class SenderService:
                 if not report.continues or self.stopping.is_set():
                     return
                 claim = await self.database.run(
-                    lambda session: claim_batch(session, self.settings, account_id)
+                    lambda transaction: claim_batch(transaction, self.settings, account_id)
                 )
                 if claim is None:
                     return
