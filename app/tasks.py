@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from celery import current_app as current_celery_app
 from celery import shared_task, signals
 from flask import Flask, current_app
 from kombu.exceptions import OperationalError
 
+from app import clock
 from app.celery_app import DISPATCH_TASK
 from app.extensions import db
-from app.sending.dispatcher import Handoff, dispatch
+from app.sending.dispatcher import Handoff, dispatch, next_campaign_start
 from app.sending.service import SenderService
 from app.sending.settings import EngineSettings
 from app.smtp_crypto import configured_keys, password_decrypter
@@ -70,6 +72,7 @@ def start_sending(sender: object = None, **_: object) -> None:
 def stop_sending(**_: object) -> None:
     """A warm shutdown: every account finishes the email in flight and gives back the rest."""
     global _service
+    _wake_up.cancel()
     with _service_lock:
         service, _service = _service, None
     if service is not None:
@@ -107,12 +110,63 @@ EARLY_ACK = {"acks_late": False}
 @shared_task(name=DISPATCH_TASK, **EARLY_ACK)
 def dispatch_due_emails() -> int:
     """Beat's tick: recover stale claims and start one batch per ready account."""
-    if not _dispatching.acquire(blocking=False):
+    return _dispatch(wait=False)
+
+
+def _dispatch(wait: bool) -> int:
+    """A tick, then a wake-up when the next scheduled campaign starts if that comes before the next
+    tick. A beat tick finding one under way skips; a wake-up (`wait`) waits for it to end."""
+    if not _dispatching.acquire(blocking=wait):
         return 0
     try:
-        return len(dispatch(db.session, engine_settings(), enqueue_batches))
+        settings = engine_settings()
+        claims = dispatch(db.session, settings, enqueue_batches)
+        start = next_campaign_start(db.session, clock.utcnow(), settings.dispatch_interval)
+        if start is not None:
+            _wake_up.at(start, celery_flask_app())
+        return len(claims)
     finally:
         _dispatching.release()
+
+
+class WakeUp:
+    """One pending extra tick of this process, at the earliest moment asked for (a timer thread: a
+    Celery countdown would sit unacknowledged in the worker, see `EARLY_ACK`). Beat's own tick stays
+    the backstop if the process dies first."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
+        self.when: datetime | None = None
+
+    def at(self, when: datetime, app: Flask) -> None:
+        with self.lock:
+            if (
+                self.timer is not None
+                and self.timer.is_alive()
+                and self.when is not None
+                and self.when <= when
+            ):
+                return
+            self.cancel()
+            seconds = max((when - clock.utcnow()).total_seconds(), 0.0)
+            self.timer = threading.Timer(seconds, self._tick, args=(app,))
+            self.timer.daemon = True
+            self.when = when
+            self.timer.start()
+
+    @staticmethod
+    def _tick(app: Flask) -> None:
+        with app.app_context():
+            _dispatch(wait=True)
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = self.when = None
+
+
+_wake_up = WakeUp()
 
 
 @shared_task(name=SEND_BATCHES_TASK, **EARLY_ACK)

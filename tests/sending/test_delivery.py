@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -59,6 +60,20 @@ def test_200_recipients_each_receive_the_campaign_exactly_once(stack: Stack, acc
     stack.wait_for(
         lambda: db.session.get(Campaign, campaign.id).status == CampaignStatus.COMPLETED, 15, "completed"
     )
+
+
+def test_a_campaign_due_between_two_ticks_starts_on_time_not_at_the_next_tick(
+    stack: Stack, account, smtp_sink
+):
+    worker = stack.worker(DISPATCH_INTERVAL=10)
+    stack.beat(DISPATCH_INTERVAL=10)
+    worker.wait_for_log("Task campaigns.dispatch[", timeout=30)
+    start = clock.utcnow() + timedelta(seconds=14)  # seen by the next tick, 6 s before the one after
+    make_campaign(account, 1, scheduled_at=start)
+    db.session.commit()
+    wait_until(lambda: smtp_sink.messages, 30, "the first email")
+    late = datetime.fromtimestamp(smtp_sink.messages[0].received_at, UTC).replace(tzinfo=None) - start
+    assert timedelta(0) <= late < timedelta(seconds=3), stack.logs
 
 
 def test_two_beats_and_two_workers_still_send_each_email_once(stack: Stack, make_user, make_smtp_sink):
