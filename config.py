@@ -109,6 +109,9 @@ class Config:
     LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
     SMTP_ENCRYPTION_KEY = env_str("SMTP_ENCRYPTION_KEY", "")
     SMTP_TLS_CA_FILE = env_str("SMTP_TLS_CA_FILE", "")
+    #: Let users' SMTP hosts be loopback, link-local or private addresses (a relay on this machine or
+    #: network); off, the app connects only to public addresses (app/sending/destinations.py).
+    SMTP_ALLOW_PRIVATE_HOSTS = env_bool("SMTP_ALLOW_PRIVATE_HOSTS", False)
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     DEFAULT_TIMEZONE = env_str("DEFAULT_TIMEZONE", "Asia/Kolkata")
 
@@ -163,6 +166,8 @@ class TestingConfig(Config):
     TESTING = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     RATELIMIT_STORAGE_URI = "memory://"
+    #: The tests' SMTP sinks listen on loopback; tests/security/test_outbound.py turns this off.
+    SMTP_ALLOW_PRIVATE_HOSTS = True
 
 
 class ProductionConfig(Config):

@@ -86,7 +86,7 @@ def bare_loop(
     unsubscribe_url: UnsubscribeURL,
 ) -> float:
     """Messages a second: build and send each one over a single connection, nothing else."""
-    endpoint = Endpoint(sink.host, sink.port, "none", "", "", timeout=30.0)
+    endpoint = Endpoint(sink.host, sink.port, "none", "", "", timeout=30.0, allow_private_hosts=True)
 
     async def send_all() -> None:
         connection = await open_connection(endpoint)
