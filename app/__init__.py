@@ -19,6 +19,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from app.bounds import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:id> is bounded
+
     from app.database import configure_sqlite
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
