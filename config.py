@@ -123,6 +123,8 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
     WTF_CSRF_TIME_LIMIT = None
+    #: Strict-Transport-Security's max-age on HTTPS responses (a year); 0 sends no such header.
+    HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 31_536_000)
 
     MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 20)
     MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
