@@ -72,3 +72,12 @@ def refusal(host: str, addresses: Iterable[str]) -> str | None:
             f"(its operator can allow local and private ones with {ALLOW_SETTING})"
         )
     return None
+
+
+def literal_refusal(host: str) -> str | None:
+    """Why `host` is refused if it is an IP address written out; None for a public one or a name."""
+    try:
+        parse_address(host)
+    except ValueError:
+        return None
+    return refusal(host, [host])

@@ -4,6 +4,7 @@ import ipaddress
 import re
 from typing import Any
 
+from flask import current_app
 from wtforms import (
     EmailField,
     FloatField,
@@ -19,6 +20,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from app.bounds import INTEGER_MAX
 from app.forms import AppForm, strip
 from app.models import Security, SMTPSettings
+from app.sending.destinations import literal_refusal
 from app.settings.presets import PRESET_CHOICES
 from app.smtp_crypto import PasswordUnreadable, decrypt_password
 from app.timezones import TIMEZONE_CHOICES
@@ -110,6 +112,9 @@ class SMTPAccountForm(AppForm):
     def validate_host(self, field: StringField) -> None:
         if not is_host_name_or_ip(field.data):
             raise ValidationError("Enter a host name such as smtp.example.com or an IP address.")
+        refused = None if current_app.config["SMTP_ALLOW_PRIVATE_HOSTS"] else literal_refusal(field.data)
+        if refused:  # a name is checked when connecting, against every address it resolves to
+            raise ValidationError(f"{refused}.")
 
     def validate_password(self, field: PasswordField) -> None:
         """A blank password keeps the saved one, but only for the same server, security and login."""

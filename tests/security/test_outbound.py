@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import EmailStatus, SMTPSettings
@@ -104,9 +105,18 @@ def test_one_private_address_among_public_ones_is_enough_to_refuse():
 def test_test_connection_to_loopback_is_refused_without_connecting(client, logged_in, submit_smtp, listener):  # noqa: F811
     port = listener.getsockname()[1]
     page = try_connection(submit_smtp, "127.0.0.1", port)
-    assert f"Could not connect to 127.0.0.1:{port}: 127.0.0.1 is a loopback address" in page
+    assert "Nothing was tested" in page
+    assert "127.0.0.1 is a loopback address, and this server connects only to public addresses" in page
     assert ALLOW_SETTING in page
     assert nobody_connected(listener)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "169.254.169.254", "10.0.0.1", "::1", "::ffff:127.0.0.1"])
+def test_an_account_on_a_private_address_is_not_saved(client, logged_in, submit_smtp, host):  # noqa: F811
+    page = submit_smtp(host=host).get_data(as_text=True)
+    assert "The SMTP account was not saved" in page
+    assert f"{host} is a" in page and ALLOW_SETTING in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SMTPSettings)) == 0
 
 
 def test_a_name_is_judged_by_the_addresses_it_resolves_to(client, logged_in, submit_smtp, listener):  # noqa: F811
