@@ -244,3 +244,15 @@ def test_a_search_with_a_nul_is_ignored_with_a_message(client, campaign, path):
     for export in ("report.csv", "report.xlsx"):
         with client.get(f"/campaigns/{campaign.id}/{export}", query_string={"q": "\x00"}) as exported:
             assert exported.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("day", "zone"), [("9999-12-31", "America/Los_Angeles"), ("0001-01-01", "Asia/Kolkata")]
+)
+def test_a_date_at_the_end_of_the_calendar_is_a_form_message(client, campaign, day, zone):
+    data = {"when": "later", "send_date": day, "send_time": "23:59" if day.startswith("9") else "00:00"}
+    response = post_form(
+        client, f"/campaigns/{campaign.id}/schedule", {**data, "timezone": zone}, f"/campaigns/{campaign.id}"
+    )
+    assert response.status_code == 200
+    assert "is outside the dates that can be stored." in response.get_data(as_text=True)
