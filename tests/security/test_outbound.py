@@ -253,3 +253,20 @@ def test_an_smtp_server_still_reports_its_own_reply(app, client, logged_in, subm
     sink = make_smtp_sink()
     page = try_connection(submit_smtp, sink.host, sink.port, security="none", username="", password="")
     assert f"Connected to 127.0.0.1:{sink.port} without logging in." in page
+
+
+@pytest.mark.worker
+def test_a_real_worker_refuses_too_and_the_emails_wait(app, stack, make_user, smtp_sink):
+    """The worker reads the setting from its environment (here SMTP_ALLOW_PRIVATE_HOSTS=False, this
+    module's setting), like every other engine setting."""
+    account = make_account(make_user("sender"), smtp_sink)
+    campaign = make_campaign(account, 3)
+    stack.worker()
+    stack.beat(DISPATCH_INTERVAL="0.5")
+    stack.wait_for(lambda: db.session.get(SMTPSettings, account.id).last_error is not None, 30, "refused")
+    assert "127.0.0.1 is a loopback address" in stack.read(
+        lambda: db.session.get(SMTPSettings, account.id).last_error
+    )
+    emails = stack.read(lambda: db.session.scalars(campaign.emails.select()).all())
+    assert [(email.status, email.attempts) for email in emails] == [(EmailStatus.PENDING, 0)] * 3
+    assert smtp_sink.count == 0
