@@ -109,6 +109,9 @@ class Config:
     LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
     SMTP_ENCRYPTION_KEY = env_str("SMTP_ENCRYPTION_KEY", "")
     SMTP_TLS_CA_FILE = env_str("SMTP_TLS_CA_FILE", "")
+    #: Let users' SMTP hosts be loopback, link-local or private addresses (a relay on this machine or
+    #: network); off, the app connects only to public addresses (app/sending/destinations.py).
+    SMTP_ALLOW_PRIVATE_HOSTS = env_bool("SMTP_ALLOW_PRIVATE_HOSTS", False)
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     DEFAULT_TIMEZONE = env_str("DEFAULT_TIMEZONE", "Asia/Kolkata")
 
@@ -120,6 +123,8 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
     WTF_CSRF_TIME_LIMIT = None
+    #: Strict-Transport-Security's max-age on HTTPS responses (a year); 0 sends no such header.
+    HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 31_536_000)
 
     MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 20)
     MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
@@ -163,6 +168,8 @@ class TestingConfig(Config):
     TESTING = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     RATELIMIT_STORAGE_URI = "memory://"
+    #: The tests' SMTP sinks listen on loopback; tests/security/test_outbound.py turns this off.
+    SMTP_ALLOW_PRIVATE_HOSTS = True
 
 
 class ProductionConfig(Config):

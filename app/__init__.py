@@ -19,6 +19,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from app.bounds import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:id> is bounded
+
     from app.database import configure_sqlite
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -30,7 +34,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from app import auth, campaigns, dashboard, errors, suppressions, unsubscribe
+    from app import auth, campaigns, dashboard, errors, security_headers, suppressions, unsubscribe
     from app import settings as settings_area
     from app.celery_app import celery_init_app
     from app.templating import register_template_helpers
@@ -38,5 +42,6 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     for area in (auth, dashboard, campaigns, settings_area, suppressions, unsubscribe, errors):
         app.register_blueprint(area.bp)
     register_template_helpers(app)
+    security_headers.init_app(app)
     celery_init_app(app)
     return app

@@ -5,9 +5,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from app.origin_check import OriginCheckedCSRF
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -25,5 +26,5 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = OriginCheckedCSRF()
 limiter = Limiter(key_func=get_remote_address)

@@ -1,26 +1,70 @@
-"""Form pieces every area uses."""
+"""Form pieces every area uses, and the base class of every form."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
+from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import Field
-from wtforms.validators import ValidationError
+from werkzeug.datastructures import MultiDict
+from wtforms import Field, StringField
+from wtforms.validators import StopValidation
+from wtforms.widgets import TextArea
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class EmptyForm(FlaskForm):
-    """A button-only form: it carries nothing but the CSRF token."""
-
-
-def single_line(form: FlaskForm, field: Field) -> None:
-    """Refuse line breaks and control characters: the value goes into an SMTP header or command."""
-    if field.data and _CONTROL_CHARACTERS.search(field.data):
-        raise ValidationError("Use a single line without line breaks or control characters.")
+#: The same, less the tab and line breaks that a multi-line field (a body, a pasted list) may hold.
+_CONTROL_CHARACTERS_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SINGLE_LINE_MESSAGE = "Use a single line without line breaks or control characters."
+TEXT_MESSAGE = "Remove the control characters (such as NUL): only tabs and line breaks are allowed."
 
 
 def strip(value: str | None) -> str:
     """Surrounding spaces removed; a field missing from the post reads as empty."""
     return value.strip() if value else ""
+
+
+def no_control_characters(form: FlaskForm, field: Field) -> None:
+    """Refuse NUL and the other control characters a person does not type; only a multi-line field
+    (a body, a pasted list) may hold tabs and line breaks. A single-line value may go into an SMTP
+    header or command, where a line break would start a new one. Runs before the field's own checks
+    and stops them: PostgreSQL refuses a NUL in a text value, so even a query such as "is this
+    username taken?" would fail with a 500."""
+    multi_line = isinstance(field.widget, TextArea)
+    pattern = _CONTROL_CHARACTERS_IN_TEXT if multi_line else _CONTROL_CHARACTERS
+    values = field.data if isinstance(field.data, list | tuple) else [field.data]
+    if any(isinstance(value, str) and pattern.search(value) for value in values):
+        raise StopValidation(TEXT_MESSAGE if multi_line else SINGLE_LINE_MESSAGE)
+
+
+class AppForm(FlaskForm):
+    """The base of every form: each field refuses control characters before its own validators run."""
+
+    class Meta:
+        def bind_field(self, form: FlaskForm, unbound_field: Any, options: dict[str, Any]) -> Field:
+            field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+            field.validators = [no_control_characters, *field.validators]
+            return field
+
+
+class EmptyForm(AppForm):
+    """A button-only form: it carries nothing but the CSRF token."""
+
+
+class SearchForm(AppForm):
+    """A list's search box (`?q=`), read from the query string: no CSRF token for a GET."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search", filters=[strip])
+
+
+def search_text(args: Mapping[str, str], max_length: int | None = None) -> str:
+    """The search typed in the query string; a refused one is flashed and searches nothing."""
+    form = SearchForm(MultiDict(args))
+    if not form.validate():
+        flash(f"The search was ignored: {form.q.errors[0]}", "warning")
+        return ""
+    return form.q.data[:max_length]

@@ -90,6 +90,7 @@ class Bench:
         """The environment a worker needs to run against this benchmark's database and broker."""
         return {
             "APP_ENV": "development",
+            "SMTP_ALLOW_PRIVATE_HOSTS": "1",  # the sinks listen on loopback
             "INSTANCE_PATH": str(self.folder),
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": self.redis_url,
@@ -131,6 +132,7 @@ def bench_app(database: str, settings: Mapping[str, float]) -> Iterator[Bench]:
             {
                 "SQLALCHEMY_DATABASE_URI": database_url,
                 "CELERY": celery_settings(broker, folder, lease),
+                "SMTP_ALLOW_PRIVATE_HOSTS": True,  # the sinks listen on loopback
                 **settings,
             },
         )

@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CELERY = [str(Path(sys.executable).with_name("celery")), "-A", "celery_worker"]
 
 
+#: What every real worker and beat of the tests needs: the SMTP sinks listen on loopback.
+PROCESS_SETTINGS = {"SMTP_ALLOW_PRIVATE_HOSTS": "1"}
+
+
 class CeleryProcess:
     """A worker or beat process with its log in a file, stopped at teardown whatever happened."""
 
@@ -26,7 +30,7 @@ class CeleryProcess:
         self.process = subprocess.Popen(
             [*CELERY, role, "--loglevel=info", *args],
             cwd=ROOT,
-            env={**os.environ, **env},
+            env={**os.environ, **PROCESS_SETTINGS, **env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -164,11 +164,11 @@ def test_implicit_tls_accepts_a_trusting_client(make_smtp_sink: Callable[..., SM
 
 def test_the_app_client_sends_over_starttls_and_auth(make_smtp_sink: Callable[..., SMTPSink]) -> None:
     sink = make_smtp_sink(tls="starttls", require_starttls=True, username=USER, password=PASSWORD)
-    endpoint = Endpoint(sink.host, sink.port, Security.STARTTLS, USER, PASSWORD, 5, sink.ca_file)
+    endpoint = Endpoint(sink.host, sink.port, Security.STARTTLS, USER, PASSWORD, 5, sink.ca_file, True)
     run_sync(lambda: send_one(endpoint, make_message(), SENDER, "ann@example.com"))
     assert sink.wait_for(1)[0].rcpt_tos == ("ann@example.com",)
 
-    wrong = Endpoint(sink.host, sink.port, Security.STARTTLS, USER, "wrong", 5, sink.ca_file)
+    wrong = Endpoint(sink.host, sink.port, Security.STARTTLS, USER, "wrong", 5, sink.ca_file, True)
     with pytest.raises(SMTPFailure) as refused:
         run_sync(lambda: open_connection(wrong))
     assert (refused.value.stage, refused.value.code) == (Stage.AUTH, 535)

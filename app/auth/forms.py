@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
 from app.extensions import db
+from app.forms import AppForm
 from app.models import User
 from app.timezones import TIMEZONE_CHOICES
 
 MIN_PASSWORD_LENGTH = 8
 
 
-class SignupForm(FlaskForm):
+class SignupForm(AppForm):
     username = StringField(
         "Username",
         validators=[
@@ -50,7 +50,7 @@ class SignupForm(FlaskForm):
             raise ValidationError("An account with that email already exists. Log in instead?")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     identifier = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Remember me")

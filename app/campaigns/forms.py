@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.forms import single_line, strip
+from app.forms import AppForm, strip
 from app.timezones import TIMEZONE_CHOICES
 
 __all__ = ["CampaignForm", "ScheduleForm", "TemplateForm", "TemplateNameForm"]
@@ -29,13 +28,13 @@ SEND_NOW = "now"
 SEND_LATER = "later"
 
 
-class ContentFields(FlaskForm):
+class ContentFields(AppForm):
     """Subject and bodies, shared by campaigns and saved templates."""
 
     subject = StringField(
         "Subject",
         filters=[strip],
-        validators=[DataRequired(), Length(max=SUBJECT_LENGTH), single_line],
+        validators=[DataRequired(), Length(max=SUBJECT_LENGTH)],
     )
     html_body = TextAreaField(
         "Message (HTML)", validators=[Length(max=MAX_BODY_CHARS, message=BODY_TOO_LONG)]
@@ -53,7 +52,7 @@ class CampaignForm(ContentFields):
 
 class TemplateForm(ContentFields):
     name = StringField("Template name", filters=[strip], validators=[DataRequired(), Length(max=NAME_LENGTH)])
-    subject = StringField("Subject", filters=[strip], validators=[Length(max=SUBJECT_LENGTH), single_line])
+    subject = StringField("Subject", filters=[strip], validators=[Length(max=SUBJECT_LENGTH)])
     text_body = TextAreaField(
         "Plain-text part (leave empty to derive it from the HTML)",
         validators=[Length(max=MAX_BODY_CHARS, message=BODY_TOO_LONG)],
@@ -61,12 +60,12 @@ class TemplateForm(ContentFields):
     submit = SubmitField("Save template")
 
 
-class TemplateNameForm(FlaskForm):
+class TemplateNameForm(AppForm):
     name = StringField("Template name", filters=[strip], validators=[DataRequired(), Length(max=NAME_LENGTH)])
     submit = SubmitField("Save as template")
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(AppForm):
     """When to send: now, or a date and time in a named zone (the user's own by default)."""
 
     when = RadioField(

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired
 
+from app.forms import AppForm
+
 NO_NAME_COLUMN = ""
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     file = FileField(
         "CSV or Excel (.xlsx) file", validators=[FileRequired("Choose a CSV or Excel (.xlsx) file.")]
     )
     upload = SubmitField("Upload and check")
 
 
-class PasteForm(FlaskForm):
+class PasteForm(AppForm):
     addresses = TextAreaField(
         "Addresses", validators=[DataRequired("Paste at least one address.")], render_kw={"rows": 6}
     )
     paste = SubmitField("Check addresses")
 
 
-class ColumnsForm(FlaskForm):
+class ColumnsForm(AppForm):
     """Sent with GET, so no CSRF token: it only chooses how the review reads an upload."""
 
     class Meta:
@@ -40,7 +41,7 @@ class ColumnsForm(FlaskForm):
         return self
 
 
-class SaveForm(FlaskForm):
+class SaveForm(AppForm):
     """Only a button; a form class so that the POST carries a CSRF token."""
 
     submit = SubmitField("Save")

@@ -15,11 +15,13 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from app.bounds import page_number
 from app.campaigns import bp, recipient_uploads
 from app.campaigns.recipient_forms import ColumnsForm, PasteForm, SaveForm, UploadForm
 from app.campaigns.recipient_store import recipient_count, recipients_page, replace_recipients
 from app.campaigns.recipient_uploads import PendingImport
 from app.extensions import db
+from app.forms import search_text
 from app.models import Campaign, CampaignStatus
 from app.recipients import ColumnMap, ImportResult, RecipientFileError, invalid_rows_csv
 from app.recipients.columns import locate_columns
@@ -219,12 +221,12 @@ def recipients_page_response(
     chooser: ColumnsForm | None = None,
     pending: PendingImport | None = None,
 ) -> str:
-    search = request.args.get("q", "").strip() if request.endpoint == "campaigns.recipients" else ""
+    search = search_text(request.args) if request.endpoint == "campaigns.recipients" else ""
     return render_template(
         "campaigns/recipients.html",
         campaign=campaign,
         count=recipient_count(campaign),
-        page=recipients_page(campaign, request.args.get("page", 1, type=int), search),
+        page=recipients_page(campaign, request.args.get("page", 1, type=page_number), search),
         search=search,
         upload_form=upload_form or UploadForm(formdata=None),
         paste_form=paste_form or PasteForm(formdata=None),

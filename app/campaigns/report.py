@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app import clock
+from app.bounds import whole_number
 from app.campaigns import bp
 from app.campaigns.email_actions import RETRIABLE, WITH_PENDING, cancel_pending, retry_failed
 from app.campaigns.queries import campaign_or_404, email_counts, in_flight
@@ -42,8 +43,8 @@ def report(campaign_id: int) -> str:
     page = email_page(
         campaign,
         filters,
-        after=request.args.get("after", type=int),
-        before=request.args.get("before", type=int),
+        after=request.args.get("after", type=whole_number),
+        before=request.args.get("before", type=whole_number),
     )
     return render_template(
         "campaigns/report.html",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.forms import search_text
 from app.models import Campaign, Email, EmailStatus
 from app.ownership import owned
 
@@ -51,7 +52,7 @@ class EmailFilter:
     def from_args(cls, args: Mapping[str, str]) -> EmailFilter:
         """The filter in a request's query string; an unknown status is ignored."""
         status = args.get("status", "")
-        return cls(status if status in STATUSES else "", args.get("q", "").strip()[:254])
+        return cls(status if status in STATUSES else "", search_text(args, max_length=254))
 
     def as_args(self) -> dict[str, str]:
         """For links that keep the filter; empty parts left out."""

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app import clock
+from app.bounds import page_number, record_id
 from app.campaigns import bp
 from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TemplateNameForm
 from app.campaigns.operations import (
@@ -64,7 +65,7 @@ def index() -> str:
     """The user's campaigns, newest first, with their recipients and progress."""
     page = db.paginate(
         visible_campaigns().order_by(Campaign.created_at.desc(), Campaign.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=page_number),
         per_page=CAMPAIGNS_PER_PAGE,
         error_out=False,
     )
@@ -82,7 +83,7 @@ def index() -> str:
 def compose() -> str | Response:
     """Write a new campaign, from scratch or from a saved template (`?template=<id>`)."""
     draft = Campaign(merge_fields=[], text_edited=False)
-    template_id = request.args.get("template", type=int)
+    template_id = request.args.get("template", type=record_id)
     if template_id is not None:
         start_from_template(draft, template_or_404(template_id))
     form = CampaignForm(obj=draft)
@@ -155,7 +156,7 @@ def show(campaign_id: int) -> str:
 
 
 def campaign_page(campaign: Campaign, schedule_form: ScheduleForm, past: datetime | None = None) -> str:
-    chosen = recipient_of(campaign, request.args.get("recipient", type=int))
+    chosen = recipient_of(campaign, request.args.get("recipient", type=record_id))
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
@@ -304,7 +305,7 @@ def delete(campaign_id: int) -> str | Response:
 def send_test_email(campaign_id: int) -> Response:
     """Send the email, as the chosen recipient will get it, to the user's own address."""
     campaign = campaign_or_404(campaign_id)
-    chosen = recipient_of(campaign, request.form.get("recipient", type=int))
+    chosen = recipient_of(campaign, request.form.get("recipient", type=record_id))
     back = redirect(
         url_for("campaigns.show", campaign_id=campaign_id, recipient=chosen.id if chosen else None)
     )

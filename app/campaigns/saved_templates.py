@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.bounds import page_number
 from app.campaigns import bp
 from app.campaigns.forms import TemplateForm, TemplateNameForm
 from app.campaigns.operations import save_as_template
@@ -26,7 +27,7 @@ def templates() -> str:
     """The user's saved templates, most recently changed first."""
     page = db.paginate(
         owned(Template).order_by(Template.updated_at.desc(), Template.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=page_number),
         per_page=TEMPLATES_PER_PAGE,
         error_out=False,
     )

@@ -20,6 +20,7 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
     """The naive local wall-clock time `local` in `zone_name` as naive UTC."""
     zone = pytz.timezone(zone_name)
     shown = f"{local:%d %b %Y %H:%M}"
+    out_of_range = f"{shown} in {zone_name} is outside the dates that can be stored."
     try:
         aware = zone.localize(local, is_dst=None)
     except pytz.NonExistentTimeError:
@@ -34,4 +35,9 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
             f"{shown} happens twice in {zone_name} ({first} and again at {second}): the clocks go back "
             "at that moment. Please choose a time outside the repeated interval."
         ) from None
-    return aware.astimezone(pytz.utc).replace(tzinfo=None)
+    except OverflowError:  # 31 Dec 9999 west of UTC, 1 Jan 0001 east of it
+        raise ScheduleTimeError(out_of_range) from None
+    try:
+        return aware.astimezone(pytz.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise ScheduleTimeError(out_of_range) from None

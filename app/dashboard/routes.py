@@ -8,6 +8,7 @@ from flask import current_app, get_template_attribute, render_template, request
 from flask_login import current_user, login_required
 
 from app import clock
+from app.bounds import record_ids
 from app.campaigns.queries import in_flight
 from app.dashboard import bp
 from app.dashboard.periods import day_buckets, days_this_week, hour_buckets
@@ -65,7 +66,7 @@ def stats() -> dict[str, Any]:
     progress and status badge, and the page's other live parts (cooldowns, the account's state, the
     next scheduled send, the latest failures) as rendered HTML."""
     shown = request.args.get("shown", "").split(",")
-    context = live_context([int(value) for value in shown[:SHOWN_MAX] if value.isdigit()])
+    context = live_context(record_ids(shown[:SHOWN_MAX]))
     parts = current_app.jinja_env.get_template("dashboard/_macros.html").module
     badge = get_template_attribute("campaigns/_macros.html", "status_badge")
     now, accounts, listed = context["now"], context["accounts"], context["campaigns"]

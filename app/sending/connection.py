@@ -27,6 +27,7 @@ from typing import Protocol, TypeVar
 import aiosmtplib
 
 from app.models import Security
+from app.sending.destinations import refusal
 from app.sending.mime import address
 
 T = TypeVar("T")
@@ -61,6 +62,13 @@ class SMTPFailure(Exception):
 #: What the server said when it offers no login on a connection without TLS.
 NO_AUTH_OFFERED = "The server does not offer login (AUTH) on this connection"
 UTF8_REFUSED = "5.6.7 The server does not offer SMTPUTF8, which this international address needs"
+#: Refused, silent, or closed before greeting: which of them is not said, so that "Test connection"
+#: cannot be used to tell open, closed and filtered ports apart.
+NO_SMTP_SERVER = "No SMTP server answered at that host and port"
+#: What answered does not speak SMTP (an SSH or HTTP server): its words are not repeated.
+NOT_SMTP = "What answered at that host and port is not an SMTP server"
+#: The greetings RFC 5321 allows (4.3.2): ready, closing, and "no SMTP service here".
+SMTP_GREETINGS = {220, 421, 554}
 
 
 @dataclass(frozen=True)
@@ -72,11 +80,14 @@ class Endpoint:
     password: str
     timeout: float
     ca_file: str = ""
+    #: Whether loopback, link-local and private addresses may be connected to (`app.sending.destinations`).
+    allow_private_hosts: bool = False
 
 
 class HasEndpointSettings(Protocol):
     smtp_timeout: float
     smtp_ca_file: str
+    smtp_allow_private_hosts: bool
 
 
 class Reachable(Protocol):
@@ -107,6 +118,7 @@ def endpoint_for(
         password=decrypt(account.password_encrypted) if account.password_encrypted else "",
         timeout=settings.smtp_timeout,
         ca_file=settings.smtp_ca_file,
+        allow_private_hosts=settings.smtp_allow_private_hosts,
     )
 
 
@@ -135,20 +147,31 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+def _speaks_smtp(stage: Stage, error: aiosmtplib.SMTPResponseException) -> bool:
+    """A reply line that is not SMTP at all, or a greeting no SMTP server gives."""
+    if error.code == aiosmtplib.SMTPStatus.invalid_response:
+        return False
+    return stage is not Stage.CONNECT or error.code in SMTP_GREETINGS
+
+
 def _failure(stage: Stage, error: BaseException) -> SMTPFailure:
-    for cause in _causes(error):
+    causes = list(_causes(error))
+    for cause in causes:
         if isinstance(cause, aiosmtplib.SMTPResponseException):
+            if not _speaks_smtp(stage, cause):
+                return SMTPFailure(stage, None, NOT_SMTP)
             return SMTPFailure(stage, cause.code, _reply_text(cause.message))
         if isinstance(cause, ssl.SSLCertVerificationError):
             return SMTPFailure(stage, None, f"TLS certificate not trusted: {cause.verify_message}")
         if isinstance(cause, ssl.SSLError):
             return SMTPFailure(stage, None, f"TLS failed: {cause.reason or cause}")
-        if isinstance(cause, TimeoutError):
-            return SMTPFailure(stage, None, "Timed out waiting for the server", timed_out=True)
-        if isinstance(cause, ConnectionRefusedError):
-            return SMTPFailure(stage, None, "Connection refused: nothing is listening at that host and port")
         if isinstance(cause, socket.gaierror):
             return SMTPFailure(stage, None, f"Host name not found ({cause.strerror})")
+    timed_out = any(isinstance(cause, TimeoutError) for cause in causes)
+    if stage is Stage.CONNECT:
+        return SMTPFailure(stage, None, NO_SMTP_SERVER, timed_out=timed_out)
+    if timed_out:
+        return SMTPFailure(stage, None, "Timed out waiting for the server", timed_out=True)
     if isinstance(error, aiosmtplib.SMTPServerDisconnected | ConnectionError):
         return SMTPFailure(stage, None, "The server closed the connection")
     return SMTPFailure(stage, None, _reply_text(str(error)) or type(error).__name__)
@@ -163,11 +186,47 @@ def local_hostname() -> str:
 SMTPErrors = (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError)
 
 
+async def _resolve(endpoint: Endpoint) -> list[tuple[int, tuple]]:
+    """The host's addresses (family, socket address), each once, in the resolver's order."""
+    loop = asyncio.get_running_loop()
+    found = await asyncio.wait_for(
+        loop.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM), endpoint.timeout
+    )
+    return list(dict.fromkeys((family, address) for family, _, _, _, address in found))
+
+
+async def connected_socket(endpoint: Endpoint) -> socket.socket:
+    """A TCP connection to one of the host's addresses, all of them checked against the operator's rule
+    first (`app.sending.destinations`); the socket connects to the address checked, not to the name, so
+    the name cannot resolve elsewhere in between."""
+    try:
+        addresses = await _resolve(endpoint)
+    except (OSError, TimeoutError) as error:
+        raise _failure(Stage.CONNECT, error) from error
+    refused = None if endpoint.allow_private_hosts else refusal(endpoint.host, [a[0] for _, a in addresses])
+    if refused:
+        raise SMTPFailure(Stage.CONNECT, None, refused)
+    loop = asyncio.get_running_loop()
+    error: BaseException = ConnectionRefusedError()
+    for family, socket_address in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(loop.sock_connect(sock, socket_address), endpoint.timeout)
+        except (OSError, TimeoutError) as failed:
+            sock.close()
+            error = failed
+            continue
+        return sock
+    raise _failure(Stage.CONNECT, error) from error
+
+
 async def open_connection(endpoint: Endpoint) -> aiosmtplib.SMTP:
     """Connect, say EHLO, negotiate TLS as the account asks and log in."""
+    sock = await connected_socket(endpoint)
     connection = aiosmtplib.SMTP(
         hostname=endpoint.host,
-        port=endpoint.port,
+        sock=sock,
         local_hostname=local_hostname(),
         timeout=endpoint.timeout,
         use_tls=endpoint.security == Security.SSL,
@@ -197,6 +256,9 @@ async def open_connection(endpoint: Endpoint) -> aiosmtplib.SMTP:
     except SMTPErrors as error:
         await _drop(connection)
         raise _failure(stage, error) from error
+    finally:
+        if not connection.is_connected:
+            sock.close()
 
 
 def message_bytes(message: EmailMessage | bytes) -> bytes:

@@ -28,6 +28,8 @@ class EngineSettings:
     claim_lease: float
     smtp_timeout: float
     smtp_ca_file: str = ""
+    #: Connect to loopback, link-local and private addresses too (`app.sending.destinations`).
+    smtp_allow_private_hosts: bool = False
     #: For each email's signed unsubscribe link (`app.sending.unsubscribe_links`).
     secret_key: str = field(default="", repr=False)
     public_base_url: str = ""
@@ -47,6 +49,7 @@ class EngineSettings:
             claim_lease=config["CLAIM_LEASE"],
             smtp_timeout=config["SMTP_TIMEOUT"],
             smtp_ca_file=config.get("SMTP_TLS_CA_FILE", ""),
+            smtp_allow_private_hosts=config["SMTP_ALLOW_PRIVATE_HOSTS"],
             secret_key=config["SECRET_KEY"],
             public_base_url=config["PUBLIC_BASE_URL"],
         )

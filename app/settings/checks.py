@@ -55,7 +55,7 @@ def failure_message(failure: SMTPFailure, endpoint: Endpoint) -> str:
     """What went wrong, in words, followed by the server's exact reply or the network error."""
     headline = FAILURE_HEADLINES[failure.stage].format(host=endpoint.host, port=endpoint.port)
     detail = failure.reply
-    if failure.timed_out:
+    if failure.timed_out and failure.stage is not Stage.CONNECT:
         detail = f"no answer within {endpoint.timeout:g} seconds (SMTP_TIMEOUT)"
     elif BASIC_AUTH_RETIRED.search(failure.message):
         detail = account_error_message(failure)  # the engine's advice for Microsoft 365

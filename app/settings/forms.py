@@ -4,7 +4,7 @@ import ipaddress
 import re
 from typing import Any
 
-from flask_wtf import FlaskForm
+from flask import current_app
 from wtforms import (
     EmailField,
     FloatField,
@@ -17,8 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from app.forms import single_line, strip
+from app.bounds import INTEGER_MAX
+from app.forms import AppForm, strip
 from app.models import Security, SMTPSettings
+from app.sending.destinations import literal_refusal
 from app.settings.presets import PRESET_CHOICES
 from app.smtp_crypto import PasswordUnreadable, decrypt_password
 from app.timezones import TIMEZONE_CHOICES
@@ -55,12 +57,16 @@ def is_host_name_or_ip(value: str) -> bool:
     return len(value) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
 
 
-class ProfileForm(FlaskForm):
+#: A cap is stored in an Integer column (app.bounds).
+CAP_RANGE = NumberRange(1, INTEGER_MAX, f"Use a whole number from 1 to {INTEGER_MAX:,}.")
+
+
+class ProfileForm(AppForm):
     timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES)
     submit = SubmitField("Save")
 
 
-class SMTPAccountForm(FlaskForm):
+class SMTPAccountForm(AppForm):
     """The user's SMTP account. The password is never rendered back; blank keeps the stored one."""
 
     preset = SelectField("Provider", choices=PRESET_CHOICES, validate_choice=False)
@@ -74,14 +80,14 @@ class SMTPAccountForm(FlaskForm):
         ],
     )
     security = SelectField("Security", choices=SECURITY_CHOICES, default=Security.STARTTLS)
-    username = StringField("Login", filters=[strip], validators=[Length(max=255), single_line])
+    username = StringField("Login", filters=[strip], validators=[Length(max=255)])
     password = PasswordField("Password", validators=[Length(max=1024)])
     from_address = EmailField(
         "From address",
         filters=[strip],
         validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
     )
-    from_name = StringField("From name", filters=[strip], validators=[Length(max=255), single_line])
+    from_name = StringField("From name", filters=[strip], validators=[Length(max=255)])
     reply_to = EmailField(
         "Reply-To address",
         filters=[strip],
@@ -94,12 +100,8 @@ class SMTPAccountForm(FlaskForm):
     batch_size = IntegerField(
         "Emails per batch", validators=[Optional(), NumberRange(1, 1000, "Use 1 to 1000 emails.")]
     )
-    hourly_cap = IntegerField(
-        "Most emails an hour", validators=[Optional(), NumberRange(min=1, message="Use at least 1.")]
-    )
-    daily_cap = IntegerField(
-        "Most emails a day", validators=[Optional(), NumberRange(min=1, message="Use at least 1.")]
-    )
+    hourly_cap = IntegerField("Most emails an hour", validators=[Optional(), CAP_RANGE])
+    daily_cap = IntegerField("Most emails a day", validators=[Optional(), CAP_RANGE])
     save = SubmitField("Save SMTP account")
     test = SubmitField("Test connection")
 
@@ -110,6 +112,9 @@ class SMTPAccountForm(FlaskForm):
     def validate_host(self, field: StringField) -> None:
         if not is_host_name_or_ip(field.data):
             raise ValidationError("Enter a host name such as smtp.example.com or an IP address.")
+        refused = None if current_app.config["SMTP_ALLOW_PRIVATE_HOSTS"] else literal_refusal(field.data)
+        if refused:  # a name is checked when connecting, against every address it resolves to
+            raise ValidationError(f"{refused}.")
 
     def validate_password(self, field: PasswordField) -> None:
         """A blank password keeps the saved one, but only for the same server, security and login."""

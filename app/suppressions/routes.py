@@ -8,8 +8,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.bounds import page_number
 from app.extensions import db
-from app.forms import EmptyForm
+from app.forms import EmptyForm, search_text
 from app.models import Suppression, SuppressionReason
 from app.ownership import owned, owned_or_404
 from app.recipients import ImportResult, RecipientFileError, import_paste, import_upload
@@ -30,11 +31,13 @@ def index() -> str:
 
 
 def suppressions_page(add_form: AddForm, import_form: ImportForm) -> str:
-    search = request.args.get("q", "").strip().lower()
+    search = search_text(request.args).lower()
     query = owned(Suppression).order_by(Suppression.created_at.desc(), Suppression.id.desc())
     if search:
         query = query.where(Suppression.address.contains(search, autoescape=True))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=page_number), per_page=PER_PAGE, error_out=False
+    )
     return render_template(
         "suppressions/index.html",
         page=page,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
+from playwright.sync_api import ConsoleMessage, Page
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -71,3 +72,18 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture(scope="session")
 def base_url(live_app: Flask) -> str:
     return live_app.config["LIVE_URL"]
+
+
+@pytest.fixture
+def page(page: Page) -> Iterator[Page]:
+    """Playwright's page, and the test fails if the Content-Security-Policy blocked anything on it
+    (an inline script or style, an outside resource): Chromium reports each refusal in the console."""
+    refused: list[str] = []
+
+    def watch(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", watch)
+    yield page
+    assert refused == [], "the Content-Security-Policy refused something:\n" + "\n".join(refused)

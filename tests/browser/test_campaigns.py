@@ -78,3 +78,30 @@ def test_compose_with_a_merge_field_upload_preview_and_schedule(page: Page, base
     expect(row).to_contain_text("0 of 2 sent")
     assert external == [], "the pages must load nothing from outside the app"
     assert errors == []
+
+
+STYLED_EMAIL = (
+    "<style>.headline { font-size: 30px; }</style>"
+    '<p class="headline" style="color: rgb(200, 0, 0)">Monsoon sale</p>'
+    '<img alt="logo" src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==">'
+)
+
+
+def test_the_preview_keeps_the_emails_own_styles_under_the_content_security_policy(page: Page, base_url: str):
+    """The preview frame inherits the page's policy: an email's <style> block, style attributes and
+    inline images still show (and the `page` fixture fails the test on any refusal)."""
+    sign_up(page, "meera")
+    page.get_by_role("link", name="Compose").first.click()
+    page.get_by_label("Campaign name").fill("Styled")
+    page.get_by_label("Subject").fill("Styled")
+    page.get_by_role("button", name="HTML source").click()
+    page.locator("#html_body").fill(STYLED_EMAIL)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("“Styled” saved.")).to_be_visible()
+    page.get_by_role("link", name="Campaigns", exact=True).click()
+    page.get_by_role("link", name="Styled").click()
+    headline = page.frame_locator("iframe.campaign-preview").locator("p.headline")
+    expect(headline).to_have_css("color", "rgb(200, 0, 0)")
+    expect(headline).to_have_css("font-size", "30px")
+    logo = page.frame_locator("iframe.campaign-preview").get_by_alt_text("logo")
+    assert logo.evaluate("image => image.complete && image.naturalWidth") == 1

@@ -160,7 +160,7 @@ def test_temporary_failure_backs_off_exponentially_then_fails(account, engine_se
     ("sink_options", "account_changes", "expected"),
     [
         ({"username": "u", "password": "right"}, {"password": "wrong"}, "AUTH failed: 535 5.7.8"),
-        ({}, {"port": "closed"}, "CONNECT failed: Connection refused"),
+        ({}, {"port": "closed"}, "CONNECT failed: No SMTP server answered at that host and port"),
         ({"tls": "starttls", "require_starttls": True}, {"security": "none"}, "530"),
     ],
 )

@@ -1,11 +1,12 @@
 """Can I check my SMTP account from the page: test the connection, send myself a test email?"""
 
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from app.sending.connection import Endpoint, SMTPFailure, Stage
+from app.sending.connection import NO_SMTP_SERVER, Endpoint, SMTPFailure, Stage
 from app.settings.checks import failure_message
 from tests.conftest import post_form
 from tests.services import free_port
@@ -62,17 +63,18 @@ def test_wrong_password_shows_the_servers_reply(client, logged_in, submit_smtp, 
     )
 
 
-def test_nothing_listening_says_connection_refused(client, logged_in, submit_smtp):
+def test_nothing_listening_says_no_smtp_server_answered(client, logged_in, submit_smtp):
     port = free_port()
     response = submit_smtp(url="/settings/smtp/test", host="127.0.0.1", port=str(port))
-    assert f"Could not connect to 127.0.0.1:{port}: Connection refused" in flashed(response)
+    assert f"Could not connect to 127.0.0.1:{port}: {NO_SMTP_SERVER}" in flashed(response)
 
 
-def test_silent_server_times_out_after_smtp_timeout(app, client, logged_in, submit_smtp, silent_server):
+def test_silent_server_gives_up_after_smtp_timeout(app, client, logged_in, submit_smtp, silent_server):
     app.config["SMTP_TIMEOUT"] = 0.3
+    started = time.monotonic()
     response = submit_smtp(url="/settings/smtp/test", host="127.0.0.1", port=str(silent_server))
-    expected = f"Could not connect to 127.0.0.1:{silent_server}: no answer within 0.3 seconds (SMTP_TIMEOUT)"
-    assert expected in flashed(response)
+    assert time.monotonic() - started < 2
+    assert f"Could not connect to 127.0.0.1:{silent_server}: {NO_SMTP_SERVER}" in flashed(response)
 
 
 def test_server_requiring_tls_explains_what_to_choose(client, logged_in, submit_smtp, make_smtp_sink):

@@ -93,7 +93,10 @@ def test_no_login_means_no_password_is_stored(client, logged_in, submit_smtp):
         ({"host": "smtp example.com"}, "Enter a host name such as smtp.example.com or an IP address."),
         ({"host": "-bad-.example.com"}, "Enter a host name such as smtp.example.com or an IP address."),
         ({"from_address": "not-an-address"}, "Invalid email address."),
-        ({"from_address": "asha@example.com\r\nBcc: victim@example.com"}, "Invalid email address."),
+        (
+            {"from_address": "asha@example.com\r\nBcc: victim@example.com"},
+            "Use a single line without line breaks",
+        ),
         ({"reply_to": "nobody@"}, "Invalid email address."),
         ({"from_name": "Asha\r\nBcc: victim@example.com"}, "Use a single line without line breaks"),
         ({"username": "asha\nRSET"}, "Use a single line without line breaks"),
@@ -101,7 +104,7 @@ def test_no_login_means_no_password_is_stored(client, logged_in, submit_smtp):
         ({"security": "plaintext"}, "Not a valid choice."),
         ({"send_interval": "-1"}, "Use 0 to 3600 seconds."),
         ({"batch_size": "0"}, "Use 1 to 1000 emails."),
-        ({"hourly_cap": "0"}, "Use at least 1."),
+        ({"hourly_cap": "0"}, "Use a whole number from 1 to 2,147,483,647."),
         ({"daily_cap": "lots"}, "Not a valid integer value."),
     ],
 )
