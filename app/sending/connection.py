@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
@@ -187,7 +188,13 @@ SMTPErrors = (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError)
 
 
 async def _resolve(endpoint: Endpoint) -> list[tuple[int, tuple]]:
-    """The host's addresses (family, socket address), each once, in the resolver's order."""
+    """The host's addresses (family, socket address), each once, in the resolver's order; an address
+    typed as one is used as it is, with no look-up (and no thread hop to the resolver)."""
+    with contextlib.suppress(ValueError):
+        literal = ipaddress.ip_address(endpoint.host)
+        if literal.version == 4:
+            return [(socket.AF_INET, (endpoint.host, endpoint.port))]
+        return [(socket.AF_INET6, (endpoint.host, endpoint.port, 0, 0))]
     loop = asyncio.get_running_loop()
     found = await asyncio.wait_for(
         loop.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM), endpoint.timeout
