@@ -32,6 +32,8 @@ CONTROL_CHARS = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
 MAX_CONTROL_SHARE = 0.01
 #: Share of the bytes on one side of each pair that are zero in UTF-16 text without a byte-order mark.
 UTF16_ZERO_SHARE = 0.5
+#: ...while on the other side zeros (NUL characters) are at least this many times rarer than that share.
+UTF16_ZERO_RATIO = 10
 RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -100,11 +102,7 @@ def utf16_encoding(data: bytes) -> str | None:
     sample = data[: 2 * SNIFF_CHARS]
     first, second = sample[0::2], sample[1::2]
     for zeros, others, encoding in ((second, first, "utf-16-le"), (first, second, "utf-16-be")):
-        if (
-            zeros
-            and zeros.count(0) >= UTF16_ZERO_SHARE * len(zeros)
-            and others.count(0) <= (MAX_CONTROL_SHARE * len(others))
-        ):
+        if zeros and zeros.count(0) >= UTF16_ZERO_SHARE * len(zeros) > others.count(0) * UTF16_ZERO_RATIO:
             return encoding
     return None
 
@@ -121,7 +119,10 @@ def sniff_delimiter(text: str) -> str:
     sample = "".join(lines[first:])
 
     def field_count(delimiter: str) -> int:
-        return len(next(csv.reader(io.StringIO(sample), delimiter=delimiter), []))
+        try:
+            return len(next(csv.reader(io.StringIO(sample), delimiter=delimiter), []))
+        except csv.Error:  # a lone carriage return inside a field: pandas reads it, or words the error
+            return 0
 
     return max(DELIMITERS, key=field_count)
 
