@@ -13,7 +13,7 @@ import re
 import pandas as pd
 
 from app.recipients.errors import RecipientFileError
-from app.recipients.limits import UploadLimits, check_csv_width, check_lines
+from app.recipients.limits import UploadLimits, check_csv
 from app.recipients.table import Table, table_from_grid
 from app.recipients.xlsx import xlsx_grid
 
@@ -129,8 +129,7 @@ def sniff_delimiter(text: str) -> str:
 
 def _csv_grid(text: str, filename: str, limits: UploadLimits) -> pd.DataFrame:
     delimiter = sniff_delimiter(text)
-    check_csv_width(text, delimiter, filename, limits)
-    check_lines(text, filename, limits)
+    check_csv(text, delimiter, filename, limits)
     try:
         grid = pd.read_csv(
             io.StringIO(text),

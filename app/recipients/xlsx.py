@@ -45,6 +45,7 @@ def _xlsx_rows(data: bytes, filename: str, limits: UploadLimits) -> tuple[list[i
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     row_numbers: list[int] = []
     rows: list[list[str]] = []
+    width = 0
     try:
         sheet = workbook.worksheets[0]
         check_dimension(sheet, filename, limits)
@@ -60,6 +61,9 @@ def _xlsx_rows(data: bytes, filename: str, limits: UploadLimits) -> tuple[list[i
                     raise caps.row_too_long(number, filename, limits)
                 if len(rows) > limits.max_rows:  # the header and max_rows data rows are already in
                     raise RecipientFileError.too_many(limits.max_rows)
+                width = max(width, len(row))
+                if width * (len(rows) + 1) > limits.max_cells:  # every row is padded to the widest
+                    raise caps.too_many_cells(filename, limits)
                 row_numbers.append(number)
                 rows.append(row)
     finally:

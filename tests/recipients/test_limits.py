@@ -236,3 +236,22 @@ def test_repeated_part_is_a_valid_deflate_stream():
     head = f"{SHEET_OPEN}<sheetData><row>{inline('email')}</row>"
     sheet = repeated("xl/worksheets/sheet1.xml", head, row, 3, f"</sheetData>{SHEET_CLOSE}")
     assert emails(read_table(workbook(sheet), "list.xlsx", upload_limits())) == ["a@example.com"] * 3
+
+
+# --- the size of the table ---------------------------------------------------------------------------
+
+
+def test_csv_whose_table_would_pass_the_cell_limit_is_refused():
+    """Three columns by four lines is twelve cells: every line is padded to the header's width."""
+    data = b"email,a,b\r\nx@example.com\r\ny@example.com\r\nz@example.com\r\n"
+    assert refusal(data, "list.csv", max_cells=11).startswith("There are more than 11 cells in list.csv")
+    assert len(emails(read_table(data, "list.csv", upload_limits(max_cells=12)))) == 3
+
+
+def test_sheet_whose_table_would_pass_the_cell_limit_is_refused():
+    rows = f"<row>{inline('email')}</row>" + '<row><c r="C2" t="inlineStr"><is><t>x</t></is></c></row>'
+    rows += f"<row>{inline('y@example.com')}</row>" * 2
+    assert refusal(workbook(sheet_of(rows)), max_cells=11).startswith(
+        "There are more than 11 cells in list.xlsx"
+    )
+    assert len(emails(read_table(workbook(sheet_of(rows)), "list.xlsx", upload_limits(max_cells=12)))) == 3
