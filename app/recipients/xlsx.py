@@ -13,9 +13,14 @@ from datetime import datetime, time
 import pandas as pd
 from openpyxl import load_workbook
 
-from app.recipients import limits as caps
 from app.recipients.errors import RecipientFileError
-from app.recipients.limits import UploadLimits
+from app.recipients.limits import (
+    UploadLimits,
+    row_too_long,
+    too_many_cells,
+    too_many_columns,
+    too_many_rows,
+)
 from app.recipients.xlsx_checks import check_archive, check_dimension
 
 
@@ -52,18 +57,18 @@ def _xlsx_rows(data: bytes, filename: str, limits: UploadLimits) -> tuple[list[i
         sheet.reset_dimensions()
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             if number > limits.max_file_rows:
-                raise caps.too_many_rows(filename, limits)
+                raise too_many_rows(filename, limits)
             if len(values) > limits.max_columns:
-                raise caps.too_many_columns(filename, limits)
+                raise too_many_columns(filename, limits)
             row = [_cell_text(value) for value in values]
             if any(row):
                 if sum(map(len, row)) > limits.max_row_chars:
-                    raise caps.row_too_long(number, filename, limits)
+                    raise row_too_long(number, filename, limits)
                 if len(rows) > limits.max_rows:  # the header and max_rows data rows are already in
                     raise RecipientFileError.too_many(limits.max_rows)
                 width = max(width, len(row))
                 if width * (len(rows) + 1) > limits.max_cells:  # every row is padded to the widest
-                    raise caps.too_many_cells(filename, limits)
+                    raise too_many_cells(filename, limits)
                 row_numbers.append(number)
                 rows.append(row)
     finally:

@@ -23,7 +23,7 @@ from app.recipients.limits import MB, UploadLimits
 
 #: A workbook has a dozen parts; with images, comments and many sheets a few hundred.
 MAX_PARTS = 1_000
-#: Real sheets compress 5 to 20 times (a 100,000-row list: 8 times); zip bombs 1,000 times.
+#: Real sheets compress 5 to 20 times (50,000 rows of five columns saved by openpyxl: 10); bombs 1,000.
 MAX_COMPRESSION_RATIO = 100
 #: Parts smaller than this may compress as well as they like: they cannot inflate to much.
 RATIO_CHECKED_FROM = MB

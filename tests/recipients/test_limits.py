@@ -25,8 +25,6 @@ from tests.upload_bombs import (
     workbook,
 )
 
-MB = 1024 * 1024
-
 
 def refusal(data: bytes, filename: str = "list.xlsx", **limits: int) -> str:
     with pytest.raises(RecipientFileError) as refused:
@@ -52,7 +50,7 @@ def test_workbook_unpacking_past_the_limit_is_refused_before_reading():
     sheet = repeated(
         "xl/worksheets/sheet1.xml", "<worksheet>", b"<!-- padding -->" * 4096, 48, "</worksheet>"
     )
-    message = refusal(workbook(sheet), max_unpacked_bytes=2 * MB)
+    message = refusal(workbook(sheet), max_unpacked_bytes=2 * MIB)
     assert message.startswith("list.xlsx unpacks to 3 MB, more than the 2 MB an import reads.")
 
 
@@ -85,7 +83,7 @@ def test_workbook_with_too_many_parts_is_refused_from_its_end_record():
 def test_shared_strings_past_their_limit_are_refused():
     text = "".join(f"<si><t>person{n}@example.com {n * 7919 % 10007}</t></si>" for n in range(40_000))
     strings = deflated("xl/sharedStrings.xml", f"<sst>{text}</sst>")
-    message = refusal(workbook(addresses_sheet(1), strings), max_shared_strings_bytes=MB)
+    message = refusal(workbook(addresses_sheet(1), strings), max_shared_strings_bytes=MIB)
     assert message.startswith("The text of list.xlsx unpacks to 2 MB, more than the 1 MB an import reads.")
 
 
