@@ -2,7 +2,8 @@
 an upload and through the importer alone, is answered with a clear message in under 2 s and 200 MB.
 
 On main each held a worker 30 s and 1.2–3.4 GB before a 500, and the UTF-16 CSV with a NUL passed the
-review to fail at Save. The bombs are built by `tests.upload_bombs`, none committed.
+review to fail at Save. Two more were found while bounding those: small files whose every row is padded
+to one wide row (a 0.7 MB CSV took 14.5 s and 1.3 GB). The bombs are built by `tests.upload_bombs`.
 """
 
 from __future__ import annotations
