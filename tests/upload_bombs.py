@@ -217,7 +217,7 @@ def utf16_csv_with_nul() -> bytes:
     return "email\tname\r\nanna@example.com\tAn\0na\r\n".encode("utf-16")
 
 
-# --- found while bounding the above: small files whose every row is padded to one wide row -------------
+# --- found while bounding the above ------------------------------------------------------------------
 
 
 def csv_padded_to_its_header() -> bytes:
@@ -231,3 +231,28 @@ def sheet_padded_to_one_wide_row() -> bytes:
     wide = '<row><c r="ALL2" t="inlineStr"><is><t>x</t></is></c></row>'
     rows = "".join(f"<row>{inline(f'user{n}@example.com')}</row>" for n in range(50_000))
     return workbook(sheet_of(f"<row>{inline('email')}</row>{wide}{rows}", "A1:ALL50002"))
+
+
+@cache
+def workbook_part_of_50mb_names() -> bytes:
+    """About 5 MB: a workbook part of 50 MiB of defined names, which openpyxl parses into one tree.
+
+    The names repeat every 64 KiB, farther than deflate looks back, so each repetition compresses only
+    as well as real XML does (10 times) and no part looks like a zip bomb.
+    """
+    names = "".join(f'<definedName name="n{n}">Recipients!$A${n + 1}</definedName>' for n in range(1_200))
+    chunk = names.encode()[: 64 * 1024]
+    chunk = chunk[: chunk.rindex(b"</definedName>") + len(b"</definedName>")]
+    head, tail = WORKBOOK.split("</workbook>")[0] + "<definedNames>", "</definedNames></workbook>"
+    part = repeated("xl/workbook.xml", head, chunk, 50 * MIB // len(chunk), tail)
+    sheet = sheet_of(f"<row>{inline('email')}</row><row>{inline('a@example.com')}</row>")
+    return zip_of(
+        [
+            deflated("[Content_Types].xml", CONTENT_TYPES),
+            deflated("_rels/.rels", ROOT_RELS),
+            part,
+            deflated("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+            sheet,
+            deflated("xl/sharedStrings.xml", STRINGS_OPEN + STRINGS_CLOSE),
+        ]
+    )

@@ -13,9 +13,13 @@ from app.recipients.paste import parse_paste
 from app.recipients.readers import read_table
 from app.recipients.table import Table
 from tests.upload_bombs import (
+    CONTENT_TYPES,
     MIB,
+    ROOT_RELS,
     SHEET_CLOSE,
     SHEET_OPEN,
+    WORKBOOK,
+    WORKBOOK_RELS,
     Part,
     deflated,
     inline,
@@ -23,6 +27,7 @@ from tests.upload_bombs import (
     sheet_of,
     upload_limits,
     workbook,
+    zip_of,
 )
 
 
@@ -253,3 +258,66 @@ def test_sheet_whose_table_would_pass_the_cell_limit_is_refused():
         "There are more than 11 cells in list.xlsx"
     )
     assert len(emails(read_table(workbook(sheet_of(rows)), "list.xlsx", upload_limits(max_cells=12)))) == 3
+
+
+# --- the parts openpyxl parses whole -------------------------------------------------------------------
+
+
+def defined_names(count: int) -> str:
+    names = "".join(
+        f'<definedName name="n{n}">Recipients!$A${n % 1000 + 1}</definedName>' for n in range(count)
+    )
+    return WORKBOOK.replace("</workbook>", f"<definedNames>{names}</definedNames></workbook>")
+
+
+def workbook_with(*replaced: Part, extra: tuple[Part, ...] = ()) -> bytes:
+    parts = {
+        part.name: part
+        for part in (
+            deflated("[Content_Types].xml", CONTENT_TYPES),
+            deflated("_rels/.rels", ROOT_RELS),
+            deflated("xl/workbook.xml", WORKBOOK),
+            deflated("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+            addresses_sheet(1),
+            deflated("xl/sharedStrings.xml", "<sst/>"),
+        )
+    }
+    parts.update((part.name, part) for part in replaced)
+    return zip_of([*parts.values(), *extra])
+
+
+def test_workbook_part_too_big_to_parse_whole_is_refused():
+    """80,000 defined names: 4.4 MB of XML openpyxl would parse into a tree (1.5 s, 64 MB)."""
+    data = workbook_with(deflated("xl/workbook.xml", defined_names(80_000)))
+    assert refusal(data).startswith(
+        "The parts of list.xlsx that describe the workbook (its styles, names and relationships) unpack to 4.4 MB"
+    )
+
+
+def test_workbook_part_is_found_by_its_content_type_whatever_its_name():
+    types = CONTENT_TYPES.replace("/xl/workbook.xml", "/xl/book.xml")
+    rels = ROOT_RELS.replace("xl/workbook.xml", "xl/book.xml")
+    data = workbook_with(
+        deflated("[Content_Types].xml", types),
+        deflated("_rels/.rels", rels),
+        extra=(
+            deflated("xl/book.xml", defined_names(80_000)),
+            deflated("xl/_rels/book.xml.rels", WORKBOOK_RELS),
+        ),
+    )
+    assert "that describe the workbook" in refusal(data)
+
+
+def test_workbook_with_a_few_names_is_read():
+    data = workbook_with(deflated("xl/workbook.xml", defined_names(100)))
+    assert emails(read_table(data, "list.xlsx", upload_limits())) == ["u0@example.com"]
+
+
+def test_chart_sheet_is_refused():
+    rels = WORKBOOK_RELS.replace(
+        "</Relationships>",
+        '<Relationship Id="rId9" Target="chartsheets/sheet1.xml" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chartsheet"/></Relationships>',
+    )
+    data = workbook_with(deflated("xl/_rels/workbook.xml.rels", rels))
+    assert refusal(data).startswith("list.xlsx has a chart sheet, which an import does not read.")
