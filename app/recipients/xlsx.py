@@ -45,9 +45,10 @@ def _xlsx_rows(data: bytes, filename: str, limits: UploadLimits) -> tuple[list[i
     """Formulas give the value Excel last calculated and saved: they are never evaluated here.
 
     The declared dimension is checked, then forgotten: openpyxl would pad every row to it, and would
-    stop at a declared last row that is wrong. Each row is as wide as its last cell.
+    stop at a declared last row that is wrong. Each row is as wide as its last cell. Links to other
+    workbooks are not loaded: openpyxl would parse their cached copies whole.
     """
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     row_numbers: list[int] = []
     rows: list[list[str]] = []
     width = 0
