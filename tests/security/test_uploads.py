@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -88,7 +88,7 @@ class Cost(NamedTuple):
 
 
 @pytest.fixture
-def measured() -> Iterator[Callable[[Callable[[], TestResponse]], tuple[TestResponse, Cost]]]:
+def measured() -> Callable[[Callable[[], TestResponse]], tuple[TestResponse, Cost]]:
     """Runs a request and measures its time and the peak of Python's allocations (numpy's included)."""
 
     def run(request: Callable[[], TestResponse]) -> tuple[TestResponse, Cost]:
@@ -102,7 +102,7 @@ def measured() -> Iterator[Callable[[Callable[[], TestResponse]], tuple[TestResp
             tracemalloc.stop()
         return response, Cost(seconds, peak / 2**20)
 
-    yield run
+    return run
 
 
 @pytest.mark.parametrize("bomb", BOMBS.values(), ids=BOMBS.keys())
