@@ -31,7 +31,7 @@ from app import create_app
 from app.campaigns.recipient_store import recipient_count, replace_recipients
 from app.extensions import db
 from app.models import Campaign, User
-from app.recipients import import_upload
+from app.recipients import UploadLimits, import_upload
 from bench.common import recreate_database, result_line
 from config import celery_settings
 
@@ -72,10 +72,10 @@ def time_pandas(path: Path) -> float:
     return seconds
 
 
-def time_import(path: Path, campaign: Campaign, max_recipients: int) -> tuple[float, float]:
+def time_import(path: Path, campaign: Campaign, limits: UploadLimits) -> tuple[float, float]:
     """Seconds to import the uploaded bytes, then to save and commit them, as the Save button does it."""
     start = time.perf_counter()
-    result = import_upload(path.read_bytes(), path.name, max_recipients=max_recipients, suppressed=set())
+    result = import_upload(path.read_bytes(), path.name, limits=limits, suppressed=set())
     imported = time.perf_counter()
     replace_recipients(db.session, campaign, result)
     db.session.commit()
@@ -106,7 +106,7 @@ def main() -> None:
             size_mb = path.stat().st_size / 1e6
             pandas_seconds = time_pandas(path)
             before_mb = peak_mb()
-            import_seconds, save_seconds = time_import(path, campaign, app.config["MAX_RECIPIENTS"])
+            import_seconds, save_seconds = time_import(path, campaign, UploadLimits.from_config(app.config))
             saved = recipient_count(campaign)
             assert saved == ROWS, f"{saved} recipients saved, expected {ROWS}"
             server = db.session.scalar(sa.text("SHOW server_version"))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flask import abort, current_app
 
+from app.recipients.limits import UploadLimits
 from app.recipients.paste import parse_paste
 from app.recipients.readers import read_table
 from app.recipients.table import Table
@@ -38,12 +39,13 @@ class PendingImport:
     kind: str
     path: Path
 
-    def table(self, max_rows: int) -> Table:
-        """The upload read as a table; raises `RecipientFileError` when it cannot be read."""
+    def table(self, limits: UploadLimits) -> Table:
+        """The upload read as a table; raises `RecipientFileError` when it cannot be read or exceeds
+        `limits`."""
         data = self.path.read_bytes()
         if self.kind == PASTE:
-            return parse_paste(data.decode("utf-8"))
-        return read_table(data, self.filename, max_rows)
+            return parse_paste(data.decode("utf-8"), limits)
+        return read_table(data, self.filename, limits)
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)

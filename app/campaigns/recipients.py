@@ -23,7 +23,7 @@ from app.campaigns.recipient_uploads import PendingImport
 from app.extensions import db
 from app.forms import search_text
 from app.models import Campaign, CampaignStatus
-from app.recipients import ColumnMap, ImportResult, RecipientFileError, invalid_rows_csv
+from app.recipients import ColumnMap, ImportResult, RecipientFileError, UploadLimits, invalid_rows_csv
 from app.recipients.columns import locate_columns
 from app.recipients.importer import import_table
 from app.suppressions.operations import suppressed_addresses
@@ -194,13 +194,13 @@ def run_import(pending: PendingImport, columns: ColumnMap | None) -> Review:
     """
     suppressed = suppressed_addresses(current_user.id)
     db.session.rollback()
-    max_rows = current_app.config["MAX_RECIPIENTS"]
-    table = pending.table(max_rows)
+    limits = UploadLimits.from_config(current_app.config)
+    table = pending.table(limits)
     try:
         locate_columns(table.headers, columns)
     except RecipientFileError as problem:
         raise ColumnChoiceNeeded(problem.message, table.headers) from None
-    result = import_table(table, max_recipients=max_rows, suppressed=suppressed, columns=columns)
+    result = import_table(table, max_recipients=limits.max_rows, suppressed=suppressed, columns=columns)
     return Review(table.headers, result)
 
 

@@ -7,6 +7,7 @@ Plain Python, no Flask and no database: the web pages call `import_upload` or `i
 from app.recipients.errors import RecipientFileError
 from app.recipients.export import invalid_rows_csv, safe_cell
 from app.recipients.importer import import_paste, import_upload
+from app.recipients.limits import UploadLimits
 from app.recipients.result import (
     ColumnMap,
     DuplicateRow,
@@ -26,6 +27,7 @@ __all__ = [
     "Recipient",
     "RecipientFileError",
     "SuppressedRow",
+    "UploadLimits",
     "import_paste",
     "import_upload",
     "invalid_rows_csv",

@@ -14,6 +14,7 @@ import pandas as pd
 from app.recipients.columns import locate_columns
 from app.recipients.errors import RecipientFileError
 from app.recipients.fields import merge_fields
+from app.recipients.limits import UploadLimits
 from app.recipients.paste import parse_paste
 from app.recipients.readers import read_table
 from app.recipients.result import (
@@ -34,22 +35,22 @@ def import_upload(
     data: bytes,
     filename: str,
     *,
-    max_recipients: int,
+    limits: UploadLimits,
     suppressed: Set[str] = frozenset(),
     columns: ColumnMap | None = None,
 ) -> ImportResult:
     """Import a CSV or .xlsx file; `columns` overrides the columns found by their headers."""
     return import_table(
-        read_table(data, filename, max_recipients),
-        max_recipients=max_recipients,
+        read_table(data, filename, limits),
+        max_recipients=limits.max_rows,
         suppressed=suppressed,
         columns=columns,
     )
 
 
-def import_paste(text: str, *, max_recipients: int, suppressed: Set[str] = frozenset()) -> ImportResult:
+def import_paste(text: str, *, limits: UploadLimits, suppressed: Set[str] = frozenset()) -> ImportResult:
     """Import pasted addresses (see `parse_paste` for what is accepted)."""
-    return import_table(parse_paste(text), max_recipients=max_recipients, suppressed=suppressed)
+    return import_table(parse_paste(text, limits), max_recipients=limits.max_rows, suppressed=suppressed)
 
 
 def import_table(

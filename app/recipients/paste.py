@@ -7,6 +7,7 @@ import re
 import pandas as pd
 
 from app.recipients.errors import RecipientFileError
+from app.recipients.limits import UploadLimits, check_lines
 from app.recipients.table import Table
 
 # An entry runs to the next comma, semicolon or line end outside "quotes" and <angle brackets>, so
@@ -17,14 +18,24 @@ QUOTED = re.compile(r'"(?P<inner>(?:[^"\\]|\\.)*)"')
 ESCAPED = re.compile(r"\\(.)")
 
 
-def parse_paste(text: str) -> Table:
-    """A table with `email` and `name` columns, indexed by the line each entry was pasted on."""
+PASTE = "the pasted addresses"
+
+
+def parse_paste(text: str, limits: UploadLimits) -> Table:
+    """A table with `email` and `name` columns, indexed by the line each entry was pasted on.
+
+    The same limits as a file's hold: lines (blank ones too), characters a line, no NUL, and reading
+    stops at the first entry over the recipient limit.
+    """
+    check_lines(text, PASTE, limits, unit="line")
     lines: list[int] = []
     entries: list[tuple[str, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         for match in ENTRY.finditer(line):
             entry = match.group().strip()
             if entry:
+                if len(entries) == limits.max_rows:
+                    raise RecipientFileError.too_many(limits.max_rows)
                 lines.append(number)
                 entries.append(split_entry(entry))
     if not entries:

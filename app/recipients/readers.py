@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, time
 
 import pandas as pd
-from openpyxl import load_workbook
 
 from app.recipients.errors import RecipientFileError
+from app.recipients.limits import UploadLimits, check_csv
 from app.recipients.table import Table, table_from_grid
+from app.recipients.xlsx import xlsx_grid
 
 # Compound-file (OLE2) containers: Excel 97-2003 workbooks, and also any password-protected .xlsx, which
 # Office stores as an OLE2 file holding the encrypted workbook in a stream named "EncryptedPackage".
@@ -27,24 +27,27 @@ DELIMITERS = (",", ";", "\t")
 BLANK_LINE_CHARS = "".join(DELIMITERS) + " \r\n"
 SNIFF_CHARS = 64 * 1024
 # Control characters other than tab, newline, form feed and carriage return do not occur in real text.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# NUL is left out: one among real text is refused with its row named (`check_lines`).
+CONTROL_CHARS = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
 MAX_CONTROL_SHARE = 0.01
+#: Share of the bytes on one side of each pair that are zero in UTF-16 text without a byte-order mark.
+UTF16_ZERO_SHARE = 0.5
+#: ...while on the other side zeros (NUL characters) are at least this many times rarer than that share.
+UTF16_ZERO_RATIO = 10
 RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def read_table(data: bytes, filename: str, max_rows: int) -> Table:
-    """Read a CSV or .xlsx upload; raise `RecipientFileError` for anything else.
-
-    `max_rows` lets a workbook stop being read as soon as it has too many rows (a CSV is bounded by the
-    upload limit and checked afterwards).
+def read_table(data: bytes, filename: str, limits: UploadLimits) -> Table:
+    """Read a CSV or .xlsx upload; raise `RecipientFileError` for anything else or anything bigger
+    than `limits`, checked before the work they bound.
     """
     if not data.strip():
         raise RecipientFileError("The file is empty.")
     if data.startswith(OLE2_SIGNATURE):
         raise _ole2_error(data, filename)
     if data.startswith(ZIP_SIGNATURE):
-        return table_from_grid(_xlsx_grid(data, filename, max_rows))
-    return table_from_grid(_csv_grid(_decode_text(data, filename), filename))
+        return table_from_grid(xlsx_grid(data, filename, limits))
+    return table_from_grid(_csv_grid(_decode_text(data, filename), filename, limits))
 
 
 def _ole2_error(data: bytes, filename: str) -> RecipientFileError:
@@ -61,29 +64,47 @@ def _ole2_error(data: bytes, filename: str) -> RecipientFileError:
 
 
 def _decode_text(data: bytes, filename: str) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252, which is what Excel on Windows writes by default."""
+    """UTF-16 (Excel's "Unicode Text", with a byte-order mark, or without one as some tools write it),
+    else UTF-8 (with or without BOM), else Windows-1252, which is what Excel on Windows writes by default.
+
+    Text that is mostly control characters is a binary file; a NUL among real text is refused by
+    `check_lines`, which names its row, whatever the encoding.
+    """
     not_text = RecipientFileError(
         f"{filename} is not a CSV or Excel (.xlsx) file we can read. "
         "Save your list as CSV UTF-8 or as an Excel Workbook (.xlsx) and upload that."
     )
-    if data.startswith(UTF16_BOMS):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise not_text from None
-    if b"\x00" in data:
-        raise not_text
     try:
-        text = data.decode("utf-8-sig")
+        text = _decode(data)
     except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise not_text from None
+        raise not_text from None
     sample = text[:SNIFF_CHARS]
     if len(CONTROL_CHARS.findall(sample)) > MAX_CONTROL_SHARE * len(sample):
         raise not_text
     return text
+
+
+def _decode(data: bytes) -> str:
+    encoding = utf16_encoding(data)
+    if encoding is not None:
+        return data.decode(encoding)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def utf16_encoding(data: bytes) -> str | None:
+    """ "utf-16" for text with a UTF-16 byte-order mark; "utf-16-le" or "-be" for text without one, told
+    by its zero bytes (ASCII text in UTF-16 has one in every pair, on the same side); else None."""
+    if data.startswith(UTF16_BOMS):
+        return "utf-16"
+    sample = data[: 2 * SNIFF_CHARS]
+    first, second = sample[0::2], sample[1::2]
+    for zeros, others, encoding in ((second, first, "utf-16-le"), (first, second, "utf-16-be")):
+        if zeros and zeros.count(0) >= UTF16_ZERO_SHARE * len(zeros) > others.count(0) * UTF16_ZERO_RATIO:
+            return encoding
+    return None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -98,13 +119,17 @@ def sniff_delimiter(text: str) -> str:
     sample = "".join(lines[first:])
 
     def field_count(delimiter: str) -> int:
-        return len(next(csv.reader(io.StringIO(sample), delimiter=delimiter), []))
+        try:
+            return len(next(csv.reader(io.StringIO(sample), delimiter=delimiter), []))
+        except csv.Error:  # a lone carriage return inside a field: pandas reads it, or words the error
+            return 0
 
     return max(DELIMITERS, key=field_count)
 
 
-def _csv_grid(text: str, filename: str) -> pd.DataFrame:
+def _csv_grid(text: str, filename: str, limits: UploadLimits) -> pd.DataFrame:
     delimiter = sniff_delimiter(text)
+    check_csv(text, delimiter, filename, limits)
     try:
         grid = pd.read_csv(
             io.StringIO(text),
@@ -136,54 +161,3 @@ def _csv_error(parser_message: str, delimiter: str, filename: str) -> RecipientF
         f"{filename} could not be read as CSV: a double quote is probably not closed. "
         "Check the quotes, or save the file again from your spreadsheet program."
     )
-
-
-def _xlsx_grid(data: bytes, filename: str, max_rows: int) -> pd.DataFrame:
-    try:
-        row_numbers, rows = _xlsx_rows(data, max_rows)
-    except RecipientFileError:
-        raise
-    except Exception as exc:  # openpyxl reports a malformed workbook with many exception types
-        raise RecipientFileError(
-            f"{filename} could not be read as an Excel workbook (.xlsx). If it comes from another program "
-            "(Numbers, LibreOffice, a ZIP archive), save it as .xlsx or as CSV UTF-8 and upload that."
-        ) from exc
-    width = max((len(row) for row in rows), default=0)
-    padded = [row + [""] * (width - len(row)) for row in rows]
-    return pd.DataFrame(padded, index=row_numbers, columns=range(width), dtype=str)
-
-
-def _xlsx_rows(data: bytes, max_rows: int) -> tuple[list[int], list[list[str]]]:
-    """The first worksheet's non-blank rows as text, read in openpyxl's streaming mode (faster than pandas).
-
-    Formulas give the value Excel last calculated and saved: they are never evaluated here.
-    """
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    row_numbers: list[int] = []
-    rows: list[list[str]] = []
-    try:
-        for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
-            row = [_cell_text(value) for value in values]
-            if any(row):
-                if len(rows) > max_rows:  # the header and max_rows data rows are already in
-                    raise RecipientFileError.too_many(max_rows)
-                row_numbers.append(number)
-                rows.append(row)
-    finally:
-        workbook.close()
-    return row_numbers, rows
-
-
-def _cell_text(value: object) -> str:
-    """A cell as the user sees it in Excel: 42 not 42.0, a date without a midnight time."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime) and value.time() == time():
-        return value.date().isoformat()
-    return str(value)

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.forms import EmptyForm, search_text
 from app.models import Suppression, SuppressionReason
 from app.ownership import owned, owned_or_404
-from app.recipients import ImportResult, RecipientFileError, import_paste, import_upload
+from app.recipients import ImportResult, RecipientFileError, UploadLimits, import_paste, import_upload
 from app.suppressions import bp
 from app.suppressions.forms import AddForm, ImportForm
 from app.suppressions.operations import suppress, suppressed_addresses
@@ -55,8 +55,13 @@ def add() -> str | Response:
     form = AddForm()
     if not form.validate_on_submit():
         return suppressions_page(form, ImportForm(formdata=None))
-    limit = current_app.config["MAX_RECIPIENTS"]
-    return add_imported(import_paste(form.addresses.data, max_recipients=limit, suppressed=listed()))
+    limits = UploadLimits.from_config(current_app.config)
+    try:
+        result = import_paste(form.addresses.data, limits=limits, suppressed=listed())
+    except RecipientFileError as problem:
+        flash(f"Nothing added: {problem.message}", "danger")
+        return redirect(url_for("suppressions.index"))
+    return add_imported(result)
 
 
 @bp.post("/import")
@@ -67,11 +72,9 @@ def import_file() -> str | Response:
     if not form.validate_on_submit():
         return suppressions_page(AddForm(formdata=None), form)
     upload = form.file.data
-    limit = current_app.config["MAX_RECIPIENTS"]
+    limits = UploadLimits.from_config(current_app.config)
     try:
-        result = import_upload(
-            upload.read(), upload.filename or "upload", max_recipients=limit, suppressed=listed()
-        )
+        result = import_upload(upload.read(), upload.filename or "upload", limits=limits, suppressed=listed())
     except RecipientFileError as problem:
         flash(f"Nothing imported: {problem.message}", "danger")
         return redirect(url_for("suppressions.index"))

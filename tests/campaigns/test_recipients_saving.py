@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Campaign, User
 from app.recipients import import_paste, import_upload
 from tests.campaigns.conftest import RecipientsFlow
+from tests.upload_bombs import upload_limits
 
 OLD_LIST = b"email,name,city\r\nold1@example.com,Old One,Paris\r\nold2@example.com,Old Two,Rome\r\n"
 
@@ -64,7 +65,7 @@ def test_awkward_values_survive_the_database_exactly(app, draft: Campaign):
         'email,name,note,empty\r\n"a@example.com","Smith, ""Al""","line\r\nbreak \\N \\\\ tab\tend",\r\n'
         "b@example.com,Zoë 😀,=1+1,\r\n"
     ).encode()
-    result = import_upload(data, "list.csv", max_recipients=10)
+    result = import_upload(data, "list.csv", limits=upload_limits(10))
     assert replace_recipients(db.session, draft, result) == 2
     db.session.commit()
     db.session.expire_all()
@@ -76,7 +77,7 @@ def test_awkward_values_survive_the_database_exactly(app, draft: Campaign):
 
 
 def test_name_longer_than_the_column_is_cut(draft: Campaign):
-    result = import_paste(f"{'N' * 300} <a@example.com>", max_recipients=10)
+    result = import_paste(f"{'N' * 300} <a@example.com>", limits=upload_limits(10))
     replace_recipients(db.session, draft, result)
     db.session.commit()
     assert len(RecipientsFlow(None, draft).saved()[0][1]) == recipient_store.NAME_LENGTH
@@ -86,9 +87,11 @@ def test_replace_leaves_other_campaigns_alone(draft: Campaign, logged_in: User):
     other = Campaign(user_id=logged_in.id, name="Other")
     db.session.add(other)
     db.session.commit()
-    replace_recipients(db.session, other, import_paste("x@example.com", max_recipients=10))
-    replace_recipients(db.session, draft, import_paste("a@example.com, b@example.com", max_recipients=10))
-    replace_recipients(db.session, draft, import_paste("c@example.com", max_recipients=10))
+    replace_recipients(db.session, other, import_paste("x@example.com", limits=upload_limits(10)))
+    replace_recipients(
+        db.session, draft, import_paste("a@example.com, b@example.com", limits=upload_limits(10))
+    )
+    replace_recipients(db.session, draft, import_paste("c@example.com", limits=upload_limits(10)))
     db.session.commit()
     assert (recipient_count(other), recipient_count(draft)) == (1, 1)
 

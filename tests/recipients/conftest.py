@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.recipients import ImportResult, import_upload
+from tests.upload_bombs import upload_limits
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "recipients"
 MAX_RECIPIENTS = 200_000
@@ -26,7 +27,7 @@ def import_fixture(fixture_bytes: Callable[[str], bytes]) -> Callable[..., Impor
     """Imports a fixture file by name, with the production row limit unless told otherwise."""
 
     def run(name: str, **options: object) -> ImportResult:
-        options.setdefault("max_recipients", MAX_RECIPIENTS)
+        options.setdefault("limits", upload_limits(MAX_RECIPIENTS))
         return import_upload(fixture_bytes(name), name, **options)
 
     return run

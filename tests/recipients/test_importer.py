@@ -17,6 +17,7 @@ from app.recipients import (
     import_paste,
     import_upload,
 )
+from tests.upload_bombs import upload_limits
 
 ImportFixture = Callable[..., ImportResult]
 
@@ -79,12 +80,12 @@ def test_users_column_choice_is_applied(import_fixture: ImportFixture):
 def test_more_rows_than_allowed_refuses_the_whole_file():
     data = b"email\r\n" + b"".join(f"user{n}@example.com\r\n".encode() for n in range(4))
     with pytest.raises(RecipientFileError, match="more than 3 recipients"):
-        import_upload(data, "list.csv", max_recipients=3)
+        import_upload(data, "list.csv", limits=upload_limits(3))
 
 
 def test_exactly_the_allowed_rows_are_imported():
     data = b"email\r\n" + b"".join(f"user{n}@example.com\r\n".encode() for n in range(3))
-    assert len(import_upload(data, "list.csv", max_recipients=3).recipients) == 3
+    assert len(import_upload(data, "list.csv", limits=upload_limits(3)).recipients) == 3
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,7 @@ def test_whole_file_problems_raise_one_user_facing_error(
 def test_paste_import_reports_pasted_lines():
     result = import_paste(
         'Anna <anna@example.com>, "Smith, Bob" <bob@example.com>\nnot an address\nANNA@example.com',
-        max_recipients=10,
+        limits=upload_limits(10),
         suppressed={"bob@example.com"},
     )
     assert result.recipients == [Recipient("anna@example.com", "Anna", {})]
@@ -118,4 +119,4 @@ def test_paste_import_reports_pasted_lines():
 
 def test_paste_over_the_limit_is_refused():
     with pytest.raises(RecipientFileError, match="more than 1 recipients"):
-        import_paste("a@example.com, b@example.com", max_recipients=1)
+        import_paste("a@example.com, b@example.com", limits=upload_limits(1))

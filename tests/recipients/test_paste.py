@@ -6,10 +6,11 @@ import pytest
 
 from app.recipients import RecipientFileError
 from app.recipients.paste import parse_paste, split_entry
+from tests.upload_bombs import upload_limits
 
 
 def entries(text: str) -> list[tuple[int, str, str]]:
-    table = parse_paste(text)
+    table = parse_paste(text, upload_limits())
     return list(
         zip(table.cells.index.tolist(), table.cells[0].tolist(), table.cells[1].tolist(), strict=True)
     )
@@ -61,4 +62,4 @@ def test_unclosed_bracket_is_kept_whole_for_the_report():
 @pytest.mark.parametrize("text", ["", "  \n\n", ", ;\n;"])
 def test_nothing_pasted_gets_a_clear_message(text: str):
     with pytest.raises(RecipientFileError, match="There are no addresses to import"):
-        parse_paste(text)
+        parse_paste(text, upload_limits())

@@ -9,6 +9,7 @@ import pytest
 from app.recipients import RecipientFileError
 from app.recipients.readers import read_table, sniff_delimiter
 from app.recipients.table import Table
+from tests.upload_bombs import upload_limits
 
 MAX_ROWS = 1_000
 
@@ -29,17 +30,17 @@ def rows(table: Table) -> list[list[str]]:
 def test_accented_names_survive_each_encoding(
     fixture_bytes: Callable[[str], bytes], name: str, column: int, names: list[str]
 ):
-    table = read_table(fixture_bytes(name), name, MAX_ROWS)
+    table = read_table(fixture_bytes(name), name, upload_limits(MAX_ROWS))
     assert table.cells[column].tolist() == names
 
 
 def test_byte_order_mark_is_not_part_of_the_first_header(fixture_bytes: Callable[[str], bytes]):
-    table = read_table(fixture_bytes("utf8_bom.csv"), "utf8_bom.csv", MAX_ROWS)
+    table = read_table(fixture_bytes("utf8_bom.csv"), "utf8_bom.csv", upload_limits(MAX_ROWS))
     assert table.headers == ["Email Address", "Name"]
 
 
 def test_windows_1252_euro_sign_is_decoded(fixture_bytes: Callable[[str], bytes]):
-    table = read_table(fixture_bytes("windows1252.csv"), "windows1252.csv", MAX_ROWS)
+    table = read_table(fixture_bytes("windows1252.csv"), "windows1252.csv", upload_limits(MAX_ROWS))
     assert rows(table)[2][2] == "€ Ltd"
 
 
@@ -53,11 +54,11 @@ def test_windows_1252_euro_sign_is_decoded(fixture_bytes: Callable[[str], bytes]
     ],
 )
 def test_delimiter_is_sniffed(fixture_bytes: Callable[[str], bytes], name: str, headers: list[str]):
-    assert read_table(fixture_bytes(name), name, MAX_ROWS).headers == headers
+    assert read_table(fixture_bytes(name), name, upload_limits(MAX_ROWS)).headers == headers
 
 
 def test_semicolon_csv_keeps_decimal_commas_inside_values(fixture_bytes: Callable[[str], bytes]):
-    table = read_table(fixture_bytes("semicolon.csv"), "semicolon.csv", MAX_ROWS)
+    table = read_table(fixture_bytes("semicolon.csv"), "semicolon.csv", upload_limits(MAX_ROWS))
     assert [row[2] for row in rows(table)] == ["1,50", "2,75"]
 
 
@@ -75,7 +76,7 @@ def test_sniffing_counts_fields_of_the_first_record_only(first_line: str, delimi
 
 
 def test_quoted_fields_keep_embedded_delimiters_quotes_and_newlines(fixture_bytes: Callable[[str], bytes]):
-    table = read_table(fixture_bytes("quoted_fields.csv"), "quoted_fields.csv", MAX_ROWS)
+    table = read_table(fixture_bytes("quoted_fields.csv"), "quoted_fields.csv", upload_limits(MAX_ROWS))
     assert rows(table) == [
         ["anna@example.com", "Smith, Anna", "1 High St\r\nLondon"],
         ["bob@example.com", 'Bob "the Builder"', "2 Low Rd, Leeds"],
@@ -84,25 +85,25 @@ def test_quoted_fields_keep_embedded_delimiters_quotes_and_newlines(fixture_byte
 
 def test_rows_are_numbered_as_a_spreadsheet_shows_them(fixture_bytes: Callable[[str], bytes]):
     """A quoted newline does not start a new row; a blank line is still a row."""
-    quoted = read_table(fixture_bytes("quoted_fields.csv"), "quoted_fields.csv", MAX_ROWS)
-    with_blank = read_table(fixture_bytes("duplicates_and_invalid.csv"), "d.csv", MAX_ROWS)
+    quoted = read_table(fixture_bytes("quoted_fields.csv"), "quoted_fields.csv", upload_limits(MAX_ROWS))
+    with_blank = read_table(fixture_bytes("duplicates_and_invalid.csv"), "d.csv", upload_limits(MAX_ROWS))
     assert quoted.cells.index.tolist() == [2, 3]
     assert with_blank.cells.index.tolist() == [2, 3, 5, 6, 7, 8, 9]
 
 
 def test_csv_cells_are_never_type_converted(fixture_bytes: Callable[[str], bytes]):
-    table = read_table(fixture_bytes("formula_cells.csv"), "formula_cells.csv", MAX_ROWS)
+    table = read_table(fixture_bytes("formula_cells.csv"), "formula_cells.csv", upload_limits(MAX_ROWS))
     assert [row[2] for row in rows(table)] == ["+44 20 7946 0000", "-5", "", "", "+1 555 0100"]
 
 
 def test_xlsx_is_read_by_content_whatever_its_name(fixture_bytes: Callable[[str], bytes]):
-    table = read_table(fixture_bytes("normal.xlsx"), "recipients.csv", MAX_ROWS)
+    table = read_table(fixture_bytes("normal.xlsx"), "recipients.csv", upload_limits(MAX_ROWS))
     assert table.headers == ["Email", "Name", "Customer No", "Phone", "Orders", "Joined", "Total"]
 
 
 def test_xlsx_cells_read_as_the_user_typed_them(fixture_bytes: Callable[[str], bytes]):
     """Text stays text ("007", "+44…"), whole numbers lose Excel's ".0", dates lose a midnight time."""
-    table = read_table(fixture_bytes("normal.xlsx"), "normal.xlsx", MAX_ROWS)
+    table = read_table(fixture_bytes("normal.xlsx"), "normal.xlsx", upload_limits(MAX_ROWS))
     assert rows(table)[0] == [
         "anna@example.com",
         "Anna Ångström",
@@ -117,27 +118,27 @@ def test_xlsx_cells_read_as_the_user_typed_them(fixture_bytes: Callable[[str], b
 
 def test_xlsx_formulas_are_never_evaluated(fixture_bytes: Callable[[str], bytes]):
     """Only a value Excel saved is read; a formula nobody calculated reads as empty, not as computed."""
-    table = read_table(fixture_bytes("normal.xlsx"), "normal.xlsx", MAX_ROWS)
+    table = read_table(fixture_bytes("normal.xlsx"), "normal.xlsx", upload_limits(MAX_ROWS))
     assert rows(table)[1][6] == ""
 
 
 def test_xlsx_rows_keep_their_sheet_numbers(fixture_bytes: Callable[[str], bytes]):
-    table = read_table(fixture_bytes("normal.xlsx"), "normal.xlsx", MAX_ROWS)
+    table = read_table(fixture_bytes("normal.xlsx"), "normal.xlsx", upload_limits(MAX_ROWS))
     assert table.cells.index.tolist() == [2, 4, 5]
 
 
 def test_xlsx_stops_reading_past_the_row_limit(fixture_bytes: Callable[[str], bytes]):
     with pytest.raises(RecipientFileError, match="more than 2 recipients"):
-        read_table(fixture_bytes("normal.xlsx"), "normal.xlsx", 2)
+        read_table(fixture_bytes("normal.xlsx"), "normal.xlsx", upload_limits(2))
 
 
 def test_trailing_delimiters_add_no_columns():
-    table = read_table(b"email,name,\r\na@example.com,Anna,\r\n", "list.csv", MAX_ROWS)
+    table = read_table(b"email,name,\r\na@example.com,Anna,\r\n", "list.csv", upload_limits(MAX_ROWS))
     assert table.headers == ["email", "name"]
 
 
 def test_unnamed_column_with_values_is_kept():
-    table = read_table(b"email,,name\r\na@example.com,x,Anna\r\n", "list.csv", MAX_ROWS)
+    table = read_table(b"email,,name\r\na@example.com,x,Anna\r\n", "list.csv", upload_limits(MAX_ROWS))
     assert table.headers == ["email", "", "name"]
 
 
@@ -155,13 +156,13 @@ def test_unnamed_column_with_values_is_kept():
 )
 def test_unreadable_file_gets_a_clear_message(fixture_bytes: Callable[[str], bytes], name: str, message: str):
     with pytest.raises(RecipientFileError) as refused:
-        read_table(fixture_bytes(name), name, MAX_ROWS)
+        read_table(fixture_bytes(name), name, upload_limits(MAX_ROWS))
     assert refused.value.message.startswith(message)
 
 
 def test_legacy_xls_gets_a_clear_message_even_when_named_csv(fixture_bytes: Callable[[str], bytes]):
     with pytest.raises(RecipientFileError, match=r"old Excel 97–2003 workbook \(\.xls\)"):
-        read_table(fixture_bytes("legacy.xls"), "export.csv", MAX_ROWS)
+        read_table(fixture_bytes("legacy.xls"), "export.csv", upload_limits(MAX_ROWS))
 
 
 def test_password_protected_xlsx_is_told_apart_from_legacy_xls(fixture_bytes: Callable[[str], bytes]):
@@ -171,7 +172,7 @@ def test_password_protected_xlsx_is_told_apart_from_legacy_xls(fixture_bytes: Ca
     data = fixture_bytes("password_protected.xlsx")
     assert data[:4] == fixture_bytes("legacy.xls")[:4] == b"\xd0\xcf\x11\xe0"
     with pytest.raises(RecipientFileError, match="remove the password"):
-        read_table(data, "password_protected.xlsx", MAX_ROWS)
+        read_table(data, "password_protected.xlsx", upload_limits(MAX_ROWS))
 
 
 @pytest.mark.parametrize(
@@ -184,14 +185,16 @@ def test_password_protected_xlsx_is_told_apart_from_legacy_xls(fixture_bytes: Ca
 )
 def test_blank_content_is_an_empty_file(data: bytes):
     with pytest.raises(RecipientFileError, match="The file is empty."):
-        read_table(data, "blank.csv", MAX_ROWS)
+        read_table(data, "blank.csv", upload_limits(MAX_ROWS))
 
 
 def test_text_full_of_control_characters_is_refused():
     with pytest.raises(RecipientFileError, match="not a CSV or Excel"):
-        read_table(b"email\r\n" + b"\x01\x02\x03a@example.com\x1b\r\n" * 10, "odd.csv", MAX_ROWS)
+        read_table(
+            b"email\r\n" + b"\x01\x02\x03a@example.com\x1b\r\n" * 10, "odd.csv", upload_limits(MAX_ROWS)
+        )
 
 
 def test_unclosed_quote_gets_a_clear_message():
     with pytest.raises(RecipientFileError, match="double quote is probably not closed"):
-        read_table(b'email,name\r\na@example.com,"Anna\r\n', "list.csv", MAX_ROWS)
+        read_table(b'email,name\r\na@example.com,"Anna\r\n', "list.csv", upload_limits(MAX_ROWS))

@@ -126,3 +126,11 @@ def test_another_users_suppressions_are_neither_shown_nor_removable(client, logg
 
 def test_navbar_links_the_page(client, logged_in):
     assert 'href="/suppressions/"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_paste_without_addresses_adds_nothing_and_says_why(client, logged_in):
+    response = post_form(
+        client, "/suppressions/add", {"addresses": ", ;\n;"}, form_url="/suppressions/", follow_redirects=True
+    )
+    assert "Nothing added: There are no addresses to import." in response.get_data(as_text=True)
+    assert listed(logged_in) == {}
