@@ -35,10 +35,17 @@ def test_logout_needs_a_post(client, logged_in):
 def test_remember_me_sets_a_lasting_http_only_cookie(client, make_user):
     make_user("asha")
     response = post_form(client, "/login", {"identifier": "asha", "password": PASSWORD, "remember": "y"})
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Expires=" in cookie
+
+
+def test_without_remember_me_the_cookie_ends_with_the_browser(client, make_user):
+    make_user("asha")
+    response = post_form(client, "/login", {"identifier": "asha", "password": PASSWORD})
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Expires=" not in cookie
 
 
 def test_session_cookie_is_http_only_and_same_site_lax(client, make_user):
