@@ -70,6 +70,11 @@ def test_next_redirect_stays_on_this_site(client, auth, make_user):
         "/\\evil.example",
         "http:/evil.example",
         "javascript:alert(1)",
+        "/\r\nSet-Cookie: session=planted",
+        "/campaigns/\nLocation: https://evil.example/",
+        "/a\x00b",
+        "/a b",
+        "campaigns/",
     ],
 )
 def test_open_redirect_next_is_refused(client, auth, make_user, target):
