@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
 from app.auth.passwords import password_policy
 from app.extensions import db
+from app.forms import single_line
 from app.models import User
 from app.timezones import TIMEZONE_CHOICES
 
@@ -62,7 +63,7 @@ class SignupForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    identifier = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
+    identifier = StringField("Username or email", validators=[DataRequired(), Length(max=254), single_line])
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Remember me")
     submit = SubmitField("Log in")

@@ -31,10 +31,15 @@ def safe_next_url(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+def client_address() -> str:
+    """The client's address (behind a listed proxy, the one it saw: app.proxies)."""
+    return request.remote_addr or "unknown"
+
+
 def login_budgets(user: User | None, identifier: str) -> tuple[Budget, Budget]:
     """The account's budget (one for the user, however it was typed) and the client address's."""
     account = f"user:{user.id}" if user else f"name:{identifier.strip().lower()}"
-    return Budget.of("LOGIN_RATE_LIMIT", account), Budget.of("LOGIN_RATE_LIMIT_PER_IP", request.remote_addr)
+    return Budget.of("LOGIN_RATE_LIMIT", account), Budget.of("LOGIN_RATE_LIMIT_PER_IP", client_address())
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -43,7 +48,7 @@ def signup() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     if request.method == "POST" and not throttle().spend(
-        Budget.of("SIGNUP_RATE_LIMIT_PER_IP", request.remote_addr)
+        Budget.of("SIGNUP_RATE_LIMIT_PER_IP", client_address())
     ):
         abort(429)
     form = SignupForm()

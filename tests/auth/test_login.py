@@ -121,3 +121,11 @@ def test_successful_logins_are_not_counted(client, auth, make_user):
     for _ in range(7):
         assert auth.login("asha").status_code == 302
         auth.logout()
+
+
+@pytest.mark.parametrize("identifier", ["asha\x00", "as\r\nha"])
+def test_control_characters_in_the_identifier_get_a_clear_message(client, auth, make_user, identifier):
+    make_user("asha")
+    response = auth.login(identifier)
+    assert response.status_code == 200
+    assert "without line breaks or control characters" in response.get_data(as_text=True)
