@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 
 from tests.conftest import PASSWORD, AuthActions, csrf_token_from, post_form
 
+pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
+
 NEW_PASSWORD = "a whole new passphrase"
 
 

@@ -29,6 +29,8 @@ from tests.conftest import AuthActions, post_form
 from tests.processes import ROOT, wait_until
 from tests.services import free_port, redis_url
 
+pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
+
 BUDGET = 5  # LOGIN_RATE_LIMIT's default: 5 per minute
 CONCURRENT = 16
 SIGNUP = {"email": "new@example.com", "password": "s3cret-pass-2", "password2": "s3cret-pass-2"}
