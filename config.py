@@ -6,12 +6,16 @@ tests and worker processes tune the app through one vocabulary (see README's con
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
-DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
+#: The development key earlier versions shipped: published, so it signs nothing anywhere.
+PUBLISHED_SECRET_KEY = "dev-secret-key-change-me"
 
 
 def env_str(name: str, default: str) -> str:
@@ -33,6 +37,11 @@ def env_bool(name: str, default: bool) -> bool:
     if not value:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def fernet_key() -> str:
+    """A new random key in Fernet's format (what `Fernet.generate_key()` makes)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 def instance_path() -> Path:
@@ -98,16 +107,22 @@ class Config:
     """Development defaults: SQLite and the filesystem broker under `instance/`."""
 
     INSTANCE_PATH = instance_path()
-    SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
+    #: Blank: generated at random into instance/ on first start and shared by web, worker and beat
+    #: (app.instance_secrets). Production requires both keys from the environment.
+    SECRET_KEY = env_str("SECRET_KEY", "")
+    SMTP_ENCRYPTION_KEY = env_str("SMTP_ENCRYPTION_KEY", "")
     SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE_PATH / 'app.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
     REDIS_URL = env_str("REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
-    RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", REDIS_URL or "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
+    #: Where log-in and sign-up budgets are counted: Redis when there is one, else the app's database,
+    #: so every web process shares one count (app.throttle).
+    RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", REDIS_URL)
     LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
     LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
-    SMTP_ENCRYPTION_KEY = env_str("SMTP_ENCRYPTION_KEY", "")
+    SIGNUP_RATE_LIMIT_PER_IP = env_str("SIGNUP_RATE_LIMIT_PER_IP", "10 per hour")
+    #: Addresses or networks of the reverse proxies whose X-Forwarded-* headers are believed (app.proxies).
+    TRUSTED_PROXIES = env_str("TRUSTED_PROXIES", "")
     SMTP_TLS_CA_FILE = env_str("SMTP_TLS_CA_FILE", "")
     #: Let users' SMTP hosts be loopback, link-local or private addresses (a relay on this machine or
     #: network); off, the app connects only to public addresses (app/sending/destinations.py).
@@ -118,10 +133,12 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-    REMEMBER_COOKIE_HTTPONLY = True
-    REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    #: "Remember me" keeps a log-in this many days after its last use; no session cookie is accepted
+    #: longer than that after it was last issued (app.auth.sessions).
+    REMEMBER_ME_DAYS = env_int("REMEMBER_ME_DAYS", 14)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=REMEMBER_ME_DAYS)
     PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
     WTF_CSRF_TIME_LIMIT = None
     #: Strict-Transport-Security's max-age on HTTPS responses (a year); 0 sends no such header.
     HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 31_536_000)
@@ -164,6 +181,11 @@ class Config:
     @classmethod
     def check(cls) -> None:
         """Refuse settings that would be unsafe in this environment."""
+        if cls.SECRET_KEY == PUBLISHED_SECRET_KEY:
+            raise RuntimeError(
+                "SECRET_KEY is the development key earlier versions published: unset it (a random one is "
+                "then kept in the instance folder) or set a long random value."
+            )
 
 
 class DevelopmentConfig(Config):
@@ -171,23 +193,35 @@ class DevelopmentConfig(Config):
 
 
 class TestingConfig(Config):
+    """Keys of the test process's own, never written: the tests pass them to the processes they start."""
+
     TESTING = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-    RATELIMIT_STORAGE_URI = "memory://"
     #: The tests' SMTP sinks listen on loopback; tests/security/test_outbound.py turns this off.
     SMTP_ALLOW_PRIVATE_HOSTS = True
+    SECRET_KEY = env_str("SECRET_KEY", secrets.token_urlsafe(32))
+    SMTP_ENCRYPTION_KEY = env_str("SMTP_ENCRYPTION_KEY", fernet_key())
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start production with the published default secret, or with unsubscribe links that
-        mailbox providers would not honour (Gmail and Yahoo require an HTTPS one-click link)."""
-        if cls.SECRET_KEY == DEFAULT_SECRET_KEY:
-            raise RuntimeError("SECRET_KEY must be set to a long random value in production.")
+        """Refuse to start production without its keys in the environment (its processes may run on
+        several hosts, which share no instance folder), or with unsubscribe links that mailbox providers
+        would not honour (Gmail and Yahoo require an HTTPS one-click link)."""
+        super().check()
+        if not cls.SECRET_KEY:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a long random value in production "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        if not cls.SMTP_ENCRYPTION_KEY:
+            raise RuntimeError(
+                "SMTP_ENCRYPTION_KEY must be set in production (python3 -c 'from cryptography.fernet import "
+                "Fernet; print(Fernet.generate_key().decode())'), then run `flask rotate-smtp-key` once."
+            )
         if not cls.PUBLIC_BASE_URL.startswith("https://"):
             raise RuntimeError("PUBLIC_BASE_URL must be the app's https:// address in production.")
 

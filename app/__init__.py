@@ -24,7 +24,13 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:id> is bounded
 
     from app.database import configure_sqlite
-    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.extensions import csrf, db, login_manager, migrate
+    from app.instance_secrets import fill_secret_keys
+    from app.proxies import trust_proxies
+    from app.throttle import init_throttle
+
+    fill_secret_keys(app)
+    app.wsgi_app = trust_proxies(app.wsgi_app, app.config["TRUSTED_PROXIES"])
 
     db.init_app(app)
     with app.app_context():
@@ -32,7 +38,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_throttle(app)
 
     from app import auth, campaigns, dashboard, errors, security_headers, suppressions, unsubscribe
     from app import settings as settings_area

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +18,17 @@ from app.email_counts import install_triggers
 from app.extensions import db
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
+    #: Part of every session cookie of this user's (`get_id`): a new one ends all their sessions.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Kolkata")
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
@@ -36,8 +43,27 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def get_id(self) -> str:
+        """What a session cookie holds for this user (app.auth.sessions checks it on every request)."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Every session cookie of this user's, copies included, stops opening anything."""
+        self.session_token = new_session_token()
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class ThrottleCounter(db.Model):
+    """Attempts counted against one budget in its current window (app.throttle_storage)."""
+
+    __tablename__ = "throttle_counter"
+
+    key: Mapped[str] = mapped_column(sa.String(512), primary_key=True)
+    count: Mapped[int]
+    #: When the window ends, in seconds since the epoch (the clock the `limits` library counts by).
+    expires_at: Mapped[float] = mapped_column(index=True)
 
 
 class Security:

@@ -94,6 +94,8 @@ class Bench:
             "INSTANCE_PATH": str(self.folder),
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": self.redis_url,
+            "SECRET_KEY": self.app.config["SECRET_KEY"],
+            "SMTP_ENCRYPTION_KEY": self.app.config["SMTP_ENCRYPTION_KEY"],
             **{name: str(value) for name, value in self.settings.items()},
         }
 

@@ -223,7 +223,7 @@ def main() -> None:
         folder = Path(scratch)
         script = folder / "report.lua"
         script.write_text(WRK_SCRIPT)
-        env = {**bench.process_env(), "SECRET_KEY": bench.app.config["SECRET_KEY"]}
+        env = bench.process_env()
         pages = {
             "dashboard": "/",
             "stats": "/dashboard/stats",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -89,6 +89,24 @@ def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iter
         with db.engine.connect() as connection:
             assert disagreements(connection) == [], "a campaign's email counters differ from its emails"
         db.engine.dispose()
+
+
+@pytest.fixture
+def fresh_g_per_request(app: Flask) -> Iterator[None]:
+    """Each request starts with an empty `g`, as in production.
+
+    The tests' app context is pushed once and every test-client request reuses it, so `g` would carry
+    Flask-Login's loaded user and Flask-WTF's signed CSRF token from one request (one browser) to the
+    next: a copied cookie would seem to work because the user was still cached.
+    """
+
+    def clear(sender: Flask, **extra: object) -> None:
+        for name in list(g):
+            g.pop(name)
+
+    request_started.connect(clear, app)
+    yield
+    request_started.disconnect(clear, app)
 
 
 @pytest.fixture

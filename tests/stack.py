@@ -35,6 +35,8 @@ class Stack:
             "INSTANCE_PATH": str(folder),
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker_url,
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "SMTP_ENCRYPTION_KEY": app.config["SMTP_ENCRYPTION_KEY"],
             **{name: str(value) for name, value in settings.items() if isinstance(value, str | int | float)},
         }
         self.processes: list[CeleryProcess] = []

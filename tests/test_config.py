@@ -46,14 +46,22 @@ def test_every_engine_setting_is_read_from_the_environment(monkeypatch):
         importlib.reload(config)
 
 
-def test_production_refuses_the_default_secret_key():
-    assert config.ProductionConfig.SECRET_KEY == config.DEFAULT_SECRET_KEY
+def production_keys(monkeypatch):
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-long-random-value")
+    monkeypatch.setattr(config.ProductionConfig, "SMTP_ENCRYPTION_KEY", config.fernet_key())
+
+
+def test_production_refuses_to_start_without_its_keys_in_the_environment(monkeypatch):
+    assert config.ProductionConfig.SECRET_KEY == ""
     with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        config.ProductionConfig.check()
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-long-random-value")
+    with pytest.raises(RuntimeError, match="SMTP_ENCRYPTION_KEY must be set"):
         config.ProductionConfig.check()
 
 
 def test_production_starts_with_a_real_secret_key(monkeypatch):
-    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-long-random-value")
+    production_keys(monkeypatch)
     monkeypatch.setattr(config.ProductionConfig, "PUBLIC_BASE_URL", "https://campaigns.example.org")
     config.ProductionConfig.check()
     assert config.ProductionConfig.SESSION_COOKIE_SECURE is True
@@ -74,7 +82,7 @@ def test_redis_broker_gets_a_visibility_timeout_longer_than_a_batch():
 
 
 def test_production_refuses_an_unsubscribe_link_base_that_is_not_https(monkeypatch):
-    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-long-random-value")
+    production_keys(monkeypatch)
     assert config.ProductionConfig.PUBLIC_BASE_URL.startswith("http://")
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
         config.ProductionConfig.check()

@@ -1,15 +1,28 @@
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
+from app.auth.passwords import password_policy
 from app.extensions import db
 from app.forms import AppForm
 from app.models import User
 from app.timezones import TIMEZONE_CHOICES
 
-MIN_PASSWORD_LENGTH = 8
+#: One answer for a taken username and a taken email, so sign-up does not say which one exists
+#: (README, "Security": what sign-up can and cannot hide).
+ALREADY_REGISTERED = "That username or email is already registered. Log in, or choose others."
+
+
+def find_user(identifier: str) -> User | None:
+    """The user a username or email (any case, spaces around) names."""
+    typed = identifier.strip().lower()
+    return db.session.scalar(
+        sa.select(User).where(sa.or_(sa.func.lower(User.username) == typed, User.email == typed))
+    )
 
 
 class SignupForm(AppForm):
@@ -24,30 +37,28 @@ class SignupForm(AppForm):
     email = EmailField(
         "Email", validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)]
     )
-    password = PasswordField(
-        "Password",
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
-        ],
-    )
+    password = PasswordField("Password", validators=[DataRequired(), password_policy])
     password2 = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
     )
     timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES, default="Asia/Kolkata")
     submit = SubmitField("Sign up")
 
-    def validate_username(self, field: StringField) -> None:
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
         taken = db.session.scalar(
-            sa.select(User.id).where(sa.func.lower(User.username) == field.data.lower())
+            sa.select(User.id).where(
+                sa.or_(
+                    sa.func.lower(User.username) == self.username.data.lower(),
+                    User.email == self.email.data.strip().lower(),
+                )
+            )
         )
         if taken:
-            raise ValidationError("That username is taken. Please choose another.")
-
-    def validate_email(self, field: EmailField) -> None:
-        taken = db.session.scalar(sa.select(User.id).where(User.email == field.data.strip().lower()))
-        if taken:
-            raise ValidationError("An account with that email already exists. Log in instead?")
+            self.form_errors.append(ALREADY_REGISTERED)
+            return False
+        return True
 
 
 class LoginForm(AppForm):
@@ -55,3 +66,13 @@ class LoginForm(AppForm):
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Remember me")
     submit = SubmitField("Log in")
+
+
+class PasswordChangeForm(AppForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired(), password_policy])
+    password2 = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
+    submit = SubmitField("Change password")

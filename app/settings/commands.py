@@ -1,9 +1,9 @@
 """`flask rotate-smtp-key`: re-encrypt every stored SMTP password with the newest key.
 
 Rotation, step by step: put a new Fernet key first in SMTP_ENCRYPTION_KEY (keeping the old ones after
-it, so every process can still read), restart, run this command, then drop the old keys. The key
-derived from SECRET_KEY is tried as well, so moving from no SMTP_ENCRYPTION_KEY to one works the
-same way.
+it, so every process can still read), restart, run this command, then drop the old keys. The keys that
+earlier versions derived from SECRET_KEY are read as well (app.smtp_crypto), so running it once after an
+upgrade moves every saved password to the installation's own key.
 """
 
 from __future__ import annotations
@@ -11,20 +11,17 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
-from flask import current_app
 
 from app.extensions import db
 from app.models import SMTPSettings
 from app.settings import bp
-from app.smtp_crypto import cipher, configured_keys, derived_key
+from app.smtp_crypto import cipher
 
 
 @bp.cli.command("rotate-smtp-key")
 def rotate_smtp_key() -> None:
     """Re-encrypt every saved SMTP password with the first key of SMTP_ENCRYPTION_KEY."""
-    fallback = derived_key(current_app.config["SECRET_KEY"])
-    keys = configured_keys()
-    rotator = cipher(keys + [fallback] if fallback not in keys else keys)
+    rotator = cipher()
     rotated, unreadable = 0, []
     accounts = db.session.scalars(sa.select(SMTPSettings).where(SMTPSettings.password_encrypted.is_not(None)))
     for account in accounts:

@@ -35,10 +35,17 @@ def test_logout_needs_a_post(client, logged_in):
 def test_remember_me_sets_a_lasting_http_only_cookie(client, make_user):
     make_user("asha")
     response = post_form(client, "/login", {"identifier": "asha", "password": PASSWORD, "remember": "y"})
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Expires=" in cookie
+
+
+def test_without_remember_me_the_cookie_ends_with_the_browser(client, make_user):
+    make_user("asha")
+    response = post_form(client, "/login", {"identifier": "asha", "password": PASSWORD})
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Expires=" not in cookie
 
 
 def test_session_cookie_is_http_only_and_same_site_lax(client, make_user):
@@ -63,6 +70,11 @@ def test_next_redirect_stays_on_this_site(client, auth, make_user):
         "/\\evil.example",
         "http:/evil.example",
         "javascript:alert(1)",
+        "/\r\nSet-Cookie: session=planted",
+        "/campaigns/\nLocation: https://evil.example/",
+        "/a\x00b",
+        "/a b",
+        "campaigns/",
     ],
 )
 def test_open_redirect_next_is_refused(client, auth, make_user, target):
@@ -109,3 +121,11 @@ def test_successful_logins_are_not_counted(client, auth, make_user):
     for _ in range(7):
         assert auth.login("asha").status_code == 302
         auth.logout()
+
+
+@pytest.mark.parametrize("identifier", ["asha\x00", "as\r\nha"])
+def test_control_characters_in_the_identifier_get_a_clear_message(client, auth, make_user, identifier):
+    make_user("asha")
+    response = auth.login(identifier)
+    assert response.status_code == 200
+    assert "without line breaks or control characters" in response.get_data(as_text=True)

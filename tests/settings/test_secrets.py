@@ -103,14 +103,6 @@ def test_rotate_smtp_key_re_encrypts_every_row_with_the_new_key(app, client, mak
     assert all(account.password_encrypted not in before for account in rotated)
 
 
-def test_rotate_smtp_key_moves_from_the_secret_key_to_an_explicit_key(app, client, logged_in, submit_smtp):
-    app.config["SMTP_ENCRYPTION_KEY"] = ""  # derived from SECRET_KEY
-    submit_smtp()
-    app.config["SMTP_ENCRYPTION_KEY"] = NEW_KEY
-    assert rotate(app).exit_code == 0
-    assert saved_password() == SMTP_PASSWORD
-
-
 def test_rotate_smtp_key_reports_passwords_no_key_can_read(app, client, logged_in, submit_smtp):
     app.config["SMTP_ENCRYPTION_KEY"] = OTHER_KEY
     submit_smtp()
