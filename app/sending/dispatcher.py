@@ -258,20 +258,20 @@ def _start_campaigns(transaction: Transaction, claims: list[Claim]) -> None:
 
 
 def claim_batch(transaction: Transaction, settings: EngineSettings, account_id: int) -> Claim | None:
-    """Claim the account and up to a batch of its due emails, in one committed transaction."""
+    """Claim the account and up to a batch of its due emails, and commit."""
     claims = claim_batches(transaction, settings, [account_id])
+    transaction.commit()
     return claims[0] if claims else None
 
 
 def claim_batches(transaction: Transaction, settings: EngineSettings, account_ids: list[int]) -> list[Claim]:
-    """One batch for each of these accounts that still may have one, in one committed transaction
+    """One batch for each of these accounts that still may have one, inside the caller's transaction
     (a commit per account cost a thousand fsyncs at a thousand accounts)."""
     now = clock.utcnow()
     claims = [
         claim for account_id in account_ids if (claim := _claim(transaction, settings, account_id, now))
     ]
     _start_campaigns(transaction, claims)
-    transaction.commit()
     return claims
 
 
@@ -329,7 +329,9 @@ def dispatch(transaction: Transaction, settings: EngineSettings, enqueue: Enqueu
     ready = ready_accounts(transaction, settings, now)
     for start in range(0, len(ready), HANDOFF_CHUNK):
         handoffs = []
-        for claim in claim_batches(transaction, settings, ready[start : start + HANDOFF_CHUNK]):
+        chunk = claim_batches(transaction, settings, ready[start : start + HANDOFF_CHUNK])
+        transaction.commit()
+        for claim in chunk:
             host = claim.host.lower()
             handoffs.append(
                 Handoff(claim.batch_id, claim.account_id, per_host[host] * settings.dispatch_spacing)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from app.sending.batch import BatchSender, wait_unless
 from app.sending.builders import LaneBuilder
-from app.sending.dispatcher import Handoff, claim_batch, release_claim
+from app.sending.dispatcher import Handoff, claim_batches, release_claim
 from app.sending.executors import ThreadedDatabase
 from app.sending.heartbeat import Heartbeat
 from app.sending.settings import EngineSettings
@@ -125,12 +125,12 @@ class SenderService:
                 report = await sender.run()
                 if not report.continues or self.stopping.is_set():
                     return
-                claim = await self.database.run(
-                    lambda transaction: claim_batch(transaction, self.settings, account_id)
+                claims = await self.database.run(
+                    lambda transaction: claim_batches(transaction, self.settings, [account_id])
                 )
-                if claim is None:
+                if not claims:
                     return
-                ticket = claim.batch_id
+                ticket = claims[0].batch_id
         except Exception:
             log.exception(
                 "sender: account %s stopped on an unexpected error; its claim will expire", account_id

@@ -1,0 +1,83 @@
+"""The sender's database threads: work that arrives at once shares a transaction (group commit), and
+one unit's error is only its own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.sending.executors import ThreadedDatabase, Transaction
+
+NOTES = sa.Table("executor_notes", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+
+
+@pytest.fixture
+def notes(app) -> Iterator[sa.Engine]:
+    engine = db.engine
+    NOTES.create(engine)
+    yield engine
+    NOTES.drop(engine)
+
+
+def note(number: int):
+    def write(transaction: Transaction) -> int:
+        transaction.execute(NOTES.insert().values(id=number))
+        return number
+
+    return write
+
+
+def refused(transaction: Transaction) -> None:
+    raise ValueError("this unit's own mistake")
+
+
+def written(engine: sa.Engine) -> list[int]:
+    with engine.connect() as connection:
+        return sorted(connection.scalars(sa.select(NOTES.c.id)))
+
+
+def run_all(database: ThreadedDatabase, works) -> list[object]:
+    async def everything() -> list[object]:
+        return await asyncio.gather(*(database.run(work) for work in works), return_exceptions=True)
+
+    try:
+        return asyncio.run(everything())
+    finally:
+        database.close()
+
+
+def test_work_arriving_at_once_shares_few_commits(notes):
+    commits: list[object] = []
+
+    def count(connection: sa.Connection) -> None:
+        commits.append(connection)
+
+    sa.event.listen(notes, "commit", count)
+    try:
+        results = run_all(ThreadedDatabase(notes, threads=2), [note(n) for n in range(300)])
+    finally:
+        sa.event.remove(notes, "commit", count)
+    assert results == list(range(300))
+    assert written(notes) == list(range(300))
+    assert len(commits) < 60
+
+
+def test_one_units_error_is_only_its_own(notes):
+    works = [note(1), refused, note(2), note(3)]
+    results = run_all(ThreadedDatabase(notes, threads=1), works)
+    assert results[0] == 1 and results[2:] == [2, 3]
+    assert isinstance(results[1], ValueError)
+    assert written(notes) == [1, 2, 3]
+
+
+def test_a_unit_that_fails_the_commit_fails_alone(notes):
+    """A duplicate key only shows at the database: its unit fails, the others are written once."""
+    works = [note(1), note(2), note(2), note(3)]
+    results = run_all(ThreadedDatabase(notes, threads=1), works)
+    assert [r for r in results if not isinstance(r, Exception)] == [1, 2, 3]
+    assert sum(isinstance(r, sa.exc.IntegrityError) for r in results) == 1
+    assert written(notes) == [1, 2, 3]
