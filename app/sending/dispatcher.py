@@ -13,14 +13,16 @@ emails go back to `pending`.
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from app import clock
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
@@ -178,16 +180,6 @@ def cap_room(
     return min(rooms) if rooms else None
 
 
-CLAIM_ACCOUNT = (
-    sa.update(SMTPSettings.__table__)
-    .where(
-        SMTPSettings.id == sa.bindparam("account_id"),
-        SMTPSettings.batch_id.is_(None),
-        sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= sa.bindparam("now")),
-    )
-    .values(batch_id=sa.bindparam("batch_id"), batch_heartbeat_at=sa.bindparam("now"))
-    .returning(SMTPSettings.batch_size, SMTPSettings.hourly_cap, SMTPSettings.daily_cap, SMTPSettings.host)
-)
 UNCLAIM_ACCOUNT = (
     sa.update(SMTPSettings.__table__)
     .where(SMTPSettings.id == sa.bindparam("account_id"), SMTPSettings.batch_id == sa.bindparam("claimed"))
@@ -222,28 +214,132 @@ def claim_emails_statement(dialect: str) -> sa.Update:
     )
 
 
-def _claim(
-    transaction: Transaction, settings: EngineSettings, account_id: int, now: datetime
-) -> Claim | None:
-    """Claim the account, then up to a batch of its due emails, inside the caller's transaction."""
-    connection = connection_of(transaction)
-    batch_id = str(uuid.uuid4())
-    params = {"account_id": account_id, "batch_id": batch_id, "now": now}
-    account = connection.execute(CLAIM_ACCOUNT, params).first()
-    if account is None:
-        return None
-    limit = account.batch_size or settings.batch_size
-    room = cap_room(transaction, account_id, account.hourly_cap, account.daily_cap, now)
-    if room is not None:
-        limit = min(limit, room)
-    statement = claim_emails_statement(connection.dialect.name)
-    claimed = connection.execute(statement, {**params, "limit": limit}).all() if limit else []
-    if not claimed:
-        connection.execute(UNCLAIM_ACCOUNT, {"account_id": account_id, "claimed": batch_id})
-        return None
-    return Claim(
-        batch_id, account_id, [row.id for row in claimed], account.host, {row.campaign_id for row in claimed}
+#: The accounts of a chunk that may have a batch now, each claimed under a ticket of its own (the chunk's
+#: id and the account's), in one statement.
+CLAIM_ACCOUNTS = (
+    sa.update(SMTPSettings.__table__)
+    .where(
+        SMTPSettings.id.in_(sa.bindparam("account_ids", expanding=True)),
+        SMTPSettings.batch_id.is_(None),
+        sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= sa.bindparam("now")),
     )
+    .values(
+        batch_id=sa.bindparam("chunk", type_=sa.String) + sa.cast(SMTPSettings.id, sa.String),
+        batch_heartbeat_at=sa.bindparam("now"),
+    )
+    .returning(
+        SMTPSettings.id,
+        SMTPSettings.batch_id,
+        SMTPSettings.batch_size,
+        SMTPSettings.hourly_cap,
+        SMTPSettings.daily_cap,
+        SMTPSettings.host,
+    )
+)
+
+
+@lru_cache(maxsize=1)
+def claim_all_emails_statement() -> sa.Update:
+    """PostgreSQL: every claimed account's due emails, up to its limit, oldest first, in one statement
+    (a `LATERAL` probe of `ix_email_due` per account, locked `FOR UPDATE SKIP LOCKED` in a
+    `MATERIALIZED` CTE as in `claim_emails_statement`)."""
+    wanted = (
+        sa.func.unnest(
+            sa.bindparam("account_ids", type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("batch_ids", type_=postgresql.ARRAY(sa.String)),
+            sa.bindparam("limits", type_=postgresql.ARRAY(sa.Integer)),
+        )
+        .table_valued("account_id", "batch_id", "wanted")
+        .render_derived(name="wanted_batches")
+    )
+    picked = (
+        due_emails(wanted.c.account_id, sa.bindparam("now"))
+        .order_by(Email.scheduled_at, Email.id)
+        .limit(wanted.c.wanted)
+        .with_for_update(skip_locked=True, of=Email)
+        .lateral("picked")
+    )
+    due = (
+        sa.select(picked.c.id, wanted.c.batch_id)
+        .select_from(wanted)
+        .join(picked, sa.true())
+        .cte("due")
+        .prefix_with("MATERIALIZED")
+    )
+    return (
+        sa.update(Email.__table__)
+        .where(Email.id == due.c.id)
+        .values(status=EmailStatus.QUEUED, batch_id=due.c.batch_id, claimed_at=sa.bindparam("now"))
+        .returning(Email.id, Email.campaign_id, Email.batch_id)
+    )
+
+
+def _claim_accounts(
+    transaction: Transaction, settings: EngineSettings, account_ids: list[int], now: datetime
+) -> list[Claim]:
+    """Claim these accounts, then up to a batch of each one's due emails, inside the caller's
+    transaction; an account that got no email is let go again."""
+    connection = connection_of(transaction)
+    # A ticket fits the 36 characters of a UUID: 24 random hex digits, a dash and the account's id.
+    params = {"account_ids": account_ids, "chunk": f"{secrets.token_hex(12)}-", "now": now}
+    order = {account_id: place for place, account_id in enumerate(account_ids)}
+    accounts = sorted(connection.execute(CLAIM_ACCOUNTS, params), key=lambda account: order[account.id])
+    limits: dict[str, int] = {}
+    for account in accounts:
+        limit = account.batch_size or settings.batch_size
+        room = cap_room(transaction, account.id, account.hourly_cap, account.daily_cap, now)
+        limits[account.batch_id] = limit if room is None else min(limit, room)
+    emails = _claim_emails(connection, accounts, limits, now)
+    claims = []
+    for account in accounts:
+        claimed = emails.get(account.batch_id, [])
+        if not claimed:
+            connection.execute(UNCLAIM_ACCOUNT, {"account_id": account.id, "claimed": account.batch_id})
+            continue
+        claims.append(
+            Claim(
+                account.batch_id,
+                account.id,
+                [row.id for row in claimed],
+                account.host,
+                {row.campaign_id for row in claimed},
+            )
+        )
+    return claims
+
+
+def _claim_emails(
+    connection: sa.Connection, accounts: list[sa.Row[Any]], limits: dict[str, int], now: datetime
+) -> dict[str, list[sa.Row[Any]]]:
+    """The emails claimed for each account's ticket: in one statement on PostgreSQL, one per account
+    on SQLite (which runs one writer at a time anyway)."""
+    wanted = [account for account in accounts if limits[account.batch_id]]
+    claimed: dict[str, list[sa.Row[Any]]] = {}
+    if not wanted:
+        return claimed
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            claim_all_emails_statement(),
+            {
+                "account_ids": [account.id for account in wanted],
+                "batch_ids": [account.batch_id for account in wanted],
+                "limits": [limits[account.batch_id] for account in wanted],
+                "now": now,
+            },
+        )
+        for row in rows:
+            claimed.setdefault(row.batch_id, []).append(row)
+        return claimed
+    statement = claim_emails_statement(connection.dialect.name)
+    for account in wanted:
+        params = {
+            "account_id": account.id,
+            "batch_id": account.batch_id,
+            "now": now,
+            "limit": limits[account.batch_id],
+        }
+        claimed[account.batch_id] = connection.execute(statement, params).all()
+    return claimed
 
 
 def _start_campaigns(transaction: Transaction, claims: list[Claim]) -> None:
@@ -267,10 +363,7 @@ def claim_batch(transaction: Transaction, settings: EngineSettings, account_id: 
 def claim_batches(transaction: Transaction, settings: EngineSettings, account_ids: list[int]) -> list[Claim]:
     """One batch for each of these accounts that still may have one, inside the caller's transaction
     (a commit per account cost a thousand fsyncs at a thousand accounts)."""
-    now = clock.utcnow()
-    claims = [
-        claim for account_id in account_ids if (claim := _claim(transaction, settings, account_id, now))
-    ]
+    claims = _claim_accounts(transaction, settings, account_ids, clock.utcnow())
     _start_campaigns(transaction, claims)
     return claims
 
