@@ -124,6 +124,10 @@ class Config:
     MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 20)
     MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
     MAX_RECIPIENTS = env_int("MAX_RECIPIENTS", 200_000)
+    #: A user's template (subject, HTML, text): CPU seconds one part may take to render, and characters it
+    #: may make (README, "Security").
+    RENDER_TIME_LIMIT = env_float("RENDER_TIME_LIMIT", 0.2)
+    RENDER_SIZE_LIMIT = env_int("RENDER_SIZE_LIMIT", 2_000_000)
     #: An Excel export is built in the request; a bigger list is offered as (streamed) CSV instead.
     XLSX_EXPORT_MAX_ROWS = env_int("XLSX_EXPORT_MAX_ROWS", 100_000)
 

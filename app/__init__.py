@@ -19,6 +19,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from app.sending import sandbox
+
+    sandbox.configure(sandbox.RenderLimits.from_config(app.config))
+
     from app.database import configure_sqlite
     from app.extensions import csrf, db, limiter, login_manager, migrate
 

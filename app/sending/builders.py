@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.sending import sandbox
 from app.sending.message import Recipient, Sender, compiled_template
 
 #: Seconds a build may take and still run in the fast lane.
@@ -43,7 +44,7 @@ def build_message(
     source: CampaignSource, sender: Sender, recipient: Recipient, unsubscribe_url: str, message_id: str
 ) -> bytes:
     """The serialised message for one recipient (raises `TemplateError` or `ValueError` if it can't be
-    built)."""
+    built; `sandbox.RenderRefused`, a `TemplateError`, when a part passes the render limits)."""
     template = compiled_template(source.subject, source.html_body, source.text_body)
     return template.build(sender, recipient, unsubscribe_url, message_id).as_bytes()
 
@@ -93,8 +94,8 @@ class LaneBuilder:
         self.fast = ThreadPoolExecutor(threads, thread_name_prefix="sender-build")
         # A fresh interpreter for each child (forkserver), not a fork of this many-threaded process.
         self.context = multiprocessing.get_context("forkserver")
-        self.probe = ProcessPoolExecutor(PROBES, mp_context=self.context)
-        self.slow = ProcessPoolExecutor(1, mp_context=self.context)
+        self.probe = self._processes(PROBES)
+        self.slow = self._processes(1)
         self.is_fast: dict[CampaignSource, bool] = {}
         self.probing: dict[CampaignSource, asyncio.Future[None]] = {}
 
@@ -139,6 +140,13 @@ class LaneBuilder:
             self._replace(lane)
             raise
 
+    def _processes(self, count: int) -> ProcessPoolExecutor:
+        """A lane of `count` processes, rendering within this process's limits."""
+        limits = sandbox.current_limits()
+        return ProcessPoolExecutor(
+            count, mp_context=self.context, initializer=sandbox.configure, initargs=(limits,)
+        )
+
     def warm_up(self) -> None:
         """Start the build processes now (a second or so each), not on the first email of the day."""
         for lane, processes in ((self.probe, PROBES), (self.slow, 1)):
@@ -148,9 +156,9 @@ class LaneBuilder:
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         """A lane whose process died (killed, or unable to start) gets a new one for the next build."""
         if broken is self.probe:
-            self.probe = ProcessPoolExecutor(PROBES, mp_context=self.context)
+            self.probe = self._processes(PROBES)
         else:
-            self.slow = ProcessPoolExecutor(1, mp_context=self.context)
+            self.slow = self._processes(1)
         broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
