@@ -19,6 +19,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from jinja2 import TemplateError
+
 from app.sending import sandbox
 from app.sending.message import Recipient, Sender, compiled_template
 
@@ -109,8 +111,9 @@ class LaneBuilder:
     ) -> bytes:
         loop = asyncio.get_running_loop()
         args = (source, sender, recipient, unsubscribe_url, message_id)
-        probing = self.probing.get(source)
-        if probing is not None:  # the same campaign's first build is being timed: wait for its lane
+        # The same campaign's first build is being timed: wait for its lane. Several builds may wait on
+        # one probe; if it ends without a lane (its build failed), the first of them to wake probes next.
+        while (probing := self.probing.get(source)) is not None:
             await asyncio.shield(probing)
         fast = self.is_fast.get(source)
         if fast:
@@ -121,17 +124,25 @@ class LaneBuilder:
         return message
 
     async def _probe(self, source: CampaignSource, args: tuple[Any, ...]) -> bytes:
-        """Build in the probe lane, time it, and remember the campaign's lane."""
+        """Build in the probe lane, time it, and remember the campaign's lane. A campaign whose build
+        fails (a template stopped by its render limits, say) goes to the slow lane: its next emails
+        may fail the same way, and should not keep the probes from timing new campaigns."""
         done = self.probing[source] = asyncio.get_running_loop().create_future()
         try:
             message, seconds = await self._in_process(self.probe, args)
-            if len(self.is_fast) >= REMEMBERED:
-                self.is_fast.clear()
-            self.is_fast[source] = seconds < FAST_BUILD
+            self._remember(source, seconds < FAST_BUILD)
             return message
+        except TemplateError:
+            self._remember(source, False)
+            raise
         finally:
             del self.probing[source]
             done.set_result(None)
+
+    def _remember(self, source: CampaignSource, fast: bool) -> None:
+        if len(self.is_fast) >= REMEMBERED:
+            self.is_fast.clear()
+        self.is_fast[source] = fast
 
     async def _in_process(self, lane: ProcessPoolExecutor, args: tuple[Any, ...]) -> tuple[bytes, float]:
         try:
