@@ -66,11 +66,19 @@ class _Watchdog:
             if thread_id in self.watching:
                 return False
             self.watching[thread_id] = _Watched(clock, time.clock_gettime(clock) + seconds)
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._run, name="cpu-deadline", daemon=True)
-                self.thread.start()
-        self.wake.set()
+            self._start()
+        if not self.wake.is_set():
+            self.wake.set()
         return True
+
+    def start(self) -> None:
+        with self.lock:
+            self._start()
+
+    def _start(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="cpu-deadline", daemon=True)
+            self.thread.start()
 
     def forget(self) -> None:
         """Stop watching this thread; an exception fired at it but not yet raised is cancelled."""
@@ -103,6 +111,11 @@ def _set_async_exception(thread_id: int, exception: type[BaseException] | None) 
 _watchdog = _Watchdog()
 # A forked child has none of its parent's threads: it starts a watchdog of its own when it needs one.
 os.register_at_fork(after_in_child=_watchdog.__init__)
+
+
+def start() -> None:
+    """Start this process's watchdog now (the first `run_within` would, taking a few milliseconds)."""
+    _watchdog.start()
 
 
 def run_within(seconds: float, work: Callable[[], T]) -> T:

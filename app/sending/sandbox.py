@@ -34,7 +34,7 @@ from jinja2.nodes import Concat, Expr, Output
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg, generate_lorem_ipsum
 
-from app.sending import render_sizes
+from app.sending import cpu_deadline, render_sizes
 from app.sending.cpu_deadline import OverBudget, run_within
 from app.sending.render_sizes import NumberTooBig, TooBig
 
@@ -76,9 +76,11 @@ _limits = RenderLimits()
 
 
 def configure(limits: RenderLimits) -> None:
-    """Set this process's limits (the app does, from its settings; so does each build process)."""
+    """Set this process's limits (the app does, from its settings; so does each build process), and
+    start the watchdog that enforces them, so that the first render does not wait for it."""
     global _limits
     _limits = limits
+    cpu_deadline.start()
 
 
 def current_limits() -> RenderLimits:
