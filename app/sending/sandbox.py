@@ -303,6 +303,9 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             if not _meter.rendering:
                 raise NotFolded(name)
             value, rest = (args[1], args[2:]) if passes_arg else (args[0], args[1:])
+            if isinstance(value, Iterator):  # a lazy sequence (`map`, `select`): count what it makes
+                value = _counted(value)
+                args = (args[0], value, *rest) if passes_arg else (value, *rest)
             if name == "format":
                 self._checked(
                     lambda limit: render_sizes.check_percent_format(str(value), kwargs or rest, limit)
@@ -319,6 +322,18 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             return result
 
         return update_wrapper(bounded, function)
+
+
+def _counted(values: Iterator[Any]) -> Iterator[Any]:
+    """`values`, refused once the items it has made would together pass the size limit: a filter that
+    collects a lazy sequence (`list`, `sort`, `batch`, ...) never holds more."""
+    limits = _limits
+    total = 0
+    for value in values:
+        total += render_sizes.size_of(value, limits.size)
+        if total > limits.size:
+            raise too_big(limits)
+        yield value
 
 
 def _compiling(work: Callable[[], Any]) -> Any:

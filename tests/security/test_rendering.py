@@ -100,6 +100,14 @@ OTHER_BOMBS = {
     "batch filled": ("{{ [1]|batch(999999999, 'x')|list|length }}", TOO_BIG),
     "a join of big strings": ("{{ range(100000)|map('center', 1999999)|join }}", TOO_BIG),
     "str.join": ("{{ ''.join(range(100000)|map('center', 1999999)) }}", TOO_BIG),
+    "a lazy sequence of big strings collected": (
+        "{{ range(100000)|map('center', 1999999)|list|length }}",
+        TOO_BIG,
+    ),
+    "a lazy sequence of big strings sorted": (
+        "{{ range(100000)|map('center', 1999999)|sort|length }}",
+        TOO_BIG,
+    ),
     "a list of big strings printed": ("{{ ['a' * 1000000] * 1000 }}", TOO_BIG),
     "% over a tuple of big strings": ("{{ ('%s' * 1000) % (('a' * 1000000,) * 1000) }}", TOO_BIG),
     "a macro's buffered output": (
