@@ -150,7 +150,7 @@ def check_str_format(template: str, args: tuple[Any, ...], kwargs: Mapping[str, 
             continue
         width = max((int(number) for number in _NUMBER.findall(spec or "")), default=0)
         if spec and "{" in spec:
-            width = max(width, *_widths(arguments))
+            width = max([width, *_widths(arguments)])
         total += biggest + width
         check(total, limit)
 
