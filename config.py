@@ -152,6 +152,10 @@ class Config:
     MAX_CELLS = env_int("MAX_CELLS", 2_000_000)
     MAX_UNPACKED_MB = env_int("MAX_UNPACKED_MB", 100)
     MAX_SHARED_STRINGS_MB = env_int("MAX_SHARED_STRINGS_MB", 50)
+    #: A user's template (subject, HTML, text): CPU seconds one part may take to render, and characters it
+    #: may make (README, "Security").
+    RENDER_TIME_LIMIT = env_float("RENDER_TIME_LIMIT", 0.2)
+    RENDER_SIZE_LIMIT = env_int("RENDER_SIZE_LIMIT", 2_000_000)
     #: An Excel export is built in the request; a bigger list is offered as (streamed) CSV instead.
     XLSX_EXPORT_MAX_ROWS = env_int("XLSX_EXPORT_MAX_ROWS", 100_000)
 

@@ -23,6 +23,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:id> is bounded
 
+    from app.sending import sandbox
+
+    sandbox.configure(sandbox.RenderLimits.from_config(app.config))
+
     from app.database import configure_sqlite
     from app.extensions import csrf, db, login_manager, migrate
     from app.instance_secrets import fill_secret_keys

@@ -147,6 +147,9 @@ class Campaign(db.Model):
     deleted_at: Mapped[datetime | None]
     #: The recipients' columns offered as merge fields: [{"key": ..., "header": ...}, ...].
     merge_fields: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    #: The longest value of each field (`name`, `email` and every column) among its recipients, kept when
+    #: they are saved: the trial render that checks the templates uses them (None: no recipients yet).
+    longest_values: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
 
     user: Mapped[User] = relationship(back_populates="campaigns")
     smtp_account: Mapped[SMTPSettings | None] = relationship()

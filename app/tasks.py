@@ -92,7 +92,16 @@ def enqueue_batches(handoffs: list[Handoff]) -> None:
         sender_service().submit(handoffs)
 
 
-@shared_task(name="campaigns.ping")
+#: Seconds before a task is warned (SoftTimeLimitExceeded) and then stopped. Every task here returns in
+#: well under a second by design (a tick claims a few rows per account, a hand-off only queues batches:
+#: the sending itself, template rendering included, happens in the sender, bounded there): a task
+#: running this long is stuck, not busy. Celery enforces them on the prefork pool; on the default
+#: threads pool they only document the design (Celery can't stop a thread).
+QUICK = {"soft_time_limit": 10, "time_limit": 20}
+TICK_LIMITS = {"soft_time_limit": 30, "time_limit": 60}
+
+
+@shared_task(name="campaigns.ping", **QUICK)
 def ping() -> str:
     """A health check a worker answers: `celery -A celery_worker call campaigns.ping`."""
     return "pong"
@@ -107,7 +116,7 @@ def ping() -> str:
 EARLY_ACK = {"acks_late": False}
 
 
-@shared_task(name=DISPATCH_TASK, **EARLY_ACK)
+@shared_task(name=DISPATCH_TASK, **EARLY_ACK, **TICK_LIMITS)
 def dispatch_due_emails() -> int:
     """Beat's tick: recover stale claims and start one batch per ready account."""
     return _dispatch(wait=False)
@@ -169,7 +178,7 @@ class WakeUp:
 _wake_up = WakeUp()
 
 
-@shared_task(name=SEND_BATCHES_TASK, **EARLY_ACK)
+@shared_task(name=SEND_BATCHES_TASK, **EARLY_ACK, **QUICK)
 def send_batches(batches: list[list[str | int | float]]) -> int:
     """Start sending claimed batches, each `[ticket, account id, delay]`; returns at once."""
     sender_service().submit(

@@ -205,6 +205,7 @@ def duplicate_campaign(campaign: Campaign) -> Campaign:
         text_body=campaign.text_body,
         text_edited=campaign.text_edited,
         merge_fields=list(campaign.merge_fields or []),
+        longest_values=campaign.longest_values,
     )
     db.session.add(copy)
     db.session.flush()

@@ -1,8 +1,13 @@
 """Checking a campaign's subject and bodies against the merge fields its recipients have.
 
-The engine renders with `HTML_ENV`/`TEXT_ENV` from `app.sending.message`; the same environments parse
+The engine renders with `HTML_ENV`/`TEXT_ENV` from `app.sending.sandbox`; the same environments parse
 here, so what passes this check compiles when the campaign is sent. Problems carry their place
 (subject, HTML, plain text) and line, for the user to find them.
+
+The trial render fills each field with the longest value any recipient of the campaign has
+(`Campaign.longest_values`, kept when recipients are saved), so a template that would pass the render
+limits (`app.sending.sandbox.RenderLimits`) on real data (a loop over a long value) is refused here, not
+when the engine gets to that recipient. Before there are recipients, each field holds its own name.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from jinja2 import Environment, TemplateSyntaxError, meta, nodes
 
 from app.models import Campaign
 from app.recipients.fields import BUILT_IN_FIELDS
-from app.sending.message import HTML_ENV, TEXT_ENV
 from app.sending.plain_text import html_to_text
+from app.sending.sandbox import HTML_ENV, TEXT_ENV, RenderRefused, current_limits
 
 SUBJECT = "subject"
 HTML = "HTML"
@@ -64,11 +69,19 @@ def known_fields(merge_fields: Iterable[Mapping[str, str]]) -> list[str]:
     return [key for key, _ in picker_fields(merge_fields)]
 
 
-def check_message(parts: Iterable[Part], fields: Iterable[str]) -> list[Problem]:
-    """Syntax errors, fields no recipient has, and errors a trial rendering runs into."""
+def check_message(
+    parts: Iterable[Part], fields: Iterable[str], longest: Mapping[str, str] | None = None
+) -> list[Problem]:
+    """Syntax errors, fields no recipient has, and errors a trial rendering runs into (with `longest`,
+    each field's longest value, where known)."""
     known = set(fields)
+    context = {**sample_context(known), **(longest or {})}
+    size_limit = current_limits().size
     problems: list[Problem] = []
     for part in parts:
+        if len(part.source) > size_limit:
+            problems.append(Problem(part.place, None, f"longer than {size_limit:,} characters"))
+            continue
         try:
             tree = part.env.parse(part.source)
             undeclared = meta.find_undeclared_variables(tree) - known
@@ -78,7 +91,7 @@ def check_message(parts: Iterable[Part], fields: Iterable[str]) -> list[Problem]
         if undeclared:
             problems.extend(_unknown_fields(part.place, tree, undeclared))
         else:
-            problems.extend(_trial_render(part, known))
+            problems.extend(_trial_render(part, context))
     return problems
 
 
@@ -93,14 +106,21 @@ def _unknown_fields(place: str, tree: nodes.Template, undeclared: set[str]) -> l
     ]
 
 
-def _trial_render(part: Part, known: set[str]) -> list[Problem]:
+def _trial_render(part: Part, context: Mapping[str, Any]) -> list[Problem]:
     """Render with every field filled in, to catch what only shows at run time (`{{ 1 / 0 }}`, a
-    forbidden attribute in the sandbox). Any exception is the template's doing, so each is reported."""
+    forbidden attribute in the sandbox, a render too slow or too big). Any exception is the template's
+    doing, so each is reported."""
     try:
-        part.env.from_string(part.source).render(sample_context(known))
+        part.env.from_string(part.source).render(context)
     except Exception as error:  # a user's template can raise anything
-        return [Problem(part.place, _template_line(error), f"{type(error).__name__}: {error}")]
+        return [Problem(part.place, _template_line(error), error_message(error))]
     return []
+
+
+def error_message(error: Exception) -> str:
+    """A template's error as the user reads it: a render limit's own words, otherwise the error's
+    type and message."""
+    return str(error) if isinstance(error, RenderRefused) else f"{type(error).__name__}: {error}"
 
 
 def _template_line(error: Exception) -> int | None:
@@ -117,11 +137,16 @@ def sample_context(fields: Iterable[str]) -> dict[str, Any]:
 
 
 def check_content(
-    subject: str, html_body: str, text_body: str, text_edited: bool, merge_fields: Iterable[Mapping[str, str]]
+    subject: str,
+    html_body: str,
+    text_body: str,
+    text_edited: bool,
+    merge_fields: Iterable[Mapping[str, str]],
+    longest: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """Every problem of a campaign's content; a derived plain text is checked as it will be derived."""
     text = text_body if text_edited else html_to_text(html_body)
-    problems = check_message(message_parts(subject, html_body, text), known_fields(merge_fields))
+    problems = check_message(message_parts(subject, html_body, text), known_fields(merge_fields), longest)
     if not text_edited:
         # The derived text repeats the HTML's fields: report each unknown one once, at the HTML.
         problems = [problem for problem in problems if problem.blocking or problem.place != TEXT]
@@ -130,5 +155,10 @@ def check_content(
 
 def check_campaign(campaign: Campaign) -> list[Problem]:
     return check_content(
-        campaign.subject, campaign.html_body, campaign.text_body, campaign.text_edited, campaign.merge_fields
+        campaign.subject,
+        campaign.html_body,
+        campaign.text_body,
+        campaign.text_edited,
+        campaign.merge_fields,
+        campaign.longest_values,
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from flask import current_app
 
-from app.campaigns.personalise import sample_context
+from app.campaigns.personalise import error_message, sample_context
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, SMTPSettings, User
 from app.sending.connection import SMTPFailure, run_sync, send_one
@@ -53,7 +53,7 @@ def render_preview(campaign: Campaign, recipient: Recipient) -> Preview:
         rendered = template.render(recipient, unsubscribe_url(campaign, recipient.address))
         return Preview(recipient, rendered.subject, rendered.html, rendered.text)
     except Exception as error:  # a user's template can raise anything; the page shows it
-        return Preview(recipient, error=f"{type(error).__name__}: {error}")
+        return Preview(recipient, error=error_message(error))
 
 
 def build_test_email(campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str) -> bytes:
@@ -75,7 +75,7 @@ def send_test(campaign: Campaign, recipient: Recipient, account: SMTPSettings, t
     try:
         message = build_test_email(campaign, recipient, account, to)
     except Exception as error:  # as in render_preview
-        return CheckResult(False, f"The test email could not be built: {type(error).__name__}: {error}")
+        return CheckResult(False, f"The test email could not be built: {error_message(error)}")
     db.session.commit()  # end the read transaction before the network wait
     try:
         run_sync(lambda: send_one(endpoint, message, account.from_address, to))

@@ -41,8 +41,22 @@ def replace_recipients(session: Session, campaign: Campaign, result: ImportResul
     else:
         connection.execute(TABLE.insert(), [dict(zip(COLUMNS, row, strict=True)) for row in rows])
     campaign.merge_fields = [{"key": field.key, "header": field.header} for field in result.merge_fields]
+    campaign.longest_values = longest_values(result.recipients, [field.key for field in result.merge_fields])
     session.flush()
     return len(result.recipients)
+
+
+def longest_values(recipients: list[Recipient], columns: list[str]) -> dict[str, str]:
+    """The longest name, address and value of each column among `recipients`, for the templates'
+    trial render (`app.campaigns.personalise`)."""
+    longest = {
+        "name": max((recipient.name[:NAME_LENGTH] for recipient in recipients), key=len, default=""),
+        "email": max((recipient.address for recipient in recipients), key=len, default=""),
+    }
+    for column in columns:
+        values = (recipient.merge_data.get(column, "") for recipient in recipients)
+        longest[column] = max(values, key=len, default="")
+    return longest
 
 
 def _rows(campaign: Campaign, recipients: Iterable[Recipient]) -> Iterator[tuple[Any, ...]]:

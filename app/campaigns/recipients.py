@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.bounds import page_number
 from app.campaigns import bp, recipient_uploads
+from app.campaigns.personalise import check_campaign
 from app.campaigns.recipient_forms import ColumnsForm, PasteForm, SaveForm, UploadForm
 from app.campaigns.recipient_store import recipient_count, recipients_page, replace_recipients
 from app.campaigns.recipient_uploads import PendingImport
@@ -142,6 +143,13 @@ def save_recipients(campaign_id: int, token: str) -> Response:
     db.session.commit()
     pending.discard()
     flash(f"Saved {saved:,} recipient{'' if saved == 1 else 's'} for “{campaign.name}”.", "success")
+    for problem in check_campaign(campaign):
+        if problem.blocking:
+            flash(
+                f"The campaign's content fails with these recipients' data: {problem}. Correct it before "
+                "scheduling: until then the campaign cannot be scheduled.",
+                "warning",
+            )
     return redirect(url_for("campaigns.recipients", campaign_id=campaign.id))
 
 

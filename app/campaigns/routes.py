@@ -109,7 +109,7 @@ def edit(campaign_id: int) -> str | Response:
 def save_and_show(campaign: Campaign, form: CampaignForm) -> str | Response:
     """Save the form into `campaign` unless its templates have syntax errors; warn of unknown fields."""
     content = (form.subject.data, form.html_body.data, form.text_body.data, form.text_edited.data)
-    problems = check_content(*content, campaign.merge_fields or [])
+    problems = check_content(*content, campaign.merge_fields or [], campaign.longest_values)
     if any(problem.blocking for problem in problems):
         db.session.rollback()
         flash("Not saved: please correct the template errors listed below.", "danger")

@@ -19,9 +19,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from jinja2 import TemplateError
+
+from app.sending import sandbox
 from app.sending.message import Recipient, Sender, compiled_template
 
-#: Seconds a build may take and still run in the fast lane.
+#: CPU seconds a build may take and still run in the fast lane (CPU time, not wall time: on a busy
+#: machine a quick build can take longer than this by the clock, and would be sent to the slow lane).
 FAST_BUILD = 0.02
 #: Processes timing the first build of campaigns new to this worker (a thousand new campaigns at once
 #: are timed two at a time, beside the worker's own process).
@@ -43,7 +47,7 @@ def build_message(
     source: CampaignSource, sender: Sender, recipient: Recipient, unsubscribe_url: str, message_id: str
 ) -> bytes:
     """The serialised message for one recipient (raises `TemplateError` or `ValueError` if it can't be
-    built)."""
+    built; `sandbox.RenderRefused`, a `TemplateError`, when a part passes the render limits)."""
     template = compiled_template(source.subject, source.html_body, source.text_body)
     return template.build(sender, recipient, unsubscribe_url, message_id)
 
@@ -51,9 +55,9 @@ def build_message(
 def timed_build(
     source: CampaignSource, sender: Sender, recipient: Recipient, unsubscribe_url: str, message_id: str
 ) -> tuple[bytes, float]:
-    started = time.perf_counter()
+    started = time.thread_time()
     message = build_message(source, sender, recipient, unsubscribe_url, message_id)
-    return message, time.perf_counter() - started
+    return message, time.thread_time() - started
 
 
 def ready() -> bool:
@@ -93,8 +97,8 @@ class LaneBuilder:
         self.fast = ThreadPoolExecutor(threads, thread_name_prefix="sender-build")
         # A fresh interpreter for each child (forkserver), not a fork of this many-threaded process.
         self.context = multiprocessing.get_context("forkserver")
-        self.probe = ProcessPoolExecutor(PROBES, mp_context=self.context)
-        self.slow = ProcessPoolExecutor(1, mp_context=self.context)
+        self.probe = self._processes(PROBES)
+        self.slow = self._processes(1)
         self.is_fast: dict[CampaignSource, bool] = {}
         self.probing: dict[CampaignSource, asyncio.Future[None]] = {}
 
@@ -108,8 +112,9 @@ class LaneBuilder:
     ) -> bytes:
         loop = asyncio.get_running_loop()
         args = (source, sender, recipient, unsubscribe_url, message_id)
-        probing = self.probing.get(source)
-        if probing is not None:  # the same campaign's first build is being timed: wait for its lane
+        # The same campaign's first build is being timed: wait for its lane. Several builds may wait on
+        # one probe; if it ends without a lane (its build failed), the first of them to wake probes next.
+        while (probing := self.probing.get(source)) is not None:
             await asyncio.shield(probing)
         fast = self.is_fast.get(source)
         if fast:
@@ -120,17 +125,25 @@ class LaneBuilder:
         return message
 
     async def _probe(self, source: CampaignSource, args: tuple[Any, ...]) -> bytes:
-        """Build in the probe lane, time it, and remember the campaign's lane."""
+        """Build in the probe lane, time it, and remember the campaign's lane. A campaign whose build
+        fails (a template stopped by its render limits, say) goes to the slow lane: its next emails
+        may fail the same way, and should not keep the probes from timing new campaigns."""
         done = self.probing[source] = asyncio.get_running_loop().create_future()
         try:
             message, seconds = await self._in_process(self.probe, args)
-            if len(self.is_fast) >= REMEMBERED:
-                self.is_fast.clear()
-            self.is_fast[source] = seconds < FAST_BUILD
+            self._remember(source, seconds < FAST_BUILD)
             return message
+        except TemplateError:
+            self._remember(source, False)
+            raise
         finally:
             del self.probing[source]
             done.set_result(None)
+
+    def _remember(self, source: CampaignSource, fast: bool) -> None:
+        if len(self.is_fast) >= REMEMBERED:
+            self.is_fast.clear()
+        self.is_fast[source] = fast
 
     async def _in_process(self, lane: ProcessPoolExecutor, args: tuple[Any, ...]) -> tuple[bytes, float]:
         try:
@@ -138,6 +151,13 @@ class LaneBuilder:
         except BrokenProcessPool:
             self._replace(lane)
             raise
+
+    def _processes(self, count: int) -> ProcessPoolExecutor:
+        """A lane of `count` processes, rendering within this process's limits."""
+        limits = sandbox.current_limits()
+        return ProcessPoolExecutor(
+            count, mp_context=self.context, initializer=sandbox.configure, initargs=(limits,)
+        )
 
     def warm_up(self) -> None:
         """Start the build processes now (a second or so each), not on the first email of the day."""
@@ -148,9 +168,9 @@ class LaneBuilder:
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         """A lane whose process died (killed, or unable to start) gets a new one for the next build."""
         if broken is self.probe:
-            self.probe = ProcessPoolExecutor(PROBES, mp_context=self.context)
+            self.probe = self._processes(PROBES)
         else:
-            self.slow = ProcessPoolExecutor(1, mp_context=self.context)
+            self.slow = self._processes(1)
         broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:

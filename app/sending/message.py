@@ -1,8 +1,9 @@
 """Turning a campaign and one recipient into the message that goes out.
 
-Merge fields render in Jinja's SandboxedEnvironment, so a template can read the recipient's data and
-nothing else. The bytes are assembled by `app.sending.mime`, which refuses CR/LF in any header value;
-subjects and names are folded onto one line first, since a line break there is never meant.
+Merge fields render in Jinja's sandbox, bounded in time and size (`app.sending.sandbox`), so a
+template can read the recipient's data and nothing else, and can't hold the worker. The bytes are
+assembled by `app.sending.mime`, which refuses CR/LF in any header value; subjects and names are
+folded onto one line first, since a line break there is never meant.
 
 Every message carries the headers that Gmail's and Yahoo's bulk-sender rules ask for: From with its
 display name, Date, a Message-ID on the sender's domain, and a one-click List-Unsubscribe (RFC 8058)
@@ -27,9 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from app import clock
 from app.sending.mime import Layout, Personal
 from app.sending.plain_text import html_to_text
-
-HTML_ENV = SandboxedEnvironment(autoescape=True)
-TEXT_ENV = SandboxedEnvironment(autoescape=False)
+from app.sending.sandbox import HTML_ENV, TEXT_ENV
 
 UNSUBSCRIBE_FIELD = "unsubscribe_url"
 #: Added to a body part that has no `{{ unsubscribe_url }}` of its own (README, "Deliverability").

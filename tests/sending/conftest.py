@@ -12,15 +12,20 @@ from tests.factories import make_account, make_campaign
 from tests.smtp_sink import SMTPSink
 
 
-@pytest.fixture
-def app_settings(smtp_tls_files) -> dict[str, Any]:
+def unpaused_settings(ca_file: str) -> dict[str, Any]:
+    """The engine's settings with no deliberate pause, trusting the test sinks' certificate authority."""
     return {
         "SEND_INTERVAL": 0.0,
         "CONNECTION_SETTLE": 0.0,
         "DISPATCH_SPACING": 0.0,
         "SMTP_TIMEOUT": 5.0,
-        "SMTP_TLS_CA_FILE": smtp_tls_files.ca_file,
+        "SMTP_TLS_CA_FILE": ca_file,
     }
+
+
+@pytest.fixture
+def app_settings(smtp_tls_files) -> dict[str, Any]:
+    return unpaused_settings(smtp_tls_files.ca_file)
 
 
 @pytest.fixture
