@@ -10,6 +10,7 @@ import pytest
 
 from app.sending import sandbox
 from app.sending.builders import CampaignSource, LaneBuilder
+from app.sending.connection import run_sync
 from app.sending.message import Recipient, Sender
 from app.sending.sandbox import RenderLimits, RenderRefused
 
@@ -47,7 +48,7 @@ def test_builds_waiting_on_a_failing_probe_each_fail_with_the_reason(builder: La
     async def all_four() -> list[BaseException | bytes]:
         return await asyncio.gather(*(build(index) for index in range(4)))
 
-    outcomes = asyncio.run(all_four())
+    outcomes = run_sync(all_four)
     assert all(isinstance(outcome, RenderRefused) for outcome in outcomes), outcomes
     assert "took more than 0.2 s to render" in str(outcomes[0])
     assert builder.is_fast[LOOPING] is False

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.sending.connection import run_sync
 from app.sending.executors import ThreadedDatabase, Transaction
 
 NOTES = sa.Table("executor_notes", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
@@ -45,7 +46,7 @@ def run_all(database: ThreadedDatabase, works) -> list[object]:
         return await asyncio.gather(*(database.run(work) for work in works), return_exceptions=True)
 
     try:
-        return asyncio.run(everything())
+        return run_sync(everything)
     finally:
         database.close()
 
