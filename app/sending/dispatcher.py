@@ -187,31 +187,21 @@ UNCLAIM_ACCOUNT = (
 )
 
 
-@lru_cache(maxsize=2)
-def claim_emails_statement(dialect: str) -> sa.Update:
-    """Up to `limit` of the account's due emails, oldest first, queued under `batch_id`; built once.
-
-    On PostgreSQL the candidates are a `MATERIALIZED` CTE locked `FOR UPDATE SKIP LOCKED`, so two
-    dispatchers never take one email and the planner cannot run the sub-select twice.
-    """
-    candidates = (
-        due_emails(sa.bindparam("account_id"), sa.bindparam("now"))
-        .order_by(Email.scheduled_at, Email.id)
-        .limit(sa.bindparam("limit"))
-    )
-    if dialect == "postgresql":
-        candidates = (
-            candidates.with_for_update(skip_locked=True, of=Email).cte("due").prefix_with("MATERIALIZED")
+#: SQLite: up to `limit` of one account's due emails, oldest first, queued under `batch_id` (SQLite runs
+#: one writer at a time, so nothing needs locking; PostgreSQL claims a chunk's emails at once with
+#: `claim_all_emails_statement`).
+CLAIM_EMAILS = (
+    sa.update(Email.__table__)
+    .where(
+        Email.id.in_(
+            due_emails(sa.bindparam("account_id"), sa.bindparam("now"))
+            .order_by(Email.scheduled_at, Email.id)
+            .limit(sa.bindparam("limit"))
         )
-        target = sa.select(candidates.c.id)
-    else:
-        target = candidates
-    return (
-        sa.update(Email.__table__)
-        .where(Email.id.in_(target))
-        .values(status=EmailStatus.QUEUED, batch_id=sa.bindparam("batch_id"), claimed_at=sa.bindparam("now"))
-        .returning(Email.id, Email.campaign_id)
     )
+    .values(status=EmailStatus.QUEUED, batch_id=sa.bindparam("batch_id"), claimed_at=sa.bindparam("now"))
+    .returning(Email.id, Email.campaign_id)
+)
 
 
 #: The accounts of a chunk that may have a batch now, each claimed under a ticket of its own (the chunk's
@@ -242,7 +232,7 @@ CLAIM_ACCOUNTS = (
 def claim_all_emails_statement() -> sa.Update:
     """PostgreSQL: every claimed account's due emails, up to its limit, oldest first, in one statement
     (a `LATERAL` probe of `ix_email_due` per account, locked `FOR UPDATE SKIP LOCKED` in a
-    `MATERIALIZED` CTE as in `claim_emails_statement`)."""
+    `MATERIALIZED` CTE, so two dispatchers never take one email and the planner runs it once)."""
     wanted = (
         sa.func.unnest(
             sa.bindparam("account_ids", type_=postgresql.ARRAY(sa.Integer)),
@@ -330,7 +320,6 @@ def _claim_emails(
         for row in rows:
             claimed.setdefault(row.batch_id, []).append(row)
         return claimed
-    statement = claim_emails_statement(connection.dialect.name)
     for account in wanted:
         params = {
             "account_id": account.id,
@@ -338,7 +327,7 @@ def _claim_emails(
             "now": now,
             "limit": limits[account.batch_id],
         }
-        claimed[account.batch_id] = connection.execute(statement, params).all()
+        claimed[account.batch_id] = connection.execute(CLAIM_EMAILS, params).all()
     return claimed
 
 
