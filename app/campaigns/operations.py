@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from app import clock
 from app.campaigns.personalise import check_campaign
+from app.campaigns.queries import campaign_account
 from app.extensions import db
 from app.models import (
     Campaign,
@@ -26,17 +27,32 @@ from app.models import (
     Template,
 )
 from app.sending.plain_text import html_to_text
+from app.settings.account import in_cooldown, resume_sending
 
 EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+UNSCHEDULABLE = (CampaignStatus.SCHEDULED,)
 PAUSABLE = CampaignStatus.RUNNING
 RESUMABLE = (CampaignStatus.PAUSED,)
 CANCELLABLE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
+#: The buttons of the campaign page, each offered in the statuses its action applies to.
+ACTIONS = {
+    "edit": EDITABLE,
+    "unschedule": UNSCHEDULABLE,
+    "pause": PAUSABLE,
+    "resume": RESUMABLE,
+    "cancel": CANCELLABLE,
+}
 #: Emails the engine has not started on: cancelling or deleting a campaign stops them.
 NOT_STARTED = (EmailStatus.PENDING, EmailStatus.QUEUED)
 
 
 class ActionRefused(Exception):
     """The action does not apply to the campaign as it is; the message says why, for the user."""
+
+
+def offered_actions(campaign: Campaign) -> set[str]:
+    """The names of `ACTIONS` that apply to the campaign in its present status."""
+    return {name for name, statuses in ACTIONS.items() if campaign.status in statuses}
 
 
 def _change_status(campaign: Campaign, allowed: tuple[str, ...], refusal: str, **values: object) -> None:
@@ -144,7 +160,7 @@ def unschedule_campaign(campaign: Campaign) -> None:
     """Back to draft before the engine starts on it: its emails not yet started are deleted."""
     _change_status(
         campaign,
-        (CampaignStatus.SCHEDULED,),
+        UNSCHEDULABLE,
         "“{name}” is {status}: only a campaign that has not started sending goes back to draft.",
         status=CampaignStatus.DRAFT,
         scheduled_at=None,
@@ -186,6 +202,14 @@ def cancel_campaign(campaign: Campaign) -> int:
         status=CampaignStatus.CANCELLED,
     )
     return stop_unsent_emails(campaign)
+
+
+def lift_cooldown(campaign: Campaign) -> None:
+    """End now the provider's cooldown of the account the campaign sends through."""
+    account = campaign_account(campaign)
+    if account is None or not in_cooldown(account):
+        raise ActionRefused("Your SMTP account is not cooling down: its emails go out as planned.")
+    resume_sending(account)
 
 
 def delete_campaign(campaign: Campaign) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, CampaignStatus, EmailCount, Template
+from app.models import Campaign, CampaignRecipient, CampaignStatus, EmailCount, SMTPSettings, Template
 from app.ownership import owned
+from app.settings.account import current_account
 
 
 def visible_campaigns() -> sa.Select:
@@ -107,3 +109,38 @@ def in_flight(now: datetime, campaign_id: int | None = None) -> bool:
     if campaign_id is not None:
         query = query.where(Campaign.id == campaign_id)
     return bool(db.session.scalar(sa.select(query.exists())))
+
+
+def next_start(now: datetime, campaign_id: int | None = None) -> datetime | None:
+    """When the first of the user's scheduled campaigns (or this one) is due, if that is still to come."""
+    query = owned(Campaign).with_only_columns(sa.func.min(Campaign.scheduled_at))
+    query = query.where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at > now)
+    if campaign_id is not None:
+        query = query.where(Campaign.id == campaign_id)
+    return db.session.scalar(query)
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """Whether a live page looks again, and when: every few seconds while the engine is on a campaign,
+    or once the next scheduled one is due (`starts_in` seconds from now), or not at all."""
+
+    in_flight: bool
+    starts_in: float | None
+
+    @classmethod
+    def read(cls, now: datetime, campaign_id: int | None = None) -> Liveness:
+        if in_flight(now, campaign_id):
+            return cls(True, None)
+        start = next_start(now, campaign_id)
+        return cls(False, None if start is None else (start - now).total_seconds())
+
+    def as_json(self) -> dict[str, bool | float | None]:
+        return {"in_flight": self.in_flight, "starts_in": self.starts_in}
+
+
+def campaign_account(campaign: Campaign) -> SMTPSettings | None:
+    """The user's account the campaign sends (or will send) through: its own, else the user's first."""
+    if campaign.smtp_account_id is None:
+        return current_account()
+    return db.session.scalar(owned(SMTPSettings).where(SMTPSettings.id == campaign.smtp_account_id))

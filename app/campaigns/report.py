@@ -23,7 +23,8 @@ from app import clock
 from app.bounds import whole_number
 from app.campaigns import bp
 from app.campaigns.email_actions import RETRIABLE, WITH_PENDING, cancel_pending, retry_failed
-from app.campaigns.queries import campaign_or_404, email_counts, in_flight
+from app.campaigns.operations import offered_actions
+from app.campaigns.queries import Liveness, campaign_account, campaign_or_404, email_counts, in_flight
 from app.campaigns.report_export import csv_lines, xlsx_file
 from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
 from app.campaigns.routes import perform
@@ -63,16 +64,24 @@ def report(campaign_id: int) -> str:
 @bp.route("/<int:campaign_id>/stats")
 @login_required
 def stats(campaign_id: int) -> dict[str, Any]:
-    """The campaign's live figures: counts by status, and its progress bar and status badge, rendered."""
+    """The campaign's live figures: counts by status; its progress bar, status badge, buttons and its
+    account's cooldown, rendered; and when to look again."""
     campaign = campaign_or_404(campaign_id)
+    now = clock.utcnow()
     counts = email_counts([campaign.id])[campaign.id]
     progress = get_template_attribute("campaigns/_macros.html", "progress")
     badge = get_template_attribute("campaigns/_macros.html", "status_badge")
+    live = current_app.jinja_env.get_template("campaigns/_live.html").module
+    form = EmptyForm()
     return {
-        "in_flight": in_flight(clock.utcnow(), campaign.id),
+        **Liveness.read(now, campaign.id).as_json(),
         "figures": {status: counts[status] for status in STATUSES},
         "campaigns": {str(campaign.id): str(progress(counts))},
         "badges": {str(campaign.id): str(badge(campaign.status))},
+        "html": {
+            "actions": str(live.actions(campaign, offered_actions(campaign), form)),
+            "cooldown": str(live.cooldown(campaign, campaign_account(campaign), now, form)),
+        },
     }
 
 

@@ -18,15 +18,14 @@ from app.bounds import page_number, record_id
 from app.campaigns import bp
 from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TemplateNameForm
 from app.campaigns.operations import (
-    CANCELLABLE,
     EDITABLE,
-    PAUSABLE,
-    RESUMABLE,
     ActionRefused,
     cancel_campaign,
     create_campaign,
     delete_campaign,
     duplicate_campaign,
+    lift_cooldown,
+    offered_actions,
     pause_campaign,
     resume_campaign,
     save_content,
@@ -37,6 +36,8 @@ from app.campaigns.operations import (
 from app.campaigns.personalise import Problem, check_campaign, check_content, picker_fields
 from app.campaigns.preview import preview_recipient, render_preview, send_test
 from app.campaigns.queries import (
+    Liveness,
+    campaign_account,
     campaign_or_404,
     email_counts,
     first_recipients,
@@ -50,7 +51,7 @@ from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign, SuppressionReason
 from app.sending.message import HTML_FOOTER, TEXT_FOOTER
-from app.settings.account import current_account
+from app.settings.account import RESUMED, current_account
 from app.smtp_crypto import PasswordUnreadable
 from app.suppressions.operations import bounced_addresses, suppress
 
@@ -107,7 +108,8 @@ def edit(campaign_id: int) -> str | Response:
 
 
 def save_and_show(campaign: Campaign, form: CampaignForm) -> str | Response:
-    """Save the form into `campaign` unless its templates have syntax errors; warn of unknown fields."""
+    """Save the form into `campaign` unless its templates have syntax errors; the campaign page lists
+    what else stands before scheduling (unknown fields among them) in its one notice."""
     content = (form.subject.data, form.html_body.data, form.text_body.data, form.text_edited.data)
     problems = check_content(*content, campaign.merge_fields or [], campaign.longest_values)
     if any(problem.blocking for problem in problems):
@@ -125,12 +127,6 @@ def save_and_show(campaign: Campaign, form: CampaignForm) -> str | Response:
     if unscheduled:
         flash(
             "It was scheduled: it is a draft again, with its emails removed. Schedule it when ready.", "info"
-        )
-    for problem in problems:
-        flash(
-            f"{problem}. Upload recipients with that column or correct the name: until then the campaign "
-            "cannot be scheduled.",
-            "warning",
         )
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
@@ -156,6 +152,7 @@ def show(campaign_id: int) -> str:
 
 
 def campaign_page(campaign: Campaign, schedule_form: ScheduleForm, past: datetime | None = None) -> str:
+    now = clock.utcnow()
     chosen = recipient_of(campaign, request.args.get("recipient", type=record_id))
     return render_template(
         "campaigns/show.html",
@@ -170,11 +167,10 @@ def campaign_page(campaign: Campaign, schedule_form: ScheduleForm, past: datetim
         past=past,
         action_form=EmptyForm(),
         template_form=TemplateNameForm(formdata=None, name=campaign.name),
-        account=current_account(),
-        editable=campaign.status in EDITABLE,
-        pausable=campaign.status in PAUSABLE,
-        resumable=campaign.status in RESUMABLE,
-        cancellable=campaign.status in CANCELLABLE,
+        account=campaign_account(campaign),
+        actions=offered_actions(campaign),
+        liveness=Liveness.read(now, campaign.id),
+        now=now,
         bounced=len(bounced_addresses(current_user.id, campaign.id)),
     )
 
@@ -257,6 +253,13 @@ def resume(campaign_id: int) -> Response:
 def cancel(campaign_id: int) -> Response:
     """Stop the campaign for good."""
     return perform(campaign_id, cancel_campaign, "“{name}” is cancelled: its unsent emails will not go out.")
+
+
+@bp.post("/<int:campaign_id>/resume-sending")
+@login_required
+def resume_sending(campaign_id: int) -> Response:
+    """End the provider's rate-limit cooldown of the campaign's account now, from the campaign page."""
+    return perform(campaign_id, lift_cooldown, RESUMED)
 
 
 @bp.post("/<int:campaign_id>/suppress-bounced")

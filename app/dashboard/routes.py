@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.bounds import record_ids
-from app.campaigns.queries import in_flight
+from app.campaigns.queries import Liveness
 from app.dashboard import bp
 from app.dashboard.periods import day_buckets, days_this_week, hour_buckets
 from app.dashboard.stats import (
@@ -48,7 +48,7 @@ def live_context(shown: list[int]) -> dict[str, Any]:
         "charts": {"hours": history.chart(hours), "days": history.chart(days)},
         "next_campaign": next_scheduled(now),
         "failures": recent_failures(),
-        "in_flight": in_flight(now),
+        "liveness": Liveness.read(now),
     }
 
 
@@ -71,7 +71,7 @@ def stats() -> dict[str, Any]:
     badge = get_template_attribute("campaigns/_macros.html", "status_badge")
     now, accounts, listed = context["now"], context["accounts"], context["campaigns"]
     return {
-        "in_flight": context["in_flight"],
+        **context["liveness"].as_json(),
         "figures": vars(context["figures"]),
         "charts": context["charts"],
         "campaigns": {str(item.campaign.id): str(parts.campaign_progress(item)) for item in listed},

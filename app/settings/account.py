@@ -31,6 +31,8 @@ ACCOUNT_FIELDS = (
     "hourly_cap",
     "daily_cap",
 )
+#: What the user is told when a cooldown is ended early, from Settings or a campaign's page.
+RESUMED = "Sending resumes now. If the provider still refuses, the cooldown starts again."
 
 
 def current_account() -> SMTPSettings | None:

@@ -10,6 +10,7 @@ from app.forms import EmptyForm
 from app.models import SMTPSettings
 from app.settings import bp
 from app.settings.account import (
+    RESUMED,
     account_endpoint,
     copy_form,
     current_account,
@@ -124,5 +125,5 @@ def resume() -> Response:
     if account is not None:
         resume_sending(account)
         db.session.commit()
-        flash("Sending resumes now. If the provider still refuses, the cooldown starts again.", "info")
+        flash(RESUMED, "info")
     return redirect(url_for("settings.index"))

@@ -1,12 +1,15 @@
 // Live figures: while the page's data-in-flight is "true", fetch its data-stats-url every few
 // seconds and put what the server rendered in place: numbers ([data-figure]), progress bars
 // ([data-campaign-progress]), status badges ([data-campaign-status]) and other parts
-// ([data-live-html]); then tell the page's other scripts (the charts) with a "live:stats" event. The
-// campaigns the page lists are named in ?shown=, so one that finishes is shown finished. Polling
-// stops as soon as the server says nothing is in flight.
+// ([data-live-html]: buttons, cooldowns, ...); then tell the page's other scripts (the charts) with a
+// "live:stats" event. The campaigns the page lists are named in ?shown=, so one that finishes is shown
+// finished. When nothing is in flight but a campaign is scheduled, data-starts-in says in how many
+// seconds it is due: the page looks again then (at least once a minute, in case it was rescheduled).
+// Polling stops when the server says nothing is in flight and nothing is scheduled.
 (function () {
   "use strict";
   const POLL_MS = 3000;
+  const WAIT_MAX_MS = 60000;
   const root = document.querySelector("[data-stats-url]");
   if (!root) {
     return;
@@ -42,9 +45,16 @@
     replace("data-campaign-status", stats.badges);
     replace("data-live-html", stats.html);
     root.dataset.inFlight = stats.in_flight ? "true" : "false";
+    root.dataset.startsIn = stats.starts_in === null ? "" : String(stats.starts_in);
     const state = document.getElementById("live-state");
-    if (state && !stats.in_flight) {
-      state.textContent = "Nothing is going out now.";
+    if (state) {
+      if (stats.in_flight) {
+        state.textContent = "Refreshing every few seconds while emails are going out.";
+      } else if (stats.starts_in !== null) {
+        state.textContent = "Nothing is going out now: this page follows the next campaign when it starts.";
+      } else {
+        state.textContent = "Nothing is going out now.";
+      }
     }
     document.dispatchEvent(new CustomEvent("live:stats", { detail: stats }));
   }
@@ -59,12 +69,27 @@
     } catch (error) {
       // a dropped connection: try again at the next tick
     }
+    follow();
+  }
+
+  // When to look again, in milliseconds, or null for never.
+  function nextPoll() {
     if (root.dataset.inFlight === "true") {
-      window.setTimeout(poll, POLL_MS);
+      return POLL_MS;
+    }
+    const startsIn = Number.parseFloat(root.dataset.startsIn);
+    if (Number.isFinite(startsIn)) {
+      return Math.min(Math.max(startsIn * 1000, POLL_MS), WAIT_MAX_MS);
+    }
+    return null;
+  }
+
+  function follow() {
+    const delay = nextPoll();
+    if (delay !== null) {
+      window.setTimeout(poll, delay);
     }
   }
 
-  if (root.dataset.inFlight === "true") {
-    window.setTimeout(poll, POLL_MS);
-  }
+  follow();
 })();
