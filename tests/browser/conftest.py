@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, expect
 from werkzeug.serving import make_server
 
 from app import create_app
+from tests.conftest import PASSWORD
 from tests.services import service_missing
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -87,3 +88,21 @@ def page(page: Page) -> Iterator[Page]:
     page.on("console", watch)
     yield page
     assert refused == [], "the Content-Security-Policy refused something:\n" + "\n".join(refused)
+
+
+@pytest.fixture
+def served(app: Flask) -> Iterator[str]:
+    """The test's own `app` (its database, which the test may change) served on loopback: its URL."""
+    server = ServerThread(app)
+    server.start()
+    yield server.url
+    server.stop()
+
+
+def log_in(page: Page, served: str, username: str) -> None:
+    """Log in on the served app as a user the test made (with the test suite's password)."""
+    page.goto(f"{served}/login")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=f"Hello, {username}")).to_be_visible()
