@@ -1,0 +1,64 @@
+"""Does the campaign page say plainly what a draft still needs, and keep its buttons true to its status?"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from app.extensions import db
+from app.models import Campaign, CampaignStatus
+from tests.browser.conftest import log_in
+from tests.campaigns.campaign_builders import make_smtp_account
+from tests.email_builders import add_campaign, add_emails
+
+
+def test_a_draft_with_a_problem_shows_one_notice_listing_what_is_missing(page: Page, served, make_user):
+    user_id = make_user("drafter").id
+    campaign = Campaign(user_id=user_id, name="Promo", subject="Hi", html_body="<p>Hello {{ company }}</p>")
+    db.session.add(campaign)
+    db.session.commit()
+    campaign_id = campaign.id
+    db.session.rollback()
+    log_in(page, served, "drafter")
+
+    page.goto(f"{served}/campaigns/{campaign_id}/edit")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("“Promo” saved.")).to_be_visible()
+    notice = page.locator("#campaign-notice")
+    expect(notice).to_contain_text("This campaign cannot be scheduled yet. It needs:")
+    expect(notice.get_by_role("listitem")).to_have_text(
+        [
+            "recipients: upload a file or paste addresses",
+            "an SMTP account to send through: set one up in Settings",
+            "its message corrected (HTML, line 1: {{ company }} is not a field of your recipients): "
+            "upload recipients with that column or correct the name",
+        ]
+    )
+    # The one notice, not a flash per problem besides it.
+    expect(page.locator(".alert")).to_have_count(2)
+    expect(page.locator(".alert", has_text="company")).to_have_count(1)
+
+
+def test_buttons_follow_a_pause_made_elsewhere_without_a_reload(page: Page, served, make_user):
+    user = make_user("pauser")
+    campaign = add_campaign(user, make_smtp_account(user), CampaignStatus.SENDING)
+    add_emails(campaign, 3)
+    campaign_id = campaign.id
+    db.session.rollback()
+    log_in(page, served, "pauser")
+    page.goto(f"{served}/campaigns/{campaign_id}")
+    buttons = page.locator("#campaign-actions")
+    expect(buttons.get_by_role("button", name="Pause")).to_be_visible()
+    expect(buttons.get_by_role("button", name="Resume")).to_have_count(0)
+    page.evaluate("window.sameDocument = true")
+
+    # Paused in another tab (or by another session): the page shows it at its next refresh.
+    db.session.execute(
+        sa.update(Campaign).where(Campaign.id == campaign_id).values(status=CampaignStatus.PAUSED)
+    )
+    db.session.commit()
+    expect(buttons.get_by_role("button", name="Resume")).to_be_visible(timeout=10_000)
+    expect(buttons.get_by_role("button", name="Pause")).to_have_count(0)
+    expect(page.locator(f'[data-campaign-status="{campaign_id}"]')).to_have_text("paused")
+    expect(buttons.get_by_role("button", name="Cancel campaign")).to_be_visible()
+    assert page.evaluate("window.sameDocument") is True, "the page was reloaded"
