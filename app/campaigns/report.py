@@ -24,7 +24,7 @@ from app.bounds import whole_number
 from app.campaigns import bp
 from app.campaigns.email_actions import RETRIABLE, WITH_PENDING, cancel_pending, retry_failed
 from app.campaigns.operations import offered_actions
-from app.campaigns.queries import Liveness, campaign_account, campaign_or_404, email_counts, in_flight
+from app.campaigns.queries import Liveness, campaign_account, campaign_or_404, email_counts
 from app.campaigns.report_export import csv_lines, xlsx_file
 from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
 from app.campaigns.routes import perform
@@ -54,7 +54,7 @@ def report(campaign_id: int) -> str:
         statuses=STATUSES,
         filters=filters,
         page=page,
-        in_flight=in_flight(clock.utcnow(), campaign.id),
+        liveness=Liveness.read(clock.utcnow(), campaign.id),
         action_form=EmptyForm(),
         retriable=campaign.status in RETRIABLE,
         cancellable=campaign.status in WITH_PENDING,

@@ -39,8 +39,9 @@ def test_a_campaign_scheduled_for_later_is_looked_at_again_when_it_is_due(client
     )
     stats = stats_of(client, campaign)
     assert (stats["in_flight"], stats["starts_in"]) == (False, 300)
-    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
-    assert 'data-in-flight="false" data-starts-in="300.0"' in page
+    for page in ("", "/report"):
+        html = client.get(f"/campaigns/{campaign.id}{page}").get_data(as_text=True)
+        assert 'data-in-flight="false" data-starts-in="300.0"' in html
 
 
 @pytest.mark.parametrize(
