@@ -2,7 +2,8 @@
 
 import pytest
 
-from app.sending.classify import Outcome, account_error_message, classify, closes_connection
+from app.sending.advice import account_error_message
+from app.sending.classify import Outcome, classify, closes_connection
 from app.sending.connection import SMTPFailure, Stage
 
 RATE_LIMIT, ACCOUNT, TRANSIENT, PERMANENT = (
@@ -32,7 +33,7 @@ REPLIES = [
         Stage.RCPT,
         452,
         "4.5.3 Too many recipients; see https://support.google.com/mail/answer/6592",
-        RATE_LIMIT,
+        TRANSIENT,
     ),
     # Hostinger and other hosts
     (
@@ -41,7 +42,8 @@ REPLIES = [
         "4.7.1 Ratelimit exceeded for mailbox sender@example.com. Try again later.",
         RATE_LIMIT,
     ),
-    (Stage.RCPT, 451, "Temporary local problem - please try later", RATE_LIMIT),
+    (Stage.RCPT, 451, "Temporary local problem - please try later", TRANSIENT),
+    (Stage.RCPT, 451, "", RATE_LIMIT),
     # Microsoft 365
     (
         Stage.DATA,
@@ -70,7 +72,7 @@ REPLIES = [
         "5.1.3 The recipient address <not an address> is not a valid RFC-5321 address.",
         PERMANENT,
     ),
-    (Stage.RCPT, 552, "5.2.2 The email account that you tried to reach is over quota.", PERMANENT),
+    (Stage.RCPT, 552, "5.2.2 The email account that you tried to reach is over quota.", TRANSIENT),
     (Stage.DATA, 554, "5.7.1 Message rejected as spam", PERMANENT),
     # Transient
     (
@@ -111,7 +113,7 @@ REPLIES = [
 
 @pytest.mark.parametrize(("stage", "code", "message", "expected"), REPLIES, ids=lambda v: str(v)[:40])
 def test_provider_reply_is_classified(stage, code, message, expected):
-    assert classify(SMTPFailure(stage, code, message)) is expected
+    assert classify(SMTPFailure(stage, code, message)).outcome is expected
 
 
 @pytest.mark.parametrize(
@@ -130,4 +132,4 @@ def test_microsoft_basic_auth_retirement_tells_the_user_what_to_do():
 
 def test_account_error_message_names_the_stage_and_the_reply():
     failure = SMTPFailure(Stage.AUTH, 535, "5.7.8 Authentication failed")
-    assert account_error_message(failure) == "AUTH failed: 535 5.7.8 Authentication failed"
+    assert account_error_message(failure).startswith("AUTH failed: 535 5.7.8 Authentication failed — ")
