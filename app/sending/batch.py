@@ -29,11 +29,13 @@ from app import clock
 from app.sending.advice import account_error_message, breaker_message, cooldown_reason
 from app.sending.builders import Builder, CampaignSource, InlineBuilder
 from app.sending.classify import (
+    RECIPIENT_STAGES,
     Outcome,
     Verdict,
     classify,
     closes_connection,
     is_permanent,
+    is_temporary,
     refusal_signature,
 )
 from app.sending.connection import (
@@ -229,7 +231,7 @@ class BatchSender:
         verdict = classify(failure)
         outcome = verdict.outcome
         log.info("batch %s email %s: %s (%s)", self.ledger.run_id, email.id, outcome, failure.reply)
-        if outcome in STOPPING:
+        if outcome in STOPPING or self._account_busy(failure, outcome):
             self._stop_on_failure(failure, email.id, verdict)
         elif outcome is Outcome.PERMANENT:
             await self._write(
@@ -249,6 +251,14 @@ class BatchSender:
             await close_quietly(self.connection)
             self.connection = None
         return outcome
+
+    @staticmethod
+    def _account_busy(failure: SMTPFailure, outcome: Outcome) -> bool:
+        """A temporary refusal before any recipient was named is the account's passing problem, not the
+        email's: it goes back untouched and the account is tried again after a while."""
+        return (
+            outcome is Outcome.TRANSIENT and is_temporary(failure) and failure.stage not in RECIPIENT_STAGES
+        )
 
     def _breaker_trips(self, email_id: int, failure: SMTPFailure) -> bool:
         """The circuit breaker: when `BREAKER_THRESHOLD` recipients in a row get the same refusal that

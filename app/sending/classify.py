@@ -43,109 +43,172 @@ def wording(*alternatives: str) -> re.Pattern[str]:
 ENHANCED_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 #: 5.1.7 and 5.1.8 are address errors too, but about the sender's address.
 SENDER_ADDRESS_DETAILS = {"7", "8"}
-#: The recipient's mailbox is busy, full or over its quota (4.2.1, x.2.2): that recipient's passing
-#: problem even when a server says it with a 5xx, and never a reason to cool the account down.
+#: The recipient's mailbox is busy, full or over its quota (4.2.1, x.2.2), or it receives more than it
+#: may: that recipient's passing problem even when a server says it with a 5xx, and never a reason to
+#: cool the account down.
 RECIPIENT_MAILBOX = wording(
     r"\b4\.2\.1\b",
     r"\b[45]\.2\.2\b",
     r"mail ?box[^.;]{0,30}\b(full|busy|over[ -]?quota|exceed|storage|size limit)",
-    r"(in ?box|account|user|recipient)('s)? [^.;]{0,30}(is full|over[ -]?quota|out of (storage|space)|"
+    r"(in ?box|account|user|recipient|folder)('s)? [^.;]{0,30}(is full|over[ -]?quota|out of (storage|space)|"
     r"storage|quota exceeded|exceeded (its|the|their) quota)",
     r"\bover[ -]?quota\b",
-    r"(disk|storage|mailbox) quota",
+    r"quota violation",
+    r"folder (is )?full",
+    r"(disk|storage|mailbox|queue) quota",
+    r"storage allocation",
     r"insufficient (disk )?(space|storage)",
     r"receiving mail (at|too)",
+    r"recipient has exceeded",
+    r"(they|it) can receive",
 )
+#: An enhanced code about the recipient's address (x.1.x) or mailbox (x.2.x); 4.1.7 and 4.1.8 are the
+#: sender's address.
+RECIPIENT_SUBJECT = re.compile(r"\b4\.(1\.[0-69]|2\.\d{1,3})\b")
 #: Words about the sender's own sending, which a mailbox's quota never uses.
 SENDING = wording(r"\bsend(ing)?\b", r"outgoing|outbound|submission|daily")
 #: Greylisting: the first try of a new sender is deferred on purpose; a retry in minutes passes.
-GREYLISTING = wording(
-    r"gr[ae]y-?list", r"postgrey", r"4\.7\.1 please try again later", r"\btry again later\b.*\bgrey"
+GREYLISTING = wording(r"gr[ae]y-?list", r"postgrey", r"\btry again later\b.*\bgrey")
+#: A cap on one connection (messages or commands per session, recipients per connection): a new
+#: connection sends the rest.
+CONNECTION_CAP = wording(
+    r"per (session|connection)",
+    r"(session|connection) limit",
+    r"(open )?a new (session|connection)",
+    r"too many (nonmail )?commands",
+    r"too many (recipients|rcpt)\b(?![^.;]{0,40}\b(hour|day|minute|daily|rate))",
 )
-#: A per-message or per-connection cap on recipients: a new connection sends the rest.
-TOO_MANY_RECIPIENTS = wording(
-    r"too many (recipients|rcpt)", r"recipient (count )?limit", r"\b[45]\.5\.3\b", r"rcpt limit"
+#: The message itself is too large for the receiving server.
+TOO_LARGE = wording(
+    r"\b5\.3\.4\b",
+    r"\b5\.2\.3\b",
+    r"(message|mail)[^.;]{0,30}\b(too (large|big)|size (limit|exceed))",
+    r"size limit",
+    r"exceeds? (the )?(maximum|max|fixed) (message )?size",
 )
-#: A refusal of the sender's address, login, domain authentication or IP, whatever the stage.
-ACCOUNT_REFUSAL = wording(
+#: A count the account has used up: a quota, credits, so many messages per hour or day.
+SENDING_QUOTA = wording(
+    r"(sending|message|messages|submission|outgoing|outbound|hourly|daily|email|mail|send|relay|account|"
+    r"recipient|rcpt)s? (quota|limit|cap)s?\b",
+    r"quota (exceeded|reached|has been|was)",
+    r"\bcredits?\b[^.;]{0,20}(exceeded|used up|exhausted)|(maximum|no|out of) credits",
+    r"\blimit of \d+",
+    r"\d+ (messages|emails|mails|recipients|rcpts) (per|an|a|each|in)\b",
+    r"per \d+ (hours?|minutes?|days?)",
+    r"\b5\.4\.5\b",
+    r"SubmissionQuota",
+)
+#: A refusal of the sender: its address, its login, relaying for it, its domain's authentication.
+SENDER_REFUSAL = wording(
     # relaying: the server does not see an authenticated sender it may relay for
-    r"relay(ing)? (access )?(denied|not (permitted|allowed))",
+    r"relay(ing)?\b[^.;]{0,20}\b(denied|not (permitted|allowed)|disallowed|refused|prohibited)",
     r"(unable|not permitted|not allowed) to relay",
+    r"as a relay",
     r"5\.7\.64\b",
-    # the sender address: not verified, not owned, not allowed
+    # the sender address or domain: not verified, not owned, not configured, not allowed
     r"sender (address )?(rejected|refused|denied|not (allowed|authorized|permitted|verified|owned))",
-    r"from address (does not match|is not|not)",
+    r"sender verif\w* fail|verification failed for",
+    r"(valid|invalid|unknown|unverified|blank|empty|missing) (a valid )?(sender|from)",
+    r"\b(from|sender)\b[^.;]{0,20}\b(is )?not valid",
+    r"\bfrom:? (address|domain|header)",
     r"sender identity",
+    r"sending domain",
     r"(address|domain|identity|identities)[^.;]{0,40}\bnot (yet )?verified",
-    r"\bunverified (sender|address|domain)",
     r"not (authorized|allowed|permitted) to send",
     r"send ?as ?(denied|permission)",
-    r"5\.7\.60\b",
+    r"\b5\.7\.60\b",
     r"not owned by",
     r"\b5\.1\.[78]\b",
+    r"sandbox",
+    r"spoof",
     # authentication of the mail: login, SPF, DKIM, DMARC, reverse DNS
     r"unauthenticated",
     r"authenticat\w* (is )?(required|failed|unsuccessful|needed|credentials)",
     r"must (be )?authenticat",
     r"not authenticated",
-    r"\b[45]\.7\.(8|23|24|25|26|27|57|139|30|509|510|511|750)\b",
+    r"\b[45]\.7\.(8|23|24|25|26|27|30|32|57|139|509|510|511|512|750)\b",
     r"\b(spf|dkim|dmarc)\b",
     r"ptr record|reverse dns|rdns",
-    # the IP or the account, blocked
-    r"\b5\.7\.(6\d\d|7\d\d)\b",
+    # encryption the server requires
+    r"(must|should) issue a starttls",
+    r"(tls|encryption|starttls) (is )?required",
+)
+#: A refusal that names the recipient's mailbox or address: that recipient, for good.
+RECIPIENT_REFUSAL = wording(
+    r"\b5\.1\.([0-69]|10)\b",
+    r"\b5\.2\.1\b",
+    r"user unknown|unknown (user|recipient|mailbox)|no such (user|mailbox|recipient|address)",
+    r"(mailbox|address|recipient|user)[^.;]{0,30}\b(does not exist|doesn't exist|not found|unavailable|"
+    r"disabled|invalid|inactive)",
+    r"invalid (mailbox|recipient|address)\b",
+    r"recipient address(es)? rejected ?: access denied",
+)
+#: The account or its IP is blocked, listed, suspended or judged a spammer.
+ACCOUNT_BLOCKED = wording(
+    r"\b5\.7\.(5\d\d|6\d\d|7\d\d)\b",
+    r"(?<!rejected: )(?<!rejected : )access denied",
     r"traffic not accepted",
-    r"\b(ip|host|address|server|client|sender|domain|network)\b[^.;]{0,60}\b(black ?listed|block ?listed|"
-    r"blocked|banned|listed (on|in|at|by)|poor reputation|bad reputation|low reputation)",
-    r"(blocked|listed) (using|by|at|on|in) \S*(spamhaus|spamcop|sorbs|barracuda|uceprotect|rbl|dnsbl)",
-    r"spamhaus|spamcop|uceprotect|\bdnsbl\b|\brbl\b",
+    r"block ?list|black ?list|deny ?list|block-send",
+    r"\b(ip|host|address|server|client|sender|domain|network)\b[^.;]{0,60}\b(blocked|banned|listed "
+    r"(on|in|at|by))",
+    r"reputation",
+    r"spamhaus|spamcop|uceprotect|\bsorbs\b|\bdnsbl\b|\brbl\b",
     r"client host \S* ?rejected",
     r"outbound ?spam|OutboundSpamException",
+    r"spam abuse|abuse detected|abusive|rejection- ?abuse",
     r"unusual (sending )?activity|suspicious activity",
     r"account (has been |is |was )?(temporarily )?(suspended|disabled|blocked|locked|deactivated|frozen|"
     r"restricted|banned)",
     r"(sending|account) (has been |is )?(paused|suspended|disabled|blocked) ",
-    # encryption the server requires
-    r"(must|should) issue a starttls",
-    r"(tls|encryption|starttls) (is )?required",
+    r"reject(ed)? due to policy",
+    r"messages from \S+ weren't sent",
+)
+#: Words that name a rate limit outright: they win over the reason the reply gives for it (an IP
+#: "rate limited due to reputation" is rate limited).
+RATE_LIMITED = wording(
+    r"rate[ -]?limit",
+    r"throttl",
+    r"frequen(cy|t|tly)\b",
+    r"(excessive|high|unusual|unexpected) volume",
+    r"temporarily deferred",
+    r"\b4\.7\.[5-9]\d\d\b",
 )
 #: A volume or rate limit of the sending account or IP, in any class.
 RATE_LIMIT_WORDING = wording(
     r"rate[ -]?limit",
     r"\brate (of|exceeded|too high)",
     r"sending rate",
-    r"too many (messages|emails|mails|connections|sessions|requests|concurrent|sends)",
+    r"too many (?!recipients\b)",
     r"too much mail",
     r"sent too (many|much)",
     r"frequen(cy|tly)",
     r"throttl",
     r"slow down",
-    r"(sending|message|messages|submission|outgoing|outbound|hourly|daily|email|mail|send|relay|account)"
-    r" (quota|limit|cap)",
-    r"quota (exceeded|reached|has been)",
+    r"(excessive|high|unusual) volume",
     r"\blimit (exceeded|reached|was exceeded|has been (reached|exceeded))",
+    r"reached [^.;]{0,20}\blimit",
     r"exceeded[^.;]{0,50}\b(limit|quota)",
     r"(per|an|this|each) (hour|day|minute)\b",
-    r"\b5\.4\.5\b",
     r"\b4\.7\.28\b",
-    r"SubmissionQuota",
     r"try (again )?in \d+",
-    r"temporarily (deferred|rate)",
+    r"temporarily rate",
 )
-#: Gmail's "421 4.7.0 Try again later, closing connection" before any recipient: the connection is
-#: refused for the account, not for one recipient.
-REFUSED_FOR_NOW = wording(r"try again later", r"deferred")
 #: A daily quota: sending resumes when the provider's 24-hour window lets it.
-DAILY_QUOTA = wording(r"daily", r"per day", r"24[ -]?h(ours?)?", r"SubmissionQuota", r"\b5\.4\.5\b", r"today")
+DAILY_QUOTA = wording(r"daily", r"per day", r"24[ -]?h(ours?)?", r"\b5\.4\.5\b", r"today")
 #: A server's own passing trouble, or a temporary problem with one recipient's route: retry soon.
 TEMPORARY_TROUBLE = wording(
-    r"temporar(y|ily) (local )?(problem|error|failure|unavailable)",
+    r"\btemporar(y|ily)\b",
     r"local (error|problem)",
     r"insufficient (system )?(resources|storage)",
     r"system (resources|storage)",
+    r"unavailable|not available",
+    r"(try|come back|retry) (again )?later",
+    r"unable to verify",
     r"lookup fail|dns|resolv",
     r"queue|internal error|server error|configuration",
     r"\b4\.[34]\.\d{1,3}\b",
 )
+TRY_LATER = wording(r"(try|retry|come back) (again )?later")
 #: What servers write when they give no enhanced code.
 MAILBOX_GONE_WORDING = wording(
     r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|mailbox unavailable",
@@ -205,14 +268,39 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         Outcome.TRANSIENT,
-        "too many recipients for one connection: a new connection sends the rest",
-        says(TOO_MANY_RECIPIENTS),
+        "a temporary reply about the recipient's address or mailbox (4.1.x, 4.2.x): that recipient, later",
+        lambda f: (
+            is_temporary(f) and bool(RECIPIENT_SUBJECT.search(f.message)) and not SENDING.search(f.message)
+        ),
     ),
     Rule(
-        Outcome.ACCOUNT,
-        "the sender, its login, its domain's authentication or its IP was refused, at any stage",
-        says(ACCOUNT_REFUSAL),
+        Outcome.TRANSIENT,
+        "a cap on one connection (messages, commands or recipients): a new connection sends the rest",
+        says(CONNECTION_CAP),
     ),
+    Rule(Outcome.PERMANENT, "the message is too large for the receiving server", says(TOO_LARGE)),
+    Rule(Outcome.RATE_LIMIT, "a sending quota or count used up, whatever its class", says(SENDING_QUOTA)),
+    Rule(
+        Outcome.ACCOUNT,
+        "the sender, its login, its address or its domain's authentication was refused, at any stage",
+        says(SENDER_REFUSAL),
+    ),
+    Rule(
+        Outcome.RATE_LIMIT,
+        "a permanent code that asks to try again later: the server refuses for now, not for good",
+        lambda f: is_permanent(f) and bool(TRY_LATER.search(f.message)),
+    ),
+    Rule(
+        Outcome.PERMANENT,
+        "the recipient's mailbox or address was refused for good",
+        lambda f: is_permanent(f) and says(RECIPIENT_REFUSAL)(f),
+    ),
+    Rule(
+        Outcome.RATE_LIMIT,
+        "a reply that says 'rate limited' outright, whatever the reason",
+        says(RATE_LIMITED),
+    ),
+    Rule(Outcome.ACCOUNT, "the account or its IP is blocked, listed or suspended", says(ACCOUNT_BLOCKED)),
     Rule(Outcome.RATE_LIMIT, "a volume or rate limit, whatever its class", says(RATE_LIMIT_WORDING)),
     Rule(
         Outcome.TRANSIENT,
@@ -221,17 +309,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         Outcome.RATE_LIMIT,
-        "'try again later' while the account has not named a recipient yet",
-        lambda f: is_temporary(f) and f.stage not in RECIPIENT_STAGES and says(REFUSED_FOR_NOW)(f),
-    ),
-    Rule(
-        Outcome.RATE_LIMIT,
         "451 with nothing else said is how most providers say 'slow down'",
         lambda f: f.code == 451,
     ),
     Rule(
         Outcome.ACCOUNT,
-        "anything before the recipient concerns the whole account",
+        "anything else before the recipient concerns the whole account",
         lambda f: f.stage in BEFORE_RECIPIENT,
     ),
     Rule(
@@ -272,7 +355,7 @@ def stated_wait(message: str) -> float | None:
 def closes_connection(failure: SMTPFailure) -> bool:
     """After a 421, a timeout or a drop the server is gone: the next email needs a new connection; after
     "too many recipients" a new connection is what lets the next one through."""
-    return failure.code == 421 or failure.code is None or bool(TOO_MANY_RECIPIENTS.search(failure.message))
+    return failure.code == 421 or failure.code is None or bool(CONNECTION_CAP.search(failure.message))
 
 
 def refusal_signature(failure: SMTPFailure) -> str | None:

@@ -172,3 +172,13 @@ def test_a_full_mailbox_is_that_recipients_temporary_problem_even_as_5xx(account
     report = run_batch(engine_settings, account)
     assert report.sent == 1 and report.retried == 1
     assert statuses(campaign) == [EmailStatus.PENDING, EmailStatus.SENT]
+
+
+def test_a_temporary_refusal_before_any_recipient_burns_no_attempt(account, engine_settings, smtp_sink):
+    campaign = make_campaign(account, 3)
+    smtp_sink.script.add("MAIL", "421 4.7.0 Try again later, closing connection. (MAIL) gsmtp")
+    report = run_batch(engine_settings, account)
+    assert report.stopped_by.startswith("account")
+    assert [(e.status, e.attempts) for e in emails_of(campaign)] == [(EmailStatus.PENDING, 0)] * 3
+    waiting = account_of(account)
+    assert "Try again later" in waiting.last_error and not waiting.held

@@ -21,7 +21,7 @@ REPLIES = [
         "4.7.28 [203.0.113.5] Our system has detected an unusual rate of unsolicited mail originating from your IP address.",
         RATE_LIMIT,
     ),
-    (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp", RATE_LIMIT),
+    (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp", TRANSIENT),
     (Stage.MAIL, 550, "5.4.5 Daily user sending quota exceeded. gsmtp", RATE_LIMIT),
     (
         Stage.RCPT,
@@ -105,9 +105,9 @@ REPLIES = [
     (Stage.STARTTLS, None, "The server does not offer STARTTLS on this port", ACCOUNT),
     (Stage.CONNECT, None, "Connection refused: nothing is listening at that host and port", ACCOUNT),
     (Stage.CONNECT, None, "Timed out waiting for the server", ACCOUNT),
-    (Stage.CONNECT, 421, "Service not available", ACCOUNT),
+    (Stage.CONNECT, 421, "Service not available", TRANSIENT),
     (Stage.MAIL, 550, "5.7.1 Sender address rejected: not owned by user sender@example.com", ACCOUNT),
-    (Stage.AUTH, 454, "4.7.0 Temporary authentication failure", ACCOUNT),
+    (Stage.AUTH, 454, "4.7.0 Temporary authentication failure", TRANSIENT),
 ]
 
 
