@@ -187,6 +187,7 @@ RATE_LIMIT_WORDING = wording(
     r"(excessive|high|unusual) volume",
     r"\blimit (exceeded|reached|was exceeded|has been (reached|exceeded))",
     r"reached [^.;]{0,20}\blimit",
+    r"\blimit\b[^.;]{0,60}\b(exceeded|reached)",
     r"exceeded[^.;]{0,50}\b(limit|quota)",
     r"(per|an|this|each) (hour|day|minute)\b",
     r"\b4\.7\.28\b",
