@@ -49,7 +49,7 @@ ADVICE: tuple[Advice, ...] = (
     ),
     Advice(
         wording(
-            r"outbound ?spam", r"unusual", r"suspicious", r"suspended", r"disabled", r"locked", r"banned"
+            r"outbound ?spam", r"unusual", r"suspicious", r"suspended", r"disabled", r"\blocked\b", r"banned"
         ),
         "Your provider has stopped this account from sending, usually after mail it judged as spam or too "
         "much at once. Sign in to your provider's web mail or dashboard, follow its steps to unblock the "
