@@ -61,10 +61,13 @@ RECIPIENT_MAILBOX = wording(
     r"receiving mail (at|too)",
     r"recipient has exceeded",
     r"(they|it) can receive",
+    r"storedrv\.deliver",
 )
+#: A full mailbox that is also abandoned (Gmail's OverQuotaPerm): gone for good.
+ABANDONED = wording(r"inactive|disabled|discontinued|no longer|abandoned")
 #: An enhanced code about the recipient's address (x.1.x) or mailbox (x.2.x); 4.1.7 and 4.1.8 are the
 #: sender's address.
-RECIPIENT_SUBJECT = re.compile(r"\b4\.(1\.[0-69]|2\.\d{1,3})\b")
+RECIPIENT_SUBJECT = re.compile(r"\b4\.(1\.[1-69]|2\.\d{1,3})\b")
 #: Words about the sender's own sending, which a mailbox's quota never uses.
 SENDING = wording(r"\bsend(ing)?\b", r"outgoing|outbound|submission|daily")
 #: Greylisting: the first try of a new sender is deferred on purpose; a retry in minutes passes.
@@ -76,6 +79,9 @@ CONNECTION_CAP = wording(
     r"(session|connection) limit",
     r"(open )?a new (session|connection)",
     r"too many (nonmail )?commands",
+    r"too many errors",
+    r"(allow(ed)?|maximum|max) (number of )?(rcpt|recipient)s? (numbers|per message)",
+    r"out of allow\w* rcpt",
     r"too many (recipients|rcpt)\b(?![^.;]{0,40}\b(hour|day|minute|daily|rate))",
 )
 #: The message itself is too large for the receiving server.
@@ -95,14 +101,22 @@ SENDING_QUOTA = wording(
     r"\blimit of \d+",
     r"\d+ (messages|emails|mails|recipients|rcpts) (per|an|a|each|in)\b",
     r"per \d+ (hours?|minutes?|days?)",
+    r"too many[^.;]{0,40}\b(this|per|an|each|a|last) (hour|day|minute)",
     r"\b5\.4\.5\b",
     r"SubmissionQuota",
+)
+#: A DNS lookup that failed for now; the sending IP's missing reverse DNS is not one (the sender must fix it).
+DNS_TROUBLE = wording(
+    r"(?<!reverse )(dns|lookup)[^.;]{0,20}\b(fail|error|timeout|timed out)",
+    r"temporar\w*[^.;]{0,30}\b(?<!reverse )(dns|lookup)",
 )
 #: A refusal of the sender: its address, its login, relaying for it, its domain's authentication.
 SENDER_REFUSAL = wording(
     # relaying: the server does not see an authenticated sender it may relay for
     r"relay(ing)?\b[^.;]{0,20}\b(denied|not (permitted|allowed)|disallowed|refused|prohibited)",
-    r"(unable|not permitted|not allowed) to relay",
+    r"(unable|not permitted|not allowed|not configured) to relay",
+    r"rcpthosts",
+    r"too (many|much) (fail\w* (auth|login)|(auth|login)\w* fail)",
     r"as a relay",
     r"5\.7\.64\b",
     # the sender address or domain: not verified, not owned, not configured, not allowed
@@ -142,6 +156,10 @@ RECIPIENT_REFUSAL = wording(
     r"disabled|invalid|inactive)",
     r"invalid (mailbox|recipient|address)\b",
     r"recipient address(es)? rejected ?: access denied",
+    r"recipient('s)? account|account of the recipient",
+    r"discontinued|no longer (active|in use|exists)",
+    r"(cannot|can't|could not|couldn't) be delivered",
+    r"messages to \S+ are blocked",
 )
 #: The account or its IP is blocked, listed, suspended or judged a spammer.
 ACCOUNT_BLOCKED = wording(
@@ -161,6 +179,8 @@ ACCOUNT_BLOCKED = wording(
     r"restricted|banned)",
     r"(sending|account) (has been |is )?(paused|suspended|disabled|blocked) ",
     r"reject(ed)? due to policy",
+    r"permanently deferred",
+    r"(spam|unsolicited)[^.;]{0,40}\b(from|originating from) your (address|account|mailbox)",
     r"messages from \S+ weren't sent",
 )
 #: Words that name a rate limit outright: they win over the reason the reply gives for it (an IP
@@ -172,6 +192,7 @@ RATE_LIMITED = wording(
     r"(excessive|high|unusual|unexpected) volume",
     r"temporarily deferred",
     r"\b4\.7\.[5-9]\d\d\b",
+    r"\bHL:[A-Z]{3}\b",
 )
 #: A volume or rate limit of the sending account or IP, in any class.
 RATE_LIMIT_WORDING = wording(
@@ -187,6 +208,7 @@ RATE_LIMIT_WORDING = wording(
     r"(excessive|high|unusual) volume",
     r"\blimit (exceeded|reached|was exceeded|has been (reached|exceeded))",
     r"reached [^.;]{0,20}\blimit",
+    r"(sessions|connections)[^.;]{0,30}\bexceed",
     r"\blimit\b[^.;]{0,60}\b(exceeded|reached)",
     r"exceeded[^.;]{0,50}\b(limit|quota)",
     r"(per|an|this|each) (hour|day|minute)\b",
@@ -199,6 +221,9 @@ DAILY_QUOTA = wording(r"daily", r"per day", r"24[ -]?h(ours?)?", r"\b5\.4\.5\b",
 #: A server's own passing trouble, or a temporary problem with one recipient's route: retry soon.
 TEMPORARY_TROUBLE = wording(
     r"\btemporar(y|ily)\b",
+    r"\berror\b|\bfail",
+    r"(could not|couldn't|cannot|can't|unable to) ",
+    r"try (again|another)",
     r"local (error|problem)",
     r"insufficient (system )?(resources|storage)",
     r"system (resources|storage)",
@@ -210,6 +235,7 @@ TEMPORARY_TROUBLE = wording(
     r"\b4\.[34]\.\d{1,3}\b",
 )
 TRY_LATER = wording(r"(try|retry|come back) (again )?later")
+NAMES_RECIPIENT = wording(r"\b(recipient|user|mailbox|destinataire)\b")
 #: What servers write when they give no enhanced code.
 MAILBOX_GONE_WORDING = wording(
     r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|mailbox unavailable",
@@ -262,7 +288,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         Outcome.TRANSIENT,
         "the recipient's mailbox is busy, full or over quota: that recipient's problem, for now",
-        lambda f: says(RECIPIENT_MAILBOX)(f) and not SENDING.search(f.message),
+        lambda f: (
+            says(RECIPIENT_MAILBOX)(f) and not SENDING.search(f.message) and not ABANDONED.search(f.message)
+        ),
     ),
     Rule(
         Outcome.TRANSIENT, "greylisting: the server wants the same email again in minutes", says(GREYLISTING)
@@ -271,7 +299,10 @@ RULES: tuple[Rule, ...] = (
         Outcome.TRANSIENT,
         "a temporary reply about the recipient's address or mailbox (4.1.x, 4.2.x): that recipient, later",
         lambda f: (
-            is_temporary(f) and bool(RECIPIENT_SUBJECT.search(f.message)) and not SENDING.search(f.message)
+            is_temporary(f)
+            and bool(RECIPIENT_SUBJECT.search(f.message))
+            and not SENDING.search(f.message)
+            and not RATE_LIMITED.search(f.message)
         ),
     ),
     Rule(
@@ -282,9 +313,21 @@ RULES: tuple[Rule, ...] = (
     Rule(Outcome.PERMANENT, "the message is too large for the receiving server", says(TOO_LARGE)),
     Rule(Outcome.RATE_LIMIT, "a sending quota or count used up, whatever its class", says(SENDING_QUOTA)),
     Rule(
+        Outcome.TRANSIENT,
+        "a DNS lookup that failed for now, even one about the sender's domain: retry soon",
+        lambda f: is_temporary(f) and says(DNS_TROUBLE)(f),
+    ),
+    Rule(
         Outcome.ACCOUNT,
         "the sender, its login, its address or its domain's authentication was refused, at any stage",
         says(SENDER_REFUSAL),
+    ),
+    Rule(
+        Outcome.TRANSIENT,
+        "a permanent code that asks to try this recipient again later: that recipient, for now",
+        lambda f: (
+            is_permanent(f) and bool(TRY_LATER.search(f.message)) and bool(NAMES_RECIPIENT.search(f.message))
+        ),
     ),
     Rule(
         Outcome.RATE_LIMIT,
@@ -294,7 +337,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         Outcome.PERMANENT,
         "the recipient's mailbox or address was refused for good",
-        lambda f: is_permanent(f) and says(RECIPIENT_REFUSAL)(f),
+        lambda f: is_permanent(f) and f.stage in RECIPIENT_STAGES and says(RECIPIENT_REFUSAL)(f),
     ),
     Rule(
         Outcome.RATE_LIMIT,
