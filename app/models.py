@@ -80,7 +80,9 @@ class SMTPSettings(db.Model):
 
     The engine keys everything by account, not by user, so a user may later have several.
     `batch_id`/`batch_heartbeat_at` mark the one batch in flight; `paused_until` is a provider's
-    rate-limit cooldown; `last_send_at` keeps the interval between emails across batches.
+    rate-limit cooldown; `last_send_at` keeps the interval between emails across batches; `held` marks
+    an account problem only the user can solve (a refusal of the sender, the login or the IP): the
+    engine sends nothing more until they save the settings or press Try again.
     """
 
     __tablename__ = "smtp_settings"
@@ -105,6 +107,7 @@ class SMTPSettings(db.Model):
     pause_reason: Mapped[str | None] = mapped_column(sa.Text)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     last_error_at: Mapped[datetime | None]
+    held: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_verified_at: Mapped[datetime | None]
     last_send_at: Mapped[datetime | None]
     batch_id: Mapped[str | None] = mapped_column(sa.String(36))

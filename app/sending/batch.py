@@ -26,8 +26,18 @@ import aiosmtplib
 from jinja2 import TemplateError
 
 from app import clock
+from app.sending.advice import account_error_message, breaker_message, cooldown_reason
 from app.sending.builders import Builder, CampaignSource, InlineBuilder
-from app.sending.classify import Outcome, account_error_message, classify, closes_connection
+from app.sending.classify import (
+    RECIPIENT_STAGES,
+    Outcome,
+    Verdict,
+    classify,
+    closes_connection,
+    is_permanent,
+    is_temporary,
+    refusal_signature,
+)
 from app.sending.connection import (
     Endpoint,
     SMTPFailure,
@@ -48,6 +58,9 @@ Connect = Callable[[Endpoint], Awaitable[aiosmtplib.SMTP]]
 Pause = Callable[[float], Awaitable[None]]
 Write = Callable[[Transaction], object]
 STOPPING = (Outcome.RATE_LIMIT, Outcome.ACCOUNT)
+#: How many recipients in a row may get the same refusal that does not name their mailbox before the
+#: circuit breaker holds the account (DESIGN.md, "Batch sender").
+BREAKER_THRESHOLD = 3
 
 
 class BatchSender:
@@ -81,6 +94,9 @@ class BatchSender:
         self.last_sent_at: datetime | None = None
         #: A write waiting to ride on the next transaction (this email's outcome with the next one's start).
         self.deferred: list[Write] = []
+        #: The emails refused in a row with the same refusal (`refusal_signature`), for the circuit breaker.
+        self.refused_in_a_row: list[int] = []
+        self.last_refusal: str | None = None
 
     async def run(self) -> BatchReport:
         work = await self.database.run(self.ledger.take)
@@ -207,44 +223,95 @@ class BatchSender:
         finally:
             self.sent_on_connection += 1
         self.last_sent_at = sent_at = clock.utcnow()
+        self.refused_in_a_row.clear()
         self.deferred.append(lambda transaction: self.ledger.sent(transaction, email.id, sent_at))
         return None
 
     async def _handle_failure(self, email: BatchEmail, failure: SMTPFailure) -> Outcome:
-        outcome = classify(failure)
+        verdict = classify(failure)
+        outcome = verdict.outcome
         log.info("batch %s email %s: %s (%s)", self.ledger.run_id, email.id, outcome, failure.reply)
-        if outcome in STOPPING:
-            self._stop_on_failure(failure, email.id, outcome)
+        if outcome in STOPPING or self._account_busy(failure, outcome):
+            self._stop_on_failure(failure, email.id, verdict)
         elif outcome is Outcome.PERMANENT:
             await self._write(
                 lambda transaction: self.ledger.rejected(transaction, email.id, failure.code, failure.reply)
             )
+            if self._breaker_trips(email.id, failure):
+                return Outcome.ACCOUNT
         else:
             await self._write(
                 lambda transaction: self.ledger.retry_later(
-                    transaction, email.id, failure.code, failure.reply, self.settings
+                    transaction, email.id, failure.code, failure.reply, self.settings, verdict.wait
                 )
             )
+        if outcome is not Outcome.PERMANENT:
+            self.refused_in_a_row.clear()
         if closes_connection(failure) and outcome is Outcome.TRANSIENT:
             await close_quietly(self.connection)
             self.connection = None
         return outcome
 
-    def _stop_on_failure(self, failure: SMTPFailure, email_id: int | None, outcome: Outcome) -> None:
+    @staticmethod
+    def _account_busy(failure: SMTPFailure, outcome: Outcome) -> bool:
+        """A temporary refusal before any recipient was named is the account's passing problem, not the
+        email's: it goes back untouched and the account is tried again after a while."""
+        return (
+            outcome is Outcome.TRANSIENT and is_temporary(failure) and failure.stage not in RECIPIENT_STAGES
+        )
+
+    def _breaker_trips(self, email_id: int, failure: SMTPFailure) -> bool:
+        """The circuit breaker: when `BREAKER_THRESHOLD` recipients in a row get the same refusal that
+        does not name their mailbox, the refusal is the account's. Those recipients go back to `pending`
+        untouched and the account is held until the user looks."""
+        signature = refusal_signature(failure)
+        if signature is None or signature != self.last_refusal:
+            self.refused_in_a_row.clear()
+        self.last_refusal = signature
+        if signature is None:
+            return False
+        self.refused_in_a_row.append(email_id)
+        if len(self.refused_in_a_row) < BREAKER_THRESHOLD:
+            return False
+        refused, message = (
+            list(self.refused_in_a_row),
+            breaker_message(len(self.refused_in_a_row), failure.reply),
+        )
+
+        def hold(transaction: Transaction) -> None:
+            self.ledger.unfail(transaction, refused)
+            self.ledger.account_failed(transaction, message, holds=True)
+
+        self.deferred.append(hold)
+        self.report.stopped_by = f"account: {message}"
+        return True
+
+    def _stop_on_failure(self, failure: SMTPFailure, email_id: int | None, verdict: Verdict) -> None:
         """A rate limit or an account problem: nothing counts as an attempt and the batch stops. Written
         with the batch's end, in one transaction: the account is never seen cooling down (or failing)
-        while the rest of its batch is still claimed."""
-        if outcome is Outcome.RATE_LIMIT:
-            retry_at = clock.utcnow() + timedelta(seconds=self.settings.rate_limit_retry)
+        while the rest of its batch is still claimed. A refusal only the user can solve holds the account;
+        a network failure or a temporary one is tried again after a while."""
+        if verdict.outcome is Outcome.RATE_LIMIT:
+            cooldown = timedelta(seconds=verdict.wait or self.settings.rate_limit_retry)
+            reason = cooldown_reason(failure, verdict)
             self.deferred.append(
                 lambda transaction: self.ledger.rate_limited(
-                    transaction, email_id, failure.code, failure.reply, retry_at
+                    transaction,
+                    email_id,
+                    failure.code,
+                    failure.reply,
+                    cooldown,
+                    daily=verdict.daily,
+                    pause_reason=reason,
                 )
             )
             self.report.stopped_by = f"rate limit: {failure.reply}"
             return
         message = account_error_message(failure)
-        self.deferred.append(lambda transaction: self.ledger.account_failed(transaction, message, email_id))
+        holds = is_permanent(failure)
+        self.deferred.append(
+            lambda transaction: self.ledger.account_failed(transaction, message, email_id, holds=holds)
+        )
         self.report.stopped_by = f"account: {message}"
 
     # ----- writing -----------------------------------------------------------------------------------

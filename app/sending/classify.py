@@ -1,11 +1,16 @@
 """What an SMTP failure means for the engine, decided by a table of rules (DESIGN.md, "Batch sender").
 
-The first rule that matches wins. A rule looks at the reply code, the wording (enhanced status codes
-such as `5.2.2` are part of it) and the stage the failure came at. Outcomes:
+The first rule that matches wins. A rule reads what the server means — its wording and its enhanced
+status code (RFC 3463) first, the reply's class (4xx or 5xx) and the stage only where the words say
+nothing — because providers disagree on codes: a rate limit comes as 421, 450, 451, 452, 550 or 554,
+and a refusal of the whole account at RCPT looks like a bad recipient by its code alone. Outcomes:
 
-- RATE_LIMIT: the provider wants us to slow down. Park the email, cool the account down, stop the batch.
-- ACCOUNT: the account itself cannot send (login refused, TLS, unreachable, sender refused).
-- TRANSIENT: this email may go through later; count an attempt and back off.
+- RATE_LIMIT: the provider wants us to slow down. Park the email, cool the account down (for as long as
+  the reply says, for a daily quota's window, or an hour), stop the batch.
+- ACCOUNT: the account, its sender address or its IP cannot send. Stop the batch, return the rest
+  untouched, tell the user what the provider said and what to do. No recipient fails.
+- TRANSIENT: this email may go through later (greylisting, a busy or full mailbox, a server's passing
+  trouble): count an attempt and try that recipient again in minutes.
 - PERMANENT: this recipient will never accept it; fail the email with the server's reply.
 """
 
@@ -27,26 +32,223 @@ class Outcome(StrEnum):
 
 
 BEFORE_RECIPIENT = {Stage.CONNECT, Stage.EHLO, Stage.STARTTLS, Stage.AUTH}
-RATE_WORDING = re.compile(
-    r"rate|quota|limit|throttl|too many|too much mail|try again later|unusual|temporarily deferred|slow down",
-    re.IGNORECASE,
-)
-DAILY_QUOTA_WORDING = re.compile(r"daily|sending (quota|limit)|SubmissionQuotaExceeded", re.IGNORECASE)
-#: A recipient's busy or full mailbox (4.2.1, 4.2.2) may speak of rates and quotas too, but it is that
-#: recipient's problem, not a reason to cool the whole account down.
-RECIPIENT_MAILBOX = re.compile(r"\b[45]\.2\.[12]\b|mailbox (is )?full|over quota", re.IGNORECASE)
-#: An enhanced status code (RFC 3463), e.g. 5.1.1; when a reply has one, it decides.
+RECIPIENT_STAGES = {Stage.RCPT, Stage.DATA}
+
+
+def wording(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+#: An enhanced status code (RFC 3463), e.g. 5.1.1.
 ENHANCED_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 #: 5.1.7 and 5.1.8 are address errors too, but about the sender's address.
 SENDER_ADDRESS_DETAILS = {"7", "8"}
+#: The recipient's mailbox is busy, full or over its quota (4.2.1, x.2.2), or it receives more than it
+#: may: that recipient's passing problem even when a server says it with a 5xx, and never a reason to
+#: cool the account down.
+RECIPIENT_MAILBOX = wording(
+    r"\b4\.2\.1\b",
+    r"\b[45]\.2\.2\b",
+    r"mail ?box[^.;]{0,30}\b(full|busy|over[ -]?quota|exceed|storage|size limit)",
+    r"(in ?box|account|user|recipient|folder)('s)? [^.;]{0,30}(is full|over[ -]?quota|out of (storage|space)|"
+    r"storage|quota exceeded|exceeded (its|the|their) quota)",
+    r"\bover[ -]?quota\b",
+    r"quota violation",
+    r"folder (is )?full",
+    r"(disk|storage|mailbox|queue) quota",
+    r"storage allocation",
+    r"insufficient (disk )?(space|storage)",
+    r"receiving mail (at|too)",
+    r"recipient has exceeded",
+    r"(they|it) can receive",
+    r"storedrv\.deliver",
+)
+#: A full mailbox that is also abandoned (Gmail's OverQuotaPerm): gone for good.
+ABANDONED = wording(r"inactive|disabled|discontinued|no longer|abandoned")
+#: An enhanced code about the recipient's address (x.1.x) or mailbox (x.2.x); 4.1.7 and 4.1.8 are the
+#: sender's address.
+RECIPIENT_SUBJECT = re.compile(r"\b4\.(1\.[1-69]|2\.\d{1,3})\b")
+#: Words about the sender's own sending, which a mailbox's quota never uses.
+SENDING = wording(r"\bsend(ing)?\b", r"outgoing|outbound|submission|daily")
+#: Greylisting: the first try of a new sender is deferred on purpose; a retry in minutes passes.
+GREYLISTING = wording(r"gr[ae]y-?list", r"postgrey", r"\btry again later\b.*\bgrey")
+#: A cap on one connection (messages or commands per session, recipients per connection): a new
+#: connection sends the rest.
+CONNECTION_CAP = wording(
+    r"per (session|connection)",
+    r"(session|connection) limit",
+    r"(open )?a new (session|connection)",
+    r"too many (nonmail )?commands",
+    r"too many errors",
+    r"(allow(ed)?|maximum|max) (number of )?(rcpt|recipient)s? (numbers|per message)",
+    r"out of allow\w* rcpt",
+    r"too many (recipients|rcpt)\b(?![^.;]{0,40}\b(hour|day|minute|daily|rate))",
+)
+#: The message itself is too large for the receiving server.
+TOO_LARGE = wording(
+    r"\b5\.3\.4\b",
+    r"\b5\.2\.3\b",
+    r"(message|mail)[^.;]{0,30}\b(too (large|big)|size (limit|exceed))",
+    r"size limit",
+    r"exceeds? (the )?(maximum|max|fixed) (message )?size",
+)
+#: A count the account has used up: a quota, credits, so many messages per hour or day.
+SENDING_QUOTA = wording(
+    r"(sending|message|messages|submission|outgoing|outbound|hourly|daily|email|mail|send|relay|account|"
+    r"recipient|rcpt)s? (quota|limit|cap)s?\b",
+    r"quota (exceeded|reached|has been|was)",
+    r"\bcredits?\b[^.;]{0,20}(exceeded|used up|exhausted)|(maximum|no|out of) credits",
+    r"\blimit of \d+",
+    r"\d+ (messages|emails|mails|recipients|rcpts) (per|an|a|each|in)\b",
+    r"per \d+ (hours?|minutes?|days?)",
+    r"too many[^.;]{0,40}\b(this|per|an|each|a|last) (hour|day|minute)",
+    r"\b5\.4\.5\b",
+    r"SubmissionQuota",
+)
+#: A DNS lookup that failed for now; the sending IP's missing reverse DNS is not one (the sender must fix it).
+DNS_TROUBLE = wording(
+    r"(?<!reverse )(dns|lookup)[^.;]{0,20}\b(fail|error|timeout|timed out)",
+    r"temporar\w*[^.;]{0,30}\b(?<!reverse )(dns|lookup)",
+)
+#: A refusal of the sender: its address, its login, relaying for it, its domain's authentication.
+SENDER_REFUSAL = wording(
+    # relaying: the server does not see an authenticated sender it may relay for
+    r"relay(ing)?\b[^.;]{0,20}\b(denied|not (permitted|allowed)|disallowed|refused|prohibited)",
+    r"(unable|not permitted|not allowed|not configured) to relay",
+    r"rcpthosts",
+    r"too (many|much) (fail\w* (auth|login)|(auth|login)\w* fail)",
+    r"as a relay",
+    r"5\.7\.64\b",
+    # the sender address or domain: not verified, not owned, not configured, not allowed
+    r"sender (address )?(rejected|refused|denied|not (allowed|authorized|permitted|verified|owned))",
+    r"sender verif\w* fail|verification failed for",
+    r"(valid|invalid|unknown|unverified|blank|empty|missing) (a valid )?(sender|from)",
+    r"\b(from|sender)\b[^.;]{0,20}\b(is )?not valid",
+    r"\bfrom:? (address|domain|header)",
+    r"sender identity",
+    r"sending domain",
+    r"(address|domain|identity|identities)[^.;]{0,40}\bnot (yet )?verified",
+    r"not (authorized|allowed|permitted) to send",
+    r"send ?as ?(denied|permission)",
+    r"\b5\.7\.60\b",
+    r"not owned by",
+    r"\b5\.1\.[78]\b",
+    r"sandbox",
+    r"spoof",
+    # authentication of the mail: login, SPF, DKIM, DMARC, reverse DNS
+    r"unauthenticated",
+    r"authenticat\w* (is )?(required|failed|unsuccessful|needed|credentials)",
+    r"must (be )?authenticat",
+    r"not authenticated",
+    r"\b[45]\.7\.(8|23|24|25|26|27|30|32|57|139|509|510|511|512|750)\b",
+    r"\b(spf|dkim|dmarc)\b",
+    r"ptr record|reverse dns|rdns",
+    # encryption the server requires
+    r"(must|should) issue a starttls",
+    r"(tls|encryption|starttls) (is )?required",
+)
+#: A refusal that names the recipient's mailbox or address: that recipient, for good.
+RECIPIENT_REFUSAL = wording(
+    r"\b5\.1\.([0-69]|10)\b",
+    r"\b5\.2\.1\b",
+    r"user unknown|unknown (user|recipient|mailbox)|no such (user|mailbox|recipient|address)",
+    r"(mailbox|address|recipient|user)[^.;]{0,30}\b(does not exist|doesn't exist|not found|unavailable|"
+    r"disabled|invalid|inactive)",
+    r"invalid (mailbox|recipient|address)\b",
+    r"recipient address(es)? rejected ?: access denied",
+    r"recipient('s)? account|account of the recipient",
+    r"discontinued|no longer (active|in use|exists)",
+    r"(cannot|can't|could not|couldn't) be delivered",
+    r"messages to \S+ are blocked",
+)
+#: The account or its IP is blocked, listed, suspended or judged a spammer.
+ACCOUNT_BLOCKED = wording(
+    r"\b5\.7\.(5\d\d|6\d\d|7\d\d)\b",
+    r"(?<!rejected: )(?<!rejected : )access denied",
+    r"traffic not accepted",
+    r"block ?list|black ?list|deny ?list|block-send",
+    r"\b(ip|host|address|server|client|sender|domain|network)\b[^.;]{0,60}\b(blocked|banned|listed "
+    r"(on|in|at|by))",
+    r"reputation",
+    r"spamhaus|spamcop|uceprotect|\bsorbs\b|\bdnsbl\b|\brbl\b",
+    r"client host \S* ?rejected",
+    r"outbound ?spam|OutboundSpamException",
+    r"spam abuse|abuse detected|abusive|rejection- ?abuse",
+    r"unusual (sending )?activity|suspicious activity",
+    r"account (has been |is |was )?(temporarily )?(suspended|disabled|blocked|locked|deactivated|frozen|"
+    r"restricted|banned)",
+    r"(sending|account) (has been |is )?(paused|suspended|disabled|blocked) ",
+    r"reject(ed)? due to policy",
+    r"permanently deferred",
+    r"(spam|unsolicited)[^.;]{0,40}\b(from|originating from) your (address|account|mailbox)",
+    r"messages from \S+ weren't sent",
+)
+#: Words that name a rate limit outright: they win over the reason the reply gives for it (an IP
+#: "rate limited due to reputation" is rate limited).
+RATE_LIMITED = wording(
+    r"rate[ -]?limit",
+    r"throttl",
+    r"frequen(cy|t|tly)\b",
+    r"(excessive|high|unusual|unexpected) volume",
+    r"temporarily deferred",
+    r"\b4\.7\.[5-9]\d\d\b",
+    r"\bHL:[A-Z]{3}\b",
+)
+#: A volume or rate limit of the sending account or IP, in any class.
+RATE_LIMIT_WORDING = wording(
+    r"rate[ -]?limit",
+    r"\brate (of|exceeded|too high)",
+    r"sending rate",
+    r"too many (?!recipients\b)",
+    r"too much mail",
+    r"sent too (many|much)",
+    r"frequen(cy|tly)",
+    r"throttl",
+    r"slow down",
+    r"(excessive|high|unusual) volume",
+    r"\blimit (exceeded|reached|was exceeded|has been (reached|exceeded))",
+    r"reached [^.;]{0,20}\blimit",
+    r"(sessions|connections)[^.;]{0,30}\bexceed",
+    r"\blimit\b[^.;]{0,60}\b(exceeded|reached)",
+    r"exceeded[^.;]{0,50}\b(limit|quota)",
+    r"(per|an|this|each) (hour|day|minute)\b",
+    r"\b4\.7\.28\b",
+    r"try (again )?in \d+",
+    r"temporarily rate",
+)
+#: A daily quota: sending resumes when the provider's 24-hour window lets it.
+DAILY_QUOTA = wording(r"daily", r"per day", r"24[ -]?h(ours?)?", r"\b5\.4\.5\b", r"today")
+#: A server's own passing trouble, or a temporary problem with one recipient's route: retry soon.
+TEMPORARY_TROUBLE = wording(
+    r"\btemporar(y|ily)\b",
+    r"\berror\b|\bfail",
+    r"(could not|couldn't|cannot|can't|unable to) ",
+    r"try (again|another)",
+    r"local (error|problem)",
+    r"insufficient (system )?(resources|storage)",
+    r"system (resources|storage)",
+    r"unavailable|not available",
+    r"(try|come back|retry) (again )?later",
+    r"unable to verify",
+    r"lookup fail|dns|resolv",
+    r"queue|internal error|server error|configuration",
+    r"\b4\.[34]\.\d{1,3}\b",
+)
+TRY_LATER = wording(r"(try|retry|come back) (again )?later")
+NAMES_RECIPIENT = wording(r"\b(recipient|user|mailbox|destinataire)\b")
 #: What servers write when they give no enhanced code.
-MAILBOX_GONE_WORDING = re.compile(
-    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|mailbox unavailable"
-    r"|mailbox not found",
+MAILBOX_GONE_WORDING = wording(
+    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|mailbox unavailable",
+    r"mailbox not found",
+)
+#: How long the reply asks us to wait: "try again in 92 seconds", "retry after 5 minutes".
+STATED_WAIT = re.compile(
+    r"\b(?:in|after|for|wait)\s+(\d{1,6})\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b",
     re.IGNORECASE,
 )
-#: Microsoft 365's wording when basic SMTP AUTH is switched off for the tenant.
-BASIC_AUTH_RETIRED = re.compile(r"5\.7\.30|basic authentication is not supported", re.IGNORECASE)
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+#: Waits a reply may set, at most: a reply cannot park an account for longer than a day.
+LONGEST_STATED_WAIT = 24 * 3600
 
 
 def is_mailbox_failure(code: int | None, reply: str | None) -> bool:
@@ -71,8 +273,8 @@ def is_permanent(failure: SMTPFailure) -> bool:
     return failure.code is not None and 500 <= failure.code < 600
 
 
-def has_rate_wording(failure: SMTPFailure) -> bool:
-    return bool(RATE_WORDING.search(failure.message)) and not RECIPIENT_MAILBOX.search(failure.message)
+def says(pattern: re.Pattern[str]) -> Callable[[SMTPFailure], bool]:
+    return lambda failure: failure.code is not None and bool(pattern.search(failure.message))
 
 
 @dataclass(frozen=True)
@@ -83,20 +285,80 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule(Outcome.RATE_LIMIT, "451 is how most providers say 'slow down'", lambda f: f.code == 451),
     Rule(
-        Outcome.RATE_LIMIT,
-        "a temporary reply worded as a rate, quota or limit, at any stage",
-        lambda f: is_temporary(f) and has_rate_wording(f),
+        Outcome.TRANSIENT,
+        "the recipient's mailbox is busy, full or over quota: that recipient's problem, for now",
+        lambda f: (
+            says(RECIPIENT_MAILBOX)(f) and not SENDING.search(f.message) and not ABANDONED.search(f.message)
+        ),
     ),
     Rule(
-        Outcome.RATE_LIMIT,
-        "a permanent reply that is really a daily sending quota (Gmail 5.4.5, Microsoft 365)",
-        lambda f: is_permanent(f) and has_rate_wording(f) and bool(DAILY_QUOTA_WORDING.search(f.message)),
+        Outcome.TRANSIENT, "greylisting: the server wants the same email again in minutes", says(GREYLISTING)
+    ),
+    Rule(
+        Outcome.TRANSIENT,
+        "a temporary reply about the recipient's address or mailbox (4.1.x, 4.2.x): that recipient, later",
+        lambda f: (
+            is_temporary(f)
+            and bool(RECIPIENT_SUBJECT.search(f.message))
+            and not SENDING.search(f.message)
+            and not RATE_LIMITED.search(f.message)
+        ),
+    ),
+    Rule(
+        Outcome.TRANSIENT,
+        "a cap on one connection (messages, commands or recipients): a new connection sends the rest",
+        says(CONNECTION_CAP),
+    ),
+    Rule(Outcome.PERMANENT, "the message is too large for the receiving server", says(TOO_LARGE)),
+    Rule(Outcome.RATE_LIMIT, "a sending quota or count used up, whatever its class", says(SENDING_QUOTA)),
+    Rule(
+        Outcome.TRANSIENT,
+        "a DNS lookup that failed for now, even one about the sender's domain: retry soon",
+        lambda f: is_temporary(f) and says(DNS_TROUBLE)(f),
     ),
     Rule(
         Outcome.ACCOUNT,
-        "anything before the recipient concerns the whole account",
+        "the sender, its login, its address or its domain's authentication was refused, at any stage",
+        says(SENDER_REFUSAL),
+    ),
+    Rule(
+        Outcome.TRANSIENT,
+        "a permanent code that asks to try this recipient again later: that recipient, for now",
+        lambda f: (
+            is_permanent(f) and bool(TRY_LATER.search(f.message)) and bool(NAMES_RECIPIENT.search(f.message))
+        ),
+    ),
+    Rule(
+        Outcome.RATE_LIMIT,
+        "a permanent code that asks to try again later: the server refuses for now, not for good",
+        lambda f: is_permanent(f) and bool(TRY_LATER.search(f.message)),
+    ),
+    Rule(
+        Outcome.PERMANENT,
+        "the recipient's mailbox or address was refused for good",
+        lambda f: is_permanent(f) and f.stage in RECIPIENT_STAGES and says(RECIPIENT_REFUSAL)(f),
+    ),
+    Rule(
+        Outcome.RATE_LIMIT,
+        "a reply that says 'rate limited' outright, whatever the reason",
+        says(RATE_LIMITED),
+    ),
+    Rule(Outcome.ACCOUNT, "the account or its IP is blocked, listed or suspended", says(ACCOUNT_BLOCKED)),
+    Rule(Outcome.RATE_LIMIT, "a volume or rate limit, whatever its class", says(RATE_LIMIT_WORDING)),
+    Rule(
+        Outcome.TRANSIENT,
+        "the server's passing trouble, or a delay on the recipient's route",
+        lambda failure: is_temporary(failure) and says(TEMPORARY_TROUBLE)(failure),
+    ),
+    Rule(
+        Outcome.RATE_LIMIT,
+        "451 with nothing else said is how most providers say 'slow down'",
+        lambda f: f.code == 451,
+    ),
+    Rule(
+        Outcome.ACCOUNT,
+        "anything else before the recipient concerns the whole account",
         lambda f: f.stage in BEFORE_RECIPIENT,
     ),
     Rule(
@@ -107,20 +369,47 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def classify(failure: SMTPFailure) -> Outcome:
-    return next(rule.outcome for rule in RULES if rule.matches(failure))
+@dataclass(frozen=True)
+class Verdict:
+    """What a failure means, and for how long it holds."""
+
+    outcome: Outcome
+    why: str
+    #: Seconds the reply itself asks us to wait, if it says.
+    wait: float | None = None
+    #: A daily quota: the cooldown lasts until the provider's 24-hour window lets sending resume.
+    daily: bool = False
+
+
+def classify(failure: SMTPFailure) -> Verdict:
+    rule = next(rule for rule in RULES if rule.matches(failure))
+    daily = rule.outcome is Outcome.RATE_LIMIT and bool(DAILY_QUOTA.search(failure.message))
+    return Verdict(rule.outcome, rule.why, stated_wait(failure.message), daily)
+
+
+def stated_wait(message: str) -> float | None:
+    """The wait a reply names, in seconds (at most a day), or None."""
+    match = STATED_WAIT.search(message)
+    if match is None:
+        return None
+    amount, unit = int(match.group(1)), match.group(2)[0].lower()
+    return float(min(amount * UNIT_SECONDS[unit], LONGEST_STATED_WAIT)) or None
 
 
 def closes_connection(failure: SMTPFailure) -> bool:
-    """After a 421, a timeout or a drop the server is gone: the next email needs a new connection."""
-    return failure.code == 421 or failure.code is None
+    """After a 421, a timeout or a drop the server is gone: the next email needs a new connection; after
+    "too many recipients" a new connection is what lets the next one through."""
+    return failure.code == 421 or failure.code is None or bool(CONNECTION_CAP.search(failure.message))
 
 
-def account_error_message(failure: SMTPFailure) -> str:
-    """What the settings page tells the user about an account failure."""
-    if BASIC_AUTH_RETIRED.search(failure.message):
-        return (
-            f"{failure.reply} — Microsoft no longer accepts a plain password for SMTP on this account: "
-            "ask your administrator to allow SMTP AUTH for the mailbox, or send through another provider."
-        )
-    return f"{failure.stage.value.upper()} failed: {failure.reply}"
+def refusal_signature(failure: SMTPFailure) -> str | None:
+    """What makes two permanent refusals "the same" for the circuit breaker: the code and the enhanced
+    code (or, without one, the words with addresses and numbers taken out). None for a refusal that names
+    the recipient's mailbox: many unknown users in a row is a stale list, not a refusal of the account."""
+    if not is_permanent(failure) or is_mailbox_failure(failure.code, failure.message):
+        return None
+    enhanced = ENHANCED_CODE.search(failure.message)
+    if enhanced:
+        return f"{failure.code} {enhanced.group(0)}"
+    words = re.sub(r"<[^>]*>|\S+@\S+|[\d.:\[\]]+", " ", failure.message.lower())
+    return f"{failure.code} {' '.join(words.split())[:80]}"

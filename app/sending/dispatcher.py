@@ -140,7 +140,7 @@ def recover_stale_claims(transaction: Transaction, settings: EngineSettings, now
 
 
 def ready_accounts(transaction: Transaction, settings: EngineSettings, now: datetime) -> list[int]:
-    """Accounts with due mail, no batch in flight, no cooldown; least recently served first."""
+    """Accounts with due mail, no batch in flight, no cooldown, not held; least recently served first."""
     account_error_backoff = now - timedelta(seconds=settings.retry_backoff)
     rows = (
         connection_of(transaction)
@@ -148,6 +148,7 @@ def ready_accounts(transaction: Transaction, settings: EngineSettings, now: date
             sa.select(SMTPSettings.id)
             .where(
                 SMTPSettings.batch_id.is_(None),
+                SMTPSettings.held.is_(False),
                 sa.or_(SMTPSettings.paused_until.is_(None), SMTPSettings.paused_until <= now),
                 sa.or_(
                     SMTPSettings.last_error_at.is_(None), SMTPSettings.last_error_at <= account_error_backoff

@@ -59,6 +59,7 @@ MARK_SENT = (
         claimed_at=None,
     )
 )
+ROLLING_DAY = timedelta(days=1)
 RELEASED: dict[str, Any] = {"batch_id": None, "claimed_at": None}
 #: A run's ticket swapped for its own id, returning what the run needs of its account.
 TAKE_ACCOUNT = (
@@ -241,9 +242,16 @@ class BatchLedger:
         self.failed(transaction, email_id, code, reply, attempts=EMAIL.c.attempts + 1)
 
     def retry_later(
-        self, transaction: Transaction, email_id: int, code: int | None, reply: str, settings: EngineSettings
+        self,
+        transaction: Transaction,
+        email_id: int,
+        code: int | None,
+        reply: str,
+        settings: EngineSettings,
+        wait: float | None = None,
     ) -> None:
-        """Count the attempt and back off, or fail the email after `max_attempts`."""
+        """Count the attempt and back off (or wait as long as the reply asked), or fail the email after
+        `max_attempts`."""
         attempts = (
             connection_of(transaction).scalar(sa.select(Email.attempts).where(Email.id == email_id)) + 1
         )
@@ -258,7 +266,8 @@ class BatchLedger:
             {
                 "status": EmailStatus.PENDING,
                 "attempts": attempts,
-                "next_attempt_at": clock.utcnow() + timedelta(seconds=settings.backoff_after(attempts)),
+                "next_attempt_at": clock.utcnow()
+                + timedelta(seconds=wait or settings.backoff_after(attempts)),
                 "last_smtp_code": code,
                 "last_smtp_message": reply,
                 **RELEASED,
@@ -269,9 +278,22 @@ class BatchLedger:
     # ----- the whole account -------------------------------------------------------------------------
 
     def rate_limited(
-        self, transaction: Transaction, email_id: int | None, code: int | None, reply: str, retry_at: datetime
+        self,
+        transaction: Transaction,
+        email_id: int | None,
+        code: int | None,
+        reply: str,
+        cooldown: timedelta,
+        *,
+        daily: bool = False,
+        pause_reason: str | None = None,
     ) -> None:
-        """A rate limit: the email waits for the cooldown, uncounted; the account cools down."""
+        """A rate limit: the email waits for the cooldown, uncounted; the account cools down. A daily quota
+        lasts until the oldest email the account sent within the last 24 hours is a day old: that is
+        when a provider counting a rolling day (Gmail, SES) lets the next one through."""
+        retry_at = clock.utcnow() + cooldown
+        if daily:
+            retry_at = max(retry_at, self._rolling_day_ends(transaction))
         if email_id is not None:
             self._update_email(
                 transaction,
@@ -284,19 +306,52 @@ class BatchLedger:
                     **RELEASED,
                 },
             )
-        self.update_account(transaction, paused_until=retry_at, pause_reason=reply)
+        self.update_account(transaction, paused_until=retry_at, pause_reason=pause_reason or reply)
         self.report.stopped_by = f"rate limit: {reply}"
+
+    def _rolling_day_ends(self, transaction: Transaction) -> datetime:
+        now = clock.utcnow()
+        oldest = connection_of(transaction).scalar(
+            sa.select(sa.func.min(EMAIL.c.sent_at)).where(
+                EMAIL.c.smtp_account_id == self.account_id,
+                EMAIL.c.status == EmailStatus.SENT,
+                EMAIL.c.sent_at > now - ROLLING_DAY,
+            )
+        )
+        return (oldest or now) + ROLLING_DAY
 
     def give_back(self, transaction: Transaction, email_id: int) -> None:
         """The email was not tried after all: back to `pending`, untouched."""
         self._update_email(transaction, email_id, {"status": EmailStatus.PENDING, **RELEASED})
 
-    def account_failed(self, transaction: Transaction, message: str, email_id: int | None = None) -> None:
-        """An account problem: the email goes back untouched and the account shows the error."""
+    def account_failed(
+        self, transaction: Transaction, message: str, email_id: int | None = None, *, holds: bool = False
+    ) -> None:
+        """An account problem: the email goes back untouched and the account shows the error; one only the
+        user can solve (`holds`) keeps the account from sending until they act."""
         if email_id is not None:
             self._update_email(transaction, email_id, {"status": EmailStatus.PENDING, **RELEASED})
-        self.update_account(transaction, last_error=message, last_error_at=clock.utcnow())
+        self.update_account(transaction, last_error=message, last_error_at=clock.utcnow(), held=holds)
         self.report.stopped_by = f"account: {message}"
+
+    def unfail(self, transaction: Transaction, email_ids: list[int]) -> None:
+        """Emails failed by this run go back to `pending` as if never tried: the circuit breaker found
+        that their refusal was the account's, not theirs."""
+        unfailed = (
+            connection_of(transaction)
+            .execute(
+                sa.update(EMAIL)
+                .where(EMAIL.c.id.in_(email_ids), EMAIL.c.status == EmailStatus.FAILED)
+                .values(
+                    status=EmailStatus.PENDING,
+                    attempts=EMAIL.c.attempts - 1,
+                    last_smtp_code=None,
+                    last_smtp_message=None,
+                )
+            )
+            .rowcount
+        )
+        self.report.failed -= unfailed
 
     def finish(
         self, transaction: Transaction, last_sent_at: datetime | None, campaign_ids: list[int]

@@ -53,7 +53,7 @@ def save_account(form: SMTPAccountForm, account: SMTPSettings | None) -> SMTPSet
         db.session.add(account)
     copy_form(form, account)
     # New settings deserve a fresh try: the engine waits RETRY_BACKOFF after an account error.
-    account.last_error = account.last_error_at = None
+    release_hold(account)
     if not form.username.data:
         account.password_encrypted = None
     elif form.password.data:
@@ -85,6 +85,12 @@ def emails_waiting(account: SMTPSettings) -> int:
     """How many of the account's emails wait to be sent."""
     query = owned(Email).where(Email.smtp_account_id == account.id, Email.status == EmailStatus.PENDING)
     return db.session.scalar(query.with_only_columns(sa.func.count()))
+
+
+def release_hold(account: SMTPSettings) -> None:
+    """Forget the account's last problem and let the engine try it again."""
+    account.last_error = account.last_error_at = None
+    account.held = False
 
 
 def in_cooldown(account: SMTPSettings) -> bool:

@@ -16,7 +16,7 @@ import aiosmtplib
 from app import clock
 from app.extensions import db
 from app.models import Security, SMTPSettings
-from app.sending.classify import BASIC_AUTH_RETIRED, account_error_message
+from app.sending.advice import advice_for
 from app.sending.connection import (
     NO_AUTH_OFFERED,
     Endpoint,
@@ -57,10 +57,10 @@ def failure_message(failure: SMTPFailure, endpoint: Endpoint) -> str:
     detail = failure.reply
     if failure.timed_out and failure.stage is not Stage.CONNECT:
         detail = f"no answer within {endpoint.timeout:g} seconds (SMTP_TIMEOUT)"
-    elif BASIC_AUTH_RETIRED.search(failure.message):
-        detail = account_error_message(failure)  # the engine's advice for Microsoft 365
     elif failure.message == NO_AUTH_OFFERED and endpoint.security == Security.NONE:
         detail += " The server offers login only over TLS: choose STARTTLS or SSL/TLS."
+    elif (meaning := advice_for(failure.reply)) is not None:
+        detail = f"{detail} — {meaning}"
     return f"{headline}: {detail}"
 
 

@@ -17,6 +17,7 @@ from app.settings.account import (
     emails_waiting,
     in_cooldown,
     password_unreadable,
+    release_hold,
     resume_sending,
     save_account,
 )
@@ -126,4 +127,16 @@ def resume() -> Response:
         resume_sending(account)
         db.session.commit()
         flash(RESUMED, "info")
+    return redirect(url_for("settings.index"))
+
+
+@bp.post("/smtp/try-again")
+@login_required
+def try_again() -> Response:
+    """The user has dealt with the account problem that held the account: send again."""
+    account = current_account()
+    if account is not None:
+        release_hold(account)
+        db.session.commit()
+        flash("Sending starts again. If the provider still refuses, the account is held again.", "info")
     return redirect(url_for("settings.index"))

@@ -2,7 +2,8 @@
 
 import pytest
 
-from app.sending.classify import Outcome, account_error_message, classify, closes_connection
+from app.sending.advice import account_error_message
+from app.sending.classify import Outcome, classify, closes_connection
 from app.sending.connection import SMTPFailure, Stage
 
 RATE_LIMIT, ACCOUNT, TRANSIENT, PERMANENT = (
@@ -20,7 +21,7 @@ REPLIES = [
         "4.7.28 [203.0.113.5] Our system has detected an unusual rate of unsolicited mail originating from your IP address.",
         RATE_LIMIT,
     ),
-    (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp", RATE_LIMIT),
+    (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp", TRANSIENT),
     (Stage.MAIL, 550, "5.4.5 Daily user sending quota exceeded. gsmtp", RATE_LIMIT),
     (
         Stage.RCPT,
@@ -32,7 +33,7 @@ REPLIES = [
         Stage.RCPT,
         452,
         "4.5.3 Too many recipients; see https://support.google.com/mail/answer/6592",
-        RATE_LIMIT,
+        TRANSIENT,
     ),
     # Hostinger and other hosts
     (
@@ -41,7 +42,8 @@ REPLIES = [
         "4.7.1 Ratelimit exceeded for mailbox sender@example.com. Try again later.",
         RATE_LIMIT,
     ),
-    (Stage.RCPT, 451, "Temporary local problem - please try later", RATE_LIMIT),
+    (Stage.RCPT, 451, "Temporary local problem - please try later", TRANSIENT),
+    (Stage.RCPT, 451, "", RATE_LIMIT),
     # Microsoft 365
     (
         Stage.DATA,
@@ -70,7 +72,7 @@ REPLIES = [
         "5.1.3 The recipient address <not an address> is not a valid RFC-5321 address.",
         PERMANENT,
     ),
-    (Stage.RCPT, 552, "5.2.2 The email account that you tried to reach is over quota.", PERMANENT),
+    (Stage.RCPT, 552, "5.2.2 The email account that you tried to reach is over quota.", TRANSIENT),
     (Stage.DATA, 554, "5.7.1 Message rejected as spam", PERMANENT),
     # Transient
     (
@@ -103,15 +105,15 @@ REPLIES = [
     (Stage.STARTTLS, None, "The server does not offer STARTTLS on this port", ACCOUNT),
     (Stage.CONNECT, None, "Connection refused: nothing is listening at that host and port", ACCOUNT),
     (Stage.CONNECT, None, "Timed out waiting for the server", ACCOUNT),
-    (Stage.CONNECT, 421, "Service not available", ACCOUNT),
+    (Stage.CONNECT, 421, "Service not available", TRANSIENT),
     (Stage.MAIL, 550, "5.7.1 Sender address rejected: not owned by user sender@example.com", ACCOUNT),
-    (Stage.AUTH, 454, "4.7.0 Temporary authentication failure", ACCOUNT),
+    (Stage.AUTH, 454, "4.7.0 Temporary authentication failure", TRANSIENT),
 ]
 
 
 @pytest.mark.parametrize(("stage", "code", "message", "expected"), REPLIES, ids=lambda v: str(v)[:40])
 def test_provider_reply_is_classified(stage, code, message, expected):
-    assert classify(SMTPFailure(stage, code, message)) is expected
+    assert classify(SMTPFailure(stage, code, message)).outcome is expected
 
 
 @pytest.mark.parametrize(
@@ -130,4 +132,133 @@ def test_microsoft_basic_auth_retirement_tells_the_user_what_to_do():
 
 def test_account_error_message_names_the_stage_and_the_reply():
     failure = SMTPFailure(Stage.AUTH, 535, "5.7.8 Authentication failed")
-    assert account_error_message(failure) == "AUTH failed: 535 5.7.8 Authentication failed"
+    assert account_error_message(failure).startswith("AUTH failed: 535 5.7.8 Authentication failed — ")
+
+
+#: The examples of README's table "What your provider's replies mean", row by row.
+README_EXAMPLES = [
+    *[
+        (stage, code, text, ACCOUNT)
+        for stage, code, text in [
+            (Stage.RCPT, 554, "5.7.1 <a@b.example>: Relay access denied"),
+            (
+                Stage.DATA,
+                554,
+                "Message rejected: Email address is not verified. The following identities failed",
+            ),
+            (Stage.MAIL, 550, "The from address does not match a verified Sender Identity."),
+            (
+                Stage.DATA,
+                550,
+                "5.7.26 Unauthenticated email from b.example is not accepted due to DMARC policy.",
+            ),
+            (Stage.MAIL, 550, "5.7.60 SMTP; Client does not have permissions to send as this sender"),
+            (
+                Stage.RCPT,
+                550,
+                "5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.",
+            ),
+            (Stage.DATA, 554, "5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process"),
+            (Stage.DATA, 550, "5.7.520 Unusual sending activity detected"),
+            (
+                Stage.RCPT,
+                554,
+                "5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+            ),
+        ]
+    ],
+    *[
+        (stage, code, text, RATE_LIMIT)
+        for stage, code, text in [
+            (Stage.DATA, 451, "4.7.1 Ratelimit exceeded for mailbox a@b.example. Try again later."),
+            (Stage.DATA, 454, "Throttling failure: Maximum sending rate exceeded."),
+            (Stage.RCPT, 550, "This IP has sent too many to too many recipients this hour. IB607"),
+            (
+                Stage.RCPT,
+                451,
+                "4.7.650 The mail server [192.0.2.1] has been temporarily rate limited due to IP reputation.",
+            ),
+            (
+                Stage.CONNECT,
+                421,
+                "4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume",
+            ),
+            (Stage.RCPT, 550, "5.4.5 Daily user sending limit exceeded."),
+            (Stage.MAIL, 454, "Throttling failure: Daily message quota exceeded."),
+        ]
+    ],
+    *[
+        (stage, code, text, TRANSIENT)
+        for stage, code, text in [
+            (
+                Stage.RCPT,
+                450,
+                "4.2.0 <a@b.example>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/b.example.html",
+            ),
+            (Stage.RCPT, 452, "4.2.2 The recipient's inbox is out of storage space."),
+            (Stage.RCPT, 552, "5.2.2 The email account that you tried to reach is over quota."),
+            (
+                Stage.RCPT,
+                450,
+                "4.2.1 The user you are trying to contact is receiving mail at a rate that prevents",
+            ),
+            (Stage.RCPT, 451, "Temporary local problem - please try later"),
+            (Stage.RCPT, 452, "4.3.1 Insufficient system storage"),
+            (Stage.RCPT, 452, "4.5.3 Too many recipients"),
+            (
+                Stage.MAIL,
+                550,
+                "This message has exceeded the max number of messages per session. Open a new session. IB510",
+            ),
+            (Stage.MAIL, 421, "Max message per connection reached, closing transmission channel"),
+            (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp"),
+            (Stage.AUTH, 454, "4.7.0 Temporary authentication failure"),
+        ]
+    ],
+    *[
+        (stage, code, text, PERMANENT)
+        for stage, code, text in [
+            (Stage.RCPT, 550, "5.1.1 <a@b.example>: Recipient address rejected: User unknown"),
+            (Stage.RCPT, 550, "5.2.1 The email account that you tried to reach is disabled."),
+            (Stage.RCPT, 556, "5.1.10 Recipient address has null MX"),
+            (Stage.DATA, 552, "5.3.4 Message size exceeds fixed limit"),
+            (Stage.DATA, 554, "5.7.1 Message rejected as spam"),
+        ]
+    ],
+]
+
+
+@pytest.mark.parametrize(("stage", "code", "message", "expected"), README_EXAMPLES, ids=lambda v: str(v)[:40])
+def test_the_readme_tables_examples_get_the_outcome_it_gives(stage, code, message, expected):
+    assert classify(SMTPFailure(stage, code, message)).outcome is expected
+
+
+@pytest.mark.parametrize(
+    ("message", "wait", "daily"),
+    [
+        ("4.7.0 Too many messages, try again in 92 seconds", 92, False),
+        ("Rate limit reached, retry after 5 minutes", 300, False),
+        ("5.4.5 Daily user sending limit exceeded.", None, True),
+        ("4.7.1 Ratelimit exceeded", None, False),
+    ],
+)
+def test_a_rate_limit_lasts_as_long_as_the_reply_says(message, wait, daily):
+    verdict = classify(SMTPFailure(Stage.RCPT, 451, message))
+    assert (verdict.outcome, verdict.wait, verdict.daily) == (RATE_LIMIT, wait, daily)
+
+
+def test_advice_says_what_each_account_problem_means_and_what_to_do():
+    cases = {
+        "554 5.7.1 Relay access denied": "does not see you logged in",
+        "554 Message rejected: Email address is not verified": "verified",
+        "550 5.7.60 SendAsDenied": "Send As",
+        "550 5.7.26 Unauthenticated email": "SPF",
+        "554 OutboundSpamException": "unblock the account",
+        "554 5.7.1 Client host blocked using zen.spamhaus.org": "blocklist",
+        "530 5.7.0 Must issue a STARTTLS command first": "STARTTLS",
+        "535 5.7.8 Authentication failed": "app password",
+    }
+    for reply, advice in cases.items():
+        code, text = reply.split(" ", 1)
+        message = account_error_message(SMTPFailure(Stage.RCPT, int(code), text))
+        assert message.startswith(f"RCPT failed: {reply} — ") and advice in message, message

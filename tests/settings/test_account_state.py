@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Email, EmailStatus
+from app.models import Email, EmailStatus, SMTPSettings
 from tests.conftest import post_form
 from tests.factories import make_campaign
 from tests.settings.conftest import accounts
@@ -126,3 +126,35 @@ def test_saving_new_settings_clears_the_account_error_so_sending_retries_at_once
     submit_smtp(password="the-right-one")
     fixed = accounts()[0]
     assert fixed.last_error is None and fixed.last_error_at is None
+
+
+def hold(account: SMTPSettings, reason: str) -> None:
+    account.last_error, account.last_error_at, account.held = reason, NOW, True
+    db.session.commit()
+
+
+def test_a_held_account_says_what_the_provider_said_and_offers_try_again(client, account):
+    hold(account, "RCPT failed: 554 5.7.1 Relay access denied — The server will not pass your mail on")
+    page = settings_page(client)
+    assert "Sending is held: RCPT failed: 554 5.7.1 Relay access denied — The server will not" in page
+    assert "Try again" in page
+
+    response = post_form(client, "/settings/smtp/try-again", {}, form_url="/settings/", follow_redirects=True)
+    assert "Sending starts again." in response.get_data(as_text=True)
+    released = accounts()[0]
+    assert (released.held, released.last_error) == (False, None)
+
+
+def test_saving_the_settings_releases_a_held_account(client, account, submit_smtp):
+    hold(account, "MAIL failed: 550 5.7.60 SendAsDenied")
+    submit_smtp(from_address="asha@spice.example")
+    assert accounts()[0].held is False
+
+
+def test_another_user_cannot_release_my_held_account(client, auth, account, make_user):
+    hold(account, "MAIL failed: 550 5.7.60 SendAsDenied")
+    auth.logout()
+    make_user("ravi")
+    auth.login("ravi")
+    post_form(client, "/settings/smtp/try-again", {}, form_url="/settings/")
+    assert accounts()[0].held is True
