@@ -27,7 +27,7 @@ from app.models import (
     Template,
 )
 from app.sending.plain_text import html_to_text
-from app.settings.account import in_cooldown, resume_sending
+from app.settings.account import in_cooldown, release_hold, resume_sending
 
 EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 UNSCHEDULABLE = (CampaignStatus.SCHEDULED,)
@@ -210,6 +210,14 @@ def lift_cooldown(campaign: Campaign) -> None:
     if account is None or not in_cooldown(account):
         raise ActionRefused("Your SMTP account is not cooling down: its emails go out as planned.")
     resume_sending(account)
+
+
+def release_held_account(campaign: Campaign) -> None:
+    """The user has dealt with the problem that held the campaign's account: send again."""
+    account = campaign_account(campaign)
+    if account is None or not account.held:
+        raise ActionRefused("Your SMTP account is not held: its emails go out as planned.")
+    release_hold(account)
 
 
 def delete_campaign(campaign: Campaign) -> None:

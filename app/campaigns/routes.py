@@ -27,6 +27,7 @@ from app.campaigns.operations import (
     lift_cooldown,
     offered_actions,
     pause_campaign,
+    release_held_account,
     resume_campaign,
     save_content,
     schedule_campaign,
@@ -51,7 +52,7 @@ from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign, SuppressionReason
 from app.sending.message import HTML_FOOTER, TEXT_FOOTER
-from app.settings.account import RESUMED, current_account
+from app.settings.account import RELEASED, RESUMED, current_account
 from app.smtp_crypto import PasswordUnreadable
 from app.suppressions.operations import bounced_addresses, suppress
 
@@ -260,6 +261,13 @@ def cancel(campaign_id: int) -> Response:
 def resume_sending(campaign_id: int) -> Response:
     """End the provider's rate-limit cooldown of the campaign's account now, from the campaign page."""
     return perform(campaign_id, lift_cooldown, RESUMED)
+
+
+@bp.post("/<int:campaign_id>/release-account")
+@login_required
+def release_account(campaign_id: int) -> Response:
+    """Send again through the campaign's account after the problem that held it, from the campaign page."""
+    return perform(campaign_id, release_held_account, RELEASED)
 
 
 @bp.post("/<int:campaign_id>/suppress-bounced")

@@ -33,6 +33,7 @@ ACCOUNT_FIELDS = (
 )
 #: What the user is told when a cooldown is ended early, from Settings or a campaign's page.
 RESUMED = "Sending resumes now. If the provider still refuses, the cooldown starts again."
+RELEASED = "Sending starts again. If the provider still refuses, the account is held again."
 
 
 def current_account() -> SMTPSettings | None:

@@ -10,6 +10,7 @@ from app.forms import EmptyForm
 from app.models import SMTPSettings
 from app.settings import bp
 from app.settings.account import (
+    RELEASED,
     RESUMED,
     account_endpoint,
     copy_form,
@@ -138,5 +139,5 @@ def try_again() -> Response:
     if account is not None:
         release_hold(account)
         db.session.commit()
-        flash("Sending starts again. If the provider still refuses, the account is held again.", "info")
+        flash(RELEASED, "info")
     return redirect(url_for("settings.index"))

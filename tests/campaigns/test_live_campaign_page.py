@@ -176,3 +176,37 @@ def test_a_ready_draft_has_no_notice(client, logged_in, make_draft):
     )
     db.session.commit()
     assert 'id="campaign-notice"' not in client.get(f"/campaigns/{draft.id}").get_data(as_text=True)
+
+
+HELD = "RCPT failed: 554 5.7.1 Relay access denied — The server will not pass your mail on"
+
+
+def test_a_held_account_shows_what_the_provider_said_and_what_to_do_with_try_again(client, logged_in):
+    account = make_smtp_account(logged_in, held=True, last_error=HELD, last_error_at=NOW)
+    campaign = add_campaign(logged_in, account)
+    notice = stats_of(client, campaign)["html"]["cooldown"]
+    assert "is held, and nothing of this campaign is lost" in notice and HELD in notice
+    assert f'action="/campaigns/{campaign.id}/release-account"' in notice and ">Try again</button>" in notice
+
+    page = f"/campaigns/{campaign.id}"
+    response = post_form(client, f"{page}/release-account", {}, form_url=page, follow_redirects=True)
+    assert "Sending starts again." in response.get_data(as_text=True)
+    db.session.expire_all()
+    released = db.session.get(SMTPSettings, account.id)
+    assert (released.held, released.last_error) == (False, None)
+    assert stats_of(client, campaign)["html"]["cooldown"].strip() == ""
+
+
+def test_try_again_on_another_users_campaign_is_a_404_and_leaves_their_account_held(
+    client, logged_in, make_user
+):
+    other = make_user()
+    theirs = make_smtp_account(other, held=True, last_error=HELD, last_error_at=NOW)
+    campaign = add_campaign(other, theirs)
+    token = csrf_token_from(client.get("/campaigns/"))
+    assert (
+        client.post(f"/campaigns/{campaign.id}/release-account", data={"csrf_token": token}).status_code
+        == 404
+    )
+    db.session.expire_all()
+    assert db.session.get(SMTPSettings, theirs.id).held is True
