@@ -56,6 +56,13 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """The browser sits in the app's default zone, so sign-up (which preselects the browser's zone) gives
+    every test a user in Asia/Kolkata; a test marked `browser_context_args(timezone_id=...)` moves it."""
+    return {**browser_context_args, "timezone_id": "Asia/Kolkata"}
+
+
+@pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """A migrated database and the app serving it, shared by the browser tests (each uses its own user)."""
     database = tmp_path_factory.mktemp("live") / "app.db"
