@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 
 from app.extensions import db
 from app.models import User
-from tests.browser.test_smtp_settings import sign_up
+from tests.browser.test_smtp_settings import RECORD_BUSY_LABEL, sign_up
 from tests.campaigns.campaign_builders import make_campaign
 
 LIMIT_MB = 1
@@ -21,6 +21,7 @@ def empty_draft(live_app, username: str) -> int:
 def test_a_file_over_the_limit_is_refused_before_upload(page: Page, live_app, monkeypatch):
     monkeypatch.setitem(live_app.config, "MAX_UPLOAD_MB", LIMIT_MB)
     monkeypatch.setitem(live_app.config, "MAX_CONTENT_LENGTH", LIMIT_MB * 1024 * 1024)
+    page.add_init_script(RECORD_BUSY_LABEL)
     sign_up(page, "olga")
     campaign_id = empty_draft(live_app, "olga")
     uploads = []
@@ -40,8 +41,11 @@ def test_a_file_over_the_limit_is_refused_before_upload(page: Page, live_app, mo
     file_input.set_input_files({"name": "small.csv", "mimeType": "text/csv", "buffer": small})
     expect(refusal).to_be_hidden()
     page.get_by_role("button", name="Upload and check").click()
+    expect(page.get_by_role("button", name="Save 2 recipients")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('busy')") == "Checking… (disabled)"
     page.get_by_role("button", name="Save 2 recipients").click()
     expect(page.get_by_text("Saved 2 recipients for “Autumn news”.")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('busy')") == "Saving… (disabled)"
     expect(page.get_by_role("link", name="Preview the email")).to_be_visible()
 
     page.go_back()

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from app.extensions import db
 from app.models import Suppression, User
-from tests.browser.test_smtp_settings import sign_up
+from tests.browser.test_smtp_settings import RECORD_BUSY_LABEL, sign_up
 from tests.campaigns.campaign_builders import make_campaign, make_smtp_account
 
 
@@ -23,6 +23,7 @@ def campaign_of(live_app, username: str, recipients: list[str], suppressed: str)
 
 @pytest.mark.browser_context_args(timezone_id="Europe/Paris")
 def test_schedule_marks_empty_fields_then_shows_both_zones_and_the_suppressed(page: Page, live_app):
+    page.add_init_script(RECORD_BUSY_LABEL)
     sign_up(page, "amelie")
     recipients = ["ann@example.com", "bob@example.com", "cy@example.com"]
     campaign_id = campaign_of(live_app, "amelie", recipients, suppressed="bob@example.com")
@@ -45,3 +46,4 @@ def test_schedule_marks_empty_fields_then_shows_both_zones_and_the_suppressed(pa
             "Sends Tue 8 Dec 09:00 in America/New_York — 15:00 your time (Europe/Paris)."
         )
     ).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('busy')") == "Scheduling… (disabled)"

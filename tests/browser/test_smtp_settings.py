@@ -104,7 +104,8 @@ RECORD_BUSY_LABEL = """
 document.addEventListener("DOMContentLoaded", () => {
   new MutationObserver(() => {
     for (const button of document.querySelectorAll("[aria-busy=true]")) {
-      sessionStorage.setItem("busy", `${button.textContent}${button.disabled ? " (disabled)" : ""}`);
+      const label = button.tagName === "INPUT" ? button.value : button.textContent;
+      sessionStorage.setItem("busy", `${label}${button.disabled ? " (disabled)" : ""}`);
     }
   }).observe(document.body, { subtree: true, attributes: true, childList: true, characterData: true });
 });
