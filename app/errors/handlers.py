@@ -25,6 +25,9 @@ MESSAGES = {
     500: ("Something went wrong", "An unexpected error happened. Nothing was saved; please try again."),
 }
 
+#: The views that take a campaign's recipients: a 413 there leads back to that campaign.
+RECIPIENT_UPLOADS = {"campaigns.upload_recipients", "campaigns.paste_recipients"}
+
 
 def error_page(code: int, detail: str | None = None, back: tuple[str, str] | None = None) -> tuple[str, int]:
     """The error page; `back` is (address, label) of a better way back than the dashboard."""
@@ -36,9 +39,9 @@ def error_page(code: int, detail: str | None = None, back: tuple[str, str] | Non
 
 def uploading_to() -> Campaign | None:
     """The user's campaign whose recipients the refused request was uploading, if it was one."""
-    campaign_id = (request.view_args or {}).get("campaign_id")
-    if request.blueprint != "campaigns" or campaign_id is None or not current_user.is_authenticated:
+    if request.endpoint not in RECIPIENT_UPLOADS or not current_user.is_authenticated:
         return None
+    campaign_id = (request.view_args or {})["campaign_id"]
     return db.session.scalar(owned(Campaign).where(Campaign.id == campaign_id, Campaign.deleted_at.is_(None)))
 
 
@@ -51,7 +54,7 @@ def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     limit = current_app.config["MAX_UPLOAD_MB"]
     return error_page(
         413,
-        f"The file for “{campaign.name}” is larger than {limit} MB, the upload limit, so nothing was "
+        f"The upload for “{campaign.name}” is larger than {limit} MB, the upload limit, so nothing was "
         "saved. Split it into smaller files and upload each.",
         back=(
             url_for("campaigns.recipients", campaign_id=campaign.id),

@@ -43,7 +43,7 @@ def test_too_large_upload_gets_the_413_page(recipients_flow: RecipientsFlow, cli
     page = response.get_data(as_text=True)
     assert response.status_code == 413
     assert "File too large" in page
-    assert f"The file for “Spring sale” is larger than {MAX_UPLOAD_MB} MB, the upload limit" in page
+    assert f"The upload for “Spring sale” is larger than {MAX_UPLOAD_MB} MB, the upload limit" in page
     assert recipients_flow.saved() == []
 
 
@@ -102,3 +102,14 @@ def test_paste_over_the_recipient_limit_is_refused(recipients_flow: RecipientsFl
 def test_list_at_the_recipient_limit_is_saved(recipients_flow: RecipientsFlow):
     recipients_flow.save(recipients_flow.paste(", ".join(addresses(MAX_RECIPIENTS))))
     assert len(recipients_flow.saved()) == MAX_RECIPIENTS
+
+
+def test_a_too_large_upload_to_a_campaign_not_yours_names_none(client: FlaskClient, logged_in):
+    response = client.post(
+        "/campaigns/99999/recipients/upload",
+        data=b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1),
+        content_type="multipart/form-data; boundary=x",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert f"The upload is larger than {MAX_UPLOAD_MB} MB." in page and "Back to the dashboard" in page
