@@ -216,8 +216,8 @@ def schedule(campaign_id: int) -> str | Response:
 
 
 def schedule_summary(campaign: Campaign, created: int, skipped: int, form: ScheduleForm) -> str:
-    """“Spring sale” is scheduled: 47 emails. 1 recipient skipped as suppressed. Sends Tue 8 Dec 09:00
-    in America/New_York — 15:00 your time (Europe/Paris)."""
+    """“Spring sale” is scheduled: 47 emails. 1 recipient was skipped as suppressed. Sends Tue 8 Dec
+    09:00 in America/New_York — 15:00 your time (Europe/Paris)."""
     parts = [f"“{campaign.name}” is scheduled: {created:,} emails."]
     if skipped:
         parts.append(f"{skipped:,} recipient{'s were' if skipped != 1 else ' was'} skipped as suppressed.")

@@ -24,6 +24,8 @@ from app.settings.forms import ProfileForm, SMTPAccountForm
 from app.settings.presets import presets_for_page
 from app.smtp_crypto import PasswordUnreadable
 
+NOTHING_TESTED = "Nothing was tested: please correct the fields marked below."
+
 
 def settings_page(
     account: SMTPSettings | None,
@@ -77,9 +79,6 @@ def save_smtp() -> str | Response:
     for warning in form.security_warnings():
         flash(warning, "warning")
     return redirect(url_for("settings.index"))
-
-
-NOTHING_TESTED = "Nothing was tested: please correct the fields marked below."
 
 
 def try_form(form: SMTPAccountForm) -> CheckResult | None:
