@@ -65,6 +65,27 @@ class TemplateNameForm(AppForm):
     submit = SubmitField("Save as template")
 
 
+class FormatHint:
+    """A date or time field whose error for unreadable input says the format expected; the typed text
+    is shown back as it was (WTForms renders `raw_data` when it could not be read)."""
+
+    hint: str
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)  # type: ignore[misc]
+        except ValueError:
+            raise ValueError(self.hint) from None
+
+
+class ScheduleDateField(FormatHint, DateField):
+    hint = "Enter the date as YYYY-MM-DD, for example 2026-12-08."
+
+
+class ScheduleTimeField(FormatHint, TimeField):
+    hint = "Enter the time as HH:MM on the 24-hour clock, for example 09:00 or 17:30."
+
+
 class ScheduleForm(AppForm):
     """When to send: now, or a date and time in a named zone (the user's own by default)."""
 
@@ -74,17 +95,19 @@ class ScheduleForm(AppForm):
         default=SEND_LATER,
         validators=[InputRequired()],
     )
-    send_date = DateField("Date", validators=[Optional()])
-    send_time = TimeField("Time", validators=[Optional()])
+    send_date = ScheduleDateField("Date", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
+    send_time = ScheduleTimeField("Time", validators=[Optional()], render_kw={"placeholder": "HH:MM"})
     timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES)
     submit = SubmitField("Schedule")
 
     def validate(self, extra_validators: dict | None = None) -> bool:
         """A date and a time are needed for "later"; checked here because `Optional` ends the fields'
-        own validation when they are empty."""
+        own validation when they are empty. Each empty one is marked."""
         valid = super().validate(extra_validators)
-        if self.when.data == SEND_LATER and (self.send_date.data is None or self.send_time.data is None):
-            if not self.send_date.errors and not self.send_time.errors:
-                self.send_time.errors.append("Enter the date and the time to send at, or choose “Send now”.")
-            return False
+        if self.when.data != SEND_LATER:
+            return valid
+        for field, missing in ((self.send_date, "date"), (self.send_time, "time")):
+            if not field.raw_data or not field.raw_data[0].strip():
+                field.errors.append(f"Enter the {missing} to send at, or choose “Send now”.")
+                valid = False
         return valid

@@ -129,11 +129,27 @@ def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at:
     return created
 
 
+def suppressed_recipients(campaign: Campaign) -> int:
+    """How many of the campaign's recipients are on the user's suppression list (scheduling skips them)."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign.id, _suppressed(campaign).exists())
+    )
+    return db.session.scalar(query)
+
+
+def _suppressed(campaign: Campaign) -> sa.Select:
+    """The suppression of a recipient's address, correlated to `CampaignRecipient`."""
+    return sa.select(Suppression.id).where(
+        Suppression.user_id == campaign.user_id,
+        Suppression.address == sa.func.lower(CampaignRecipient.address),
+    )
+
+
 def _insert_emails(campaign: Campaign, account: SMTPSettings, send_at: datetime) -> sa.Insert:
     recipient = CampaignRecipient
-    suppressed = sa.select(Suppression.id).where(
-        Suppression.user_id == campaign.user_id, Suppression.address == sa.func.lower(recipient.address)
-    )
+    suppressed = _suppressed(campaign)
     already = sa.select(Email.id).where(
         Email.campaign_id == campaign.id, sa.func.lower(Email.address) == sa.func.lower(recipient.address)
     )

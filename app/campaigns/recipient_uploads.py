@@ -3,8 +3,10 @@
 The summary and the save both import the same stored bytes, so what is saved is what the user was
 shown (give or take a suppression added meanwhile), and nothing the browser sends back is trusted: it
 only names the upload by a random token, looked up in the current user's own folder
-(`instance/uploads/<user_id>/`). An upload is deleted once saved, when it cannot be read at all, or a
-day later; each user keeps at most a few, so repeated uploads cannot fill the disk.
+(`instance/uploads/<user_id>/`). An upload is deleted when it cannot be read at all, or a day later;
+each user keeps at most a few, so repeated uploads cannot fill the disk. Once saved, its bytes are
+deleted but its name stays, marked with the campaign it went to, so the back button or a resent "Save"
+can be told what happened (until the same day's sweep removes the mark).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class PendingImport:
     filename: str
     kind: str
     path: Path
+    saved_to: int | None = None
+    """The campaign it was saved to: then its bytes are gone."""
 
     def table(self, limits: UploadLimits) -> Table:
         """The upload read as a table; raises `RecipientFileError` when it cannot be read or exceeds
@@ -50,6 +54,11 @@ class PendingImport:
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
         _meta_path(self.path).unlink(missing_ok=True)
+
+    def mark_saved(self, campaign_id: int) -> None:
+        """Delete the bytes, keeping a note that they were saved to `campaign_id`."""
+        self.path.write_bytes(b"")
+        _write_meta(self.path, self.filename, self.kind, saved_to=campaign_id)
 
 
 def user_folder(user_id: int) -> Path:
@@ -64,7 +73,7 @@ def keep(user_id: int, data: bytes, filename: str, kind: str) -> PendingImport:
     token = secrets.token_urlsafe(24)
     path = folder / token
     path.write_bytes(data)
-    _meta_path(path).write_text(json.dumps({"filename": filename, "kind": kind}))
+    _write_meta(path, filename, kind)
     return PendingImport(token, filename, kind, path)
 
 
@@ -76,7 +85,7 @@ def find_or_404(user_id: int, token: str) -> PendingImport:
     if not TOKEN.fullmatch(token) or not path.is_file():
         abort(404)
     meta = json.loads(_meta_path(path).read_text())
-    return PendingImport(token, meta["filename"], meta["kind"], path)
+    return PendingImport(token, meta["filename"], meta["kind"], path, meta.get("saved_to"))
 
 
 def sweep(folder: Path, keep_at_most: int) -> None:
@@ -93,6 +102,10 @@ def sweep(folder: Path, keep_at_most: int) -> None:
         if rank >= keep_at_most or path.stat().st_mtime < expired:
             path.unlink(missing_ok=True)
             _meta_path(path).unlink(missing_ok=True)
+
+
+def _write_meta(path: Path, filename: str, kind: str, saved_to: int | None = None) -> None:
+    _meta_path(path).write_text(json.dumps({"filename": filename, "kind": kind, "saved_to": saved_to}))
 
 
 def _meta_path(path: Path) -> Path:

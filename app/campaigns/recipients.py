@@ -86,8 +86,8 @@ def paste_recipients(campaign_id: int) -> Response | tuple[str, int]:
 @login_required
 def review_recipients(campaign_id: int, token: str) -> str | tuple[str, int]:
     """The summary: accepted, invalid, duplicate and suppressed rows, and the button that saves."""
+    pending = unsaved_upload_or_explain(token)
     campaign = draft_or_refuse(campaign_id)
-    pending = recipient_uploads.find_or_404(current_user.id, token)
     columns = chosen_columns(request.args)
     try:
         review = run_import(pending, columns)
@@ -117,8 +117,8 @@ def review_recipients(campaign_id: int, token: str) -> str | tuple[str, int]:
 @login_required
 def invalid_recipients_csv(campaign_id: int, token: str) -> Response:
     """The refused rows as CSV, every cell safe to open in a spreadsheet."""
+    pending = unsaved_upload_or_explain(token)
     campaign = draft_or_refuse(campaign_id)
-    pending = recipient_uploads.find_or_404(current_user.id, token)
     review = import_or_refuse(campaign, pending, chosen_columns(request.args))
     return Response(
         invalid_rows_csv(review.result).encode("utf-8-sig"),
@@ -131,8 +131,8 @@ def invalid_recipients_csv(campaign_id: int, token: str) -> Response:
 @login_required
 def save_recipients(campaign_id: int, token: str) -> Response:
     """Replace the campaign's recipients and merge fields with the import's, all at once."""
+    pending = unsaved_upload_or_explain(token)
     campaign = draft_or_refuse(campaign_id)
-    pending = recipient_uploads.find_or_404(current_user.id, token)
     columns = chosen_columns(request.args)
     review = import_or_refuse(campaign, pending, columns)
     if not review.result.recipients:
@@ -141,7 +141,7 @@ def save_recipients(campaign_id: int, token: str) -> Response:
     campaign = draft_or_refuse(campaign_id, lock=True)
     saved = replace_recipients(db.session, campaign, review.result)
     db.session.commit()
-    pending.discard()
+    pending.mark_saved(campaign.id)
     flash(f"Saved {saved:,} recipient{'' if saved == 1 else 's'} for “{campaign.name}”.", "success")
     for problem in check_campaign(campaign):
         if problem.blocking:
@@ -159,6 +159,16 @@ def owned_campaign_or_404(campaign_id: int, lock: bool = False) -> Campaign:
         Campaign.id == campaign_id, Campaign.user_id == current_user.id, Campaign.deleted_at.is_(None)
     )
     return db.one_or_404(query.with_for_update() if lock else query)
+
+
+def unsaved_upload_or_explain(token: str) -> PendingImport:
+    """The user's stored upload, not yet saved. One already saved (the back button to its summary, or
+    its "Save" sent again) leads to the recipients it became, with a word on what happened."""
+    pending = recipient_uploads.find_or_404(current_user.id, token)
+    if pending.saved_to is not None:
+        flash("These recipients were already saved — see the campaign's list below.", "info")
+        abort(redirect(url_for("campaigns.recipients", campaign_id=pending.saved_to)))
+    return pending
 
 
 def draft_or_refuse(campaign_id: int, lock: bool = False) -> Campaign:

@@ -32,6 +32,7 @@ from app.campaigns.operations import (
     save_content,
     schedule_campaign,
     start_from_template,
+    suppressed_recipients,
     unschedule_campaign,
 )
 from app.campaigns.personalise import Problem, check_campaign, check_content, picker_fields
@@ -55,6 +56,7 @@ from app.sending.message import HTML_FOOTER, TEXT_FOOTER
 from app.settings.account import RELEASED, RESUMED, current_account
 from app.smtp_crypto import PasswordUnreadable
 from app.suppressions.operations import bounced_addresses, suppress
+from app.timezones import in_both_zones
 
 CAMPAIGNS_PER_PAGE = 20
 #: Recipients offered in the preview's chooser; any other can be picked by its id in the URL.
@@ -204,9 +206,22 @@ def schedule(campaign_id: int) -> str | Response:
         db.session.rollback()
         flash(str(refusal), "danger")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+    skipped = suppressed_recipients(campaign)
     db.session.commit()
-    flash(f"“{campaign.name}” is scheduled: {created:,} emails.", "success")
+    flash(schedule_summary(campaign, created, skipped, form), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def schedule_summary(campaign: Campaign, created: int, skipped: int, form: ScheduleForm) -> str:
+    """“Spring sale” is scheduled: 47 emails. 1 recipient was skipped as suppressed. Sends Tue 8 Dec
+    09:00 in America/New_York — 15:00 your time (Europe/Paris)."""
+    parts = [f"“{campaign.name}” is scheduled: {created:,} emails."]
+    if skipped:
+        parts.append(f"{skipped:,} recipient{'s were' if skipped != 1 else ' was'} skipped as suppressed.")
+    if form.when.data != SEND_NOW:
+        moment = in_both_zones(campaign.scheduled_at, form.timezone.data, current_user.timezone)
+        parts.append(f"Sends {moment}.")
+    return " ".join(parts)
 
 
 def perform(

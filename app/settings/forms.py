@@ -16,6 +16,7 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import PasswordInput
 
 from app.bounds import INTEGER_MAX
 from app.forms import AppForm, strip
@@ -128,6 +129,11 @@ class SMTPAccountForm(AppForm):
             decrypt_password(self.saved.password_encrypted)
         except PasswordUnreadable as error:
             raise ValidationError(str(error)) from error
+
+    def keep_typed_password(self) -> None:
+        """Render the password just typed back into its field (never the saved one, which is not in
+        the form): after "Test connection" without JavaScript, so that "Save" works right after."""
+        self.password.widget = PasswordInput(hide_value=False)
 
     def chosen_password(self) -> str:
         """After validation: the password to log in with (the typed one, else the saved one)."""

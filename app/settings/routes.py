@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -22,10 +22,12 @@ from app.settings.account import (
     resume_sending,
     save_account,
 )
-from app.settings.checks import check_connection, send_test_email
+from app.settings.checks import CheckResult, check_connection, send_test_email
 from app.settings.forms import ProfileForm, SMTPAccountForm
 from app.settings.presets import presets_for_page
 from app.smtp_crypto import PasswordUnreadable
+
+NOTHING_TESTED = "Nothing was tested: please correct the fields marked below."
 
 
 def settings_page(
@@ -82,22 +84,44 @@ def save_smtp() -> str | Response:
     return redirect(url_for("settings.index"))
 
 
+def try_form(form: SMTPAccountForm) -> CheckResult | None:
+    """Validate the form and try its settings against the server, saving nothing; None when the
+    form has errors."""
+    if not form.validate_on_submit():
+        return None
+    draft = SMTPSettings()
+    copy_form(form, draft)
+    return check_connection(account_endpoint(draft, form.chosen_password()))
+
+
 @bp.post("/smtp/test")
 @login_required
-def test_smtp() -> str:
-    """Try the settings in the form against the server without saving them."""
+def test_smtp() -> tuple[str, int, dict[str, str]]:
+    """Try the settings in the form against the server without saving them (the page without
+    JavaScript: the form comes back as typed, password included, so "Save" works next)."""
     account = current_account()
     form = SMTPAccountForm(saved=account)
-    if form.validate_on_submit():
-        draft = SMTPSettings()
-        copy_form(form, draft)
-        result = check_connection(account_endpoint(draft, form.chosen_password()))
+    result = try_form(form)
+    if result is None:
+        flash(NOTHING_TESTED, "danger")
+    else:
         flash(result.message, "success" if result.ok else "danger")
         for warning in form.security_warnings():
             flash(warning, "warning")
-    else:
-        flash("Nothing was tested: please correct the fields marked below.", "danger")
-    return settings_page(account, smtp_form=form)
+    form.keep_typed_password()
+    return settings_page(account, smtp_form=form), 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/smtp/test.json")
+@login_required
+def test_smtp_json() -> tuple[Response, int]:
+    """The same test for the page's script, which shows the outcome without reloading the form."""
+    form = SMTPAccountForm(saved=current_account())
+    result = try_form(form)
+    if result is None:
+        errors = {name: messages for name, messages in form.errors.items() if name != "csrf_token"}
+        return jsonify(ok=False, message=NOTHING_TESTED, warnings=[], errors=errors), 422
+    return jsonify(ok=result.ok, message=result.message, warnings=form.security_warnings(), errors={}), 200
 
 
 @bp.post("/smtp/send-test")

@@ -57,10 +57,22 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """The browser sits in the app's default zone, so sign-up (which preselects the browser's zone) gives
+    every test a user in Asia/Kolkata; a test marked `browser_context_args(timezone_id=...)` moves it."""
+    return {**browser_context_args, "timezone_id": "Asia/Kolkata"}
+
+
+@pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """A migrated database and the app serving it, shared by the browser tests (each uses its own user)."""
     database = tmp_path_factory.mktemp("live") / "app.db"
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
+    # Every test signs up its own user from 127.0.0.1: the per-address sign-up budget would stop the tenth.
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "SIGNUP_RATE_LIMIT_PER_IP": "1000 per hour",
+    }
+    app = create_app("testing", settings)
     with app.app_context():
         upgrade()
     server = ServerThread(app)

@@ -43,8 +43,38 @@ def test_too_large_upload_gets_the_413_page(recipients_flow: RecipientsFlow, cli
     page = response.get_data(as_text=True)
     assert response.status_code == 413
     assert "File too large" in page
-    assert f"The upload is larger than {MAX_UPLOAD_MB} MB." in page
+    assert f"The upload for “Spring sale” is larger than {MAX_UPLOAD_MB} MB, the upload limit" in page
     assert recipients_flow.saved() == []
+
+
+def test_the_413_page_leads_back_to_the_campaigns_recipients(recipients_flow: RecipientsFlow, client):
+    response = client.post(
+        f"{recipients_flow.url}/upload",
+        data=b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1),
+        content_type="multipart/form-data; boundary=x",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert (
+        f'<a class="btn btn-primary" href="{recipients_flow.url}">Back to the recipients of “Spring sale”</a>'
+        in page
+    )
+
+
+def test_a_too_large_request_elsewhere_gets_the_plain_413_page(client, logged_in):
+    response = client.post(
+        "/settings/smtp",
+        data=b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1),
+        content_type="multipart/form-data; boundary=x",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert f"The upload is larger than {MAX_UPLOAD_MB} MB." in page and "Back to the dashboard" in page
+
+
+def test_the_upload_field_tells_the_browser_the_limit(recipients_flow: RecipientsFlow, client):
+    page = client.get(recipients_flow.url).get_data(as_text=True)
+    assert f'data-max-bytes="{MAX_UPLOAD_MB * 1024 * 1024}"' in page
 
 
 def test_upload_under_the_limit_is_read(recipients_flow: RecipientsFlow):
@@ -72,3 +102,14 @@ def test_paste_over_the_recipient_limit_is_refused(recipients_flow: RecipientsFl
 def test_list_at_the_recipient_limit_is_saved(recipients_flow: RecipientsFlow):
     recipients_flow.save(recipients_flow.paste(", ".join(addresses(MAX_RECIPIENTS))))
     assert len(recipients_flow.saved()) == MAX_RECIPIENTS
+
+
+def test_a_too_large_upload_to_a_campaign_not_yours_names_none(client: FlaskClient, logged_in):
+    response = client.post(
+        "/campaigns/99999/recipients/upload",
+        data=b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1),
+        content_type="multipart/form-data; boundary=x",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert f"The upload is larger than {MAX_UPLOAD_MB} MB." in page and "Back to the dashboard" in page

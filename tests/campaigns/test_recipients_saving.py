@@ -111,11 +111,44 @@ def test_recipients_page_lists_pages_and_searches(
     assert "b_2@example.com" in found and "ab@x.org" not in found, "_ is matched literally"
 
 
-def test_upload_is_deleted_once_saved(recipients_flow: RecipientsFlow, uploads_folder: Path):
+def test_the_uploads_bytes_are_deleted_once_saved(recipients_flow: RecipientsFlow, uploads_folder: Path):
     review = recipients_flow.paste("anna@example.com")
     assert len(list(uploads_folder.rglob("*"))) == 3  # the user's folder, the upload, its description
     recipients_flow.save(review)
-    assert [path for path in uploads_folder.rglob("*") if path.is_file()] == []
+    stored = [path for path in uploads_folder.rglob("*") if path.is_file() and path.suffix != ".json"]
+    assert [path.read_bytes() for path in stored] == [b""]  # only the note that it was saved stays
+
+
+def test_saving_the_same_upload_again_explains_it_was_saved(recipients_flow: RecipientsFlow):
+    """The back button to the summary, then "Save" again: the form is sent a second time."""
+    review = recipients_flow.paste("anna@example.com, ravi@example.com")
+    recipients_flow.save(review)
+    again = recipients_flow.save(review)
+    assert again.status_code == 200
+    assert again.request.path == recipients_flow.url
+    assert "These recipients were already saved — see the campaign" in again.get_data(as_text=True)
+    assert [address for address, _, _ in recipients_flow.saved()] == ["anna@example.com", "ravi@example.com"]
+
+
+def test_revisiting_the_summary_of_a_saved_upload_explains_it_was_saved(
+    recipients_flow: RecipientsFlow, client: FlaskClient
+):
+    review = recipients_flow.paste("anna@example.com")
+    recipients_flow.save(review)
+    again = client.get(review.request.path, follow_redirects=True)
+    assert again.request.path == recipients_flow.url
+    assert "These recipients were already saved — see the campaign" in again.get_data(as_text=True)
+
+
+def test_after_saving_the_page_offers_to_preview_and_schedule(recipients_flow: RecipientsFlow):
+    saved = recipients_flow.save(recipients_flow.paste("anna@example.com")).get_data(as_text=True)
+    campaign_url = f"/campaigns/{recipients_flow.campaign_id}"
+    assert f'<a class="btn btn-primary" href="{campaign_url}">Preview the email</a>' in saved
+    assert f'<a class="btn btn-outline-primary" href="{campaign_url}#schedule-card">Schedule</a>' in saved
+
+
+def test_without_recipients_no_next_step_is_offered(recipients_flow: RecipientsFlow, client: FlaskClient):
+    assert "Preview the email" not in client.get(recipients_flow.url).get_data(as_text=True)
 
 
 def test_unreadable_upload_is_deleted_at_once(recipients_flow: RecipientsFlow, uploads_folder: Path):

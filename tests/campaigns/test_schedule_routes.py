@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -143,10 +144,10 @@ def test_a_field_no_recipient_has_stops_scheduling(client, logged_in, account):
         ("America/New_York", "2026-11-01", "01:30", "01 Nov 2026 01:30 happens twice in America/New_York"),
         ("Australia/Lord_Howe", "2026-10-04", "02:15", "does not exist in Australia/Lord_Howe"),
         ("Australia/Lord_Howe", "2026-04-05", "01:45", "happens twice in Australia/Lord_Howe"),
-        ("Asia/Kolkata", "", "09:30", "Enter the date and the time to send at"),
-        ("Asia/Kolkata", "2026-02-01", "", "Enter the date and the time to send at"),
-        ("Asia/Kolkata", "2026-13-45", "09:30", "Not a valid date value."),
-        ("Asia/Kolkata", "2026-02-01", "25:99", "Not a valid time value."),
+        ("Asia/Kolkata", "", "09:30", "Enter the date to send at, or choose “Send now”."),
+        ("Asia/Kolkata", "2026-02-01", "", "Enter the time to send at, or choose “Send now”."),
+        ("Asia/Kolkata", "2026-13-45", "09:30", "Enter the date as YYYY-MM-DD, for example 2026-12-08."),
+        ("Asia/Kolkata", "2026-02-01", "25:99", "Enter the time as HH:MM on the 24-hour clock"),
         ("Mars/Olympus_Mons", "2026-02-01", "09:30", "Not a valid choice."),
     ],
 )
@@ -169,3 +170,63 @@ def test_a_time_in_the_past_asks_whether_to_send_now(client, logged_in, account)
 
     schedule(client, campaign, when="now")
     assert reload(campaign).status == CampaignStatus.SCHEDULED
+
+
+def test_the_summary_says_how_many_recipients_were_skipped_as_suppressed(client, logged_in, account):
+    campaign = make_campaign(logged_in, recipients=["ann@example.com", "bob@example.com", "cy@example.com"])
+    db.session.add(Suppression(user_id=logged_in.id, address="ann@example.com"))
+    db.session.commit()
+    page = schedule(client, campaign, when="now").get_data(as_text=True)
+    assert "“Spring sale” is scheduled: 2 emails. 1 recipient was skipped as suppressed." in page
+
+
+def test_the_summary_says_nothing_of_suppressions_when_none_was_skipped(client, logged_in, account):
+    page = schedule(client, make_campaign(logged_in), when="now").get_data(as_text=True)
+    assert "“Spring sale” is scheduled: 3 emails." in page and "skipped" not in page
+
+
+def test_a_time_chosen_in_another_zone_is_shown_in_that_zone_and_the_users(client, logged_in, account):
+    logged_in.timezone = "Europe/Paris"
+    db.session.commit()
+    campaign = make_campaign(logged_in)
+    response = schedule(
+        client, campaign, send_date="2026-12-08", send_time="09:00", timezone="America/New_York"
+    )
+    assert "Sends Tue 8 Dec 09:00 in America/New_York — 15:00 your time (Europe/Paris)." in (
+        response.get_data(as_text=True)
+    )
+
+
+def test_a_time_in_the_users_own_zone_is_shown_once(client, logged_in, account):
+    page = schedule(client, make_campaign(logged_in), send_date="2026-02-01", send_time="09:30").get_data(
+        as_text=True
+    )
+    assert "Sends Sun 1 Feb 09:30 your time (Asia/Kolkata)." in page
+
+
+def test_the_users_day_is_named_when_it_differs_from_the_chosen_zones(client, logged_in, account):
+    page = schedule(
+        client,
+        make_campaign(logged_in),
+        send_date="2026-02-01",
+        send_time="20:00",
+        timezone="America/New_York",
+    ).get_data(as_text=True)
+    assert "Sends Sun 1 Feb 20:00 in America/New_York — Mon 2 Feb 06:30 your time (Asia/Kolkata)." in page
+
+
+@pytest.mark.parametrize("typed", ["8/12/2026", "8 Dec 2026"])
+def test_a_malformed_date_keeps_what_was_typed_and_shows_the_format(client, logged_in, account, typed):
+    campaign = make_campaign(logged_in)
+    page = schedule(client, campaign, send_date=typed, send_time="09:00").get_data(as_text=True)
+    assert f'value="{typed}"' in page
+    assert "Enter the date as YYYY-MM-DD, for example 2026-12-08." in page
+    assert reload(campaign).status == CampaignStatus.DRAFT
+
+
+def test_both_empty_fields_are_marked(client, logged_in, account):
+    campaign = make_campaign(logged_in)
+    page = schedule(client, campaign, send_date="", send_time="").get_data(as_text=True)
+    assert "Enter the date to send at" in page and "Enter the time to send at" in page
+    assert re.search(r'<input[^>]*class="form-control is-invalid"[^>]*id="send_date"', page)
+    assert re.search(r'<input[^>]*class="form-control is-invalid"[^>]*id="send_time"', page)
