@@ -21,6 +21,7 @@ from tests.browser.sample_site import Site, build_site
 from tests.conftest import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
+SMALL_UPLOAD_LIMIT = 1024
 VISITOR, OWNER, NEWCOMER = "visitor", "owner", "newcomer"
 #: axe-core's impacts a page must not have; duplicate ids (rules axe no longer runs by default) are
 #: refused too: two forms on one page must not both own `#csrf_token` or a label's `for`.
@@ -186,7 +187,11 @@ def contexts(browser: Browser, base_url: str, site: Site) -> Iterator[dict[str, 
 
 @pytest.fixture
 def open_page(
-    live_app: Flask, base_url: str, site: Site, contexts: dict[str, BrowserContext]
+    live_app: Flask,
+    base_url: str,
+    site: Site,
+    contexts: dict[str, BrowserContext],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[[SitePage], Page]]:
     """Opens a page in a new tab of its person's browser; the test fails if the Content-Security-Policy
     refused anything on it."""
@@ -198,8 +203,8 @@ def open_page(
         tab = contexts[site_page.who].new_page()
         opened.append((tab, csp_refusals(tab)))
         if site_page.oversized_post:
-            too_many = live_app.config["MAX_CONTENT_LENGTH"] + 1
-            tab.route(url, lambda route: post_bytes(route, too_many))
+            monkeypatch.setitem(live_app.config, "MAX_CONTENT_LENGTH", SMALL_UPLOAD_LIMIT)  # not a 20 MB post
+            tab.route(url, lambda route: post_bytes(route, SMALL_UPLOAD_LIMIT + 1))
         response = tab.goto(url)
         assert response is not None and response.status == site_page.status, (
             f"{url} answered {response.status}"
