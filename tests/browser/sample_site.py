@@ -53,6 +53,8 @@ UPLOAD = (
     b"\nreader.001.with.a.long.address@subdomain.example.co.in,Twice,CODE-Y,Kochi"
     b"\nleft.last.month@example.com,Left,CODE-Z,Kochi\n"
 )
+#: An upload whose address column has a header the import does not know: the user must choose it.
+UNKNOWN_HEADERS = b"Kontakt,Vorname\nanna@example.de,Anna\nbernd@example.de,Bernd\n"
 REPLY = "5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO)"
 
 
@@ -63,6 +65,7 @@ class Site:
     campaigns: dict[str, int]
     template_id: int
     review_token: str
+    column_choice_token: str
     unsubscribe_token: str
 
 
@@ -88,9 +91,10 @@ def build_site(app: Flask) -> Site:
         suppress(owner.id, ["mailbox.gone.forever@subdomain.example.co.in"], SuppressionReason.BOUNCED)
         suppress(owner.id, ["competitor@rival.example"], SuppressionReason.MANUAL)
         db.session.commit()
-        pending = recipient_uploads.keep(owner.id, UPLOAD, "readers.csv", recipient_uploads.FILE)
+        review = recipient_uploads.keep(owner.id, UPLOAD, "readers.csv", recipient_uploads.FILE)
+        choice = recipient_uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", recipient_uploads.FILE)
         token = UnsubscribeLinks.from_config(app.config).token(owner.id, "reader.007@example.com")
-        site = Site(OWNER, NEWCOMER, campaigns, template.id, pending.token, token)
+        site = Site(OWNER, NEWCOMER, campaigns, template.id, review.token, choice.token, token)
         db.session.remove()
         return site
 
@@ -151,18 +155,21 @@ def _campaigns(account: SMTPSettings) -> dict[str, int]:
     _settle(made["sending"], sent=20, failed=3)
     ids = {status: campaign.id for status, campaign in made.items()}
     ids["draft"] = _draft(account, name="Draft: Onam greetings with a long name that wraps on a phone").id
+    ids["draft-with-a-problem"] = _draft(
+        account, name="Uses a column nobody has", body=BODY + "<p>{{ company }} and {{ name | upper }</p>"
+    ).id
     for week in range(1, 16):
         _draft(account, name=f"Weekly newsletter {week}", recipients=False)
     return ids
 
 
-def _draft(account: SMTPSettings, name: str, recipients: bool = True) -> Campaign:
+def _draft(account: SMTPSettings, name: str, recipients: bool = True, body: str = BODY) -> Campaign:
     campaign = Campaign(
         user_id=account.user_id,
         smtp_account_id=account.id,
         name=name,
         subject="Hello {{ name }}",
-        html_body=BODY,
+        html_body=body,
     )
     db.session.add(campaign)
     db.session.flush()

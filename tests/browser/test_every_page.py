@@ -83,6 +83,12 @@ PAGES = [
         SitePage(f"campaign-{status}", "campaigns.show", OWNER, campaign("campaigns.show", status))
         for status in ("draft", "scheduled", "sending", "paused", "completed", "cancelled")
     ),
+    SitePage(
+        "campaign-draft-with-a-problem",
+        "campaigns.show",
+        OWNER,
+        campaign("campaigns.show", "draft-with-a-problem"),
+    ),
     SitePage("delete-draft", "campaigns.delete", OWNER, campaign("campaigns.delete", "draft")),
     SitePage(
         "recipients-of-a-draft", "campaigns.recipients", OWNER, campaign("campaigns.recipients", "draft")
@@ -100,6 +106,15 @@ PAGES = [
         lambda site: url_for(
             "campaigns.review_recipients", campaign_id=site.campaigns["draft"], token=site.review_token
         ),
+    ),
+    SitePage(
+        "recipients-review-choosing-the-address-column",
+        "campaigns.review_recipients",
+        OWNER,
+        lambda site: url_for(
+            "campaigns.review_recipients", campaign_id=site.campaigns["draft"], token=site.column_choice_token
+        ),
+        status=422,
     ),
     SitePage("report-completed", "campaigns.report", OWNER, campaign("campaigns.report", "completed")),
     SitePage(
