@@ -39,6 +39,8 @@ $(VENDOR)/.built: package.json package-lock.json
 	cp node_modules/quill/dist/quill.js node_modules/quill/dist/quill.js.map node_modules/quill/dist/quill.snow.css node_modules/quill/dist/quill.snow.css.map $(VENDOR)/quill/
 	mkdir -p $(VENDOR)/chartjs
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/chartjs/
+	mkdir -p $(VENDOR)/axe
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/axe/
 	touch $@
 
 migrate: install

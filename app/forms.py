@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import flash
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, StringField
 from wtforms.validators import StopValidation
-from wtforms.widgets import TextArea
+from wtforms.widgets import HiddenInput, TextArea
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 #: The same, less the tab and line breaks that a multi-line field (a body, a pasted list) may hold.
@@ -46,6 +47,14 @@ class AppForm(FlaskForm):
             field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
             field.validators = [no_control_characters, *field.validators]
             return field
+
+    def hidden_tag(self, *fields: Field | str) -> Markup:
+        """The hidden fields (the CSRF token), without ids: a page with several forms would otherwise
+        repeat `id="csrf_token"`, and an id must name one element of a page."""
+        chosen = (getattr(self, field) if isinstance(field, str) else field for field in fields or self)
+        return Markup(
+            "\n".join(str(field(id=False)) for field in chosen if isinstance(field.widget, HiddenInput))
+        )
 
 
 class EmptyForm(AppForm):

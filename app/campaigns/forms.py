@@ -61,8 +61,15 @@ class TemplateForm(ContentFields):
 
 
 class TemplateNameForm(AppForm):
-    name = StringField("Template name", filters=[strip], validators=[DataRequired(), Length(max=NAME_LENGTH)])
-    submit = SubmitField("Save as template")
+    """Saves a campaign as a template, from the campaign page: its ids differ from the other forms' there."""
+
+    name = StringField(
+        "Template name",
+        id="template-name",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=NAME_LENGTH)],
+    )
+    submit = SubmitField("Save as template", id="save-as-template")
 
 
 class FormatHint:

@@ -87,10 +87,9 @@ def base_url(live_app: Flask) -> str:
     return live_app.config["LIVE_URL"]
 
 
-@pytest.fixture
-def page(page: Page) -> Iterator[Page]:
-    """Playwright's page, and the test fails if the Content-Security-Policy blocked anything on it
-    (an inline script or style, an outside resource): Chromium reports each refusal in the console."""
+def csp_refusals(page: Page) -> list[str]:
+    """The list that fills with every refusal of the Content-Security-Policy on `page` (an inline
+    script or style, an outside resource): Chromium reports each one in the console."""
     refused: list[str] = []
 
     def watch(message: ConsoleMessage) -> None:
@@ -98,8 +97,19 @@ def page(page: Page) -> Iterator[Page]:
             refused.append(message.text)
 
     page.on("console", watch)
-    yield page
+    return refused
+
+
+def assert_nothing_refused(refused: list[str]) -> None:
     assert refused == [], "the Content-Security-Policy refused something:\n" + "\n".join(refused)
+
+
+@pytest.fixture
+def page(page: Page) -> Iterator[Page]:
+    """Playwright's page, and the test fails if the Content-Security-Policy blocked anything on it."""
+    refused = csp_refusals(page)
+    yield page
+    assert_nothing_refused(refused)
 
 
 @pytest.fixture

@@ -1,0 +1,207 @@
+"""A site full of realistic data, so every page shows its tables, badges and warnings filled in.
+
+One user with an SMTP account (cooling down after a rate limit), a campaign in every status with sent,
+failed and suppressed emails, a draft with recipients, an upload waiting for review, saved templates
+and suppressions of every reason; and a newcomer with nothing yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from app import clock
+from app.campaigns import recipient_uploads
+from app.campaigns.recipient_store import replace_recipients
+from app.extensions import db
+from app.models import (
+    Campaign,
+    CampaignStatus,
+    Email,
+    EmailStatus,
+    SMTPSettings,
+    SuppressionReason,
+    Template,
+    User,
+)
+from app.recipients import UploadLimits, import_upload
+from app.sending.unsubscribe_links import UnsubscribeLinks
+from app.suppressions.operations import suppress
+from tests.conftest import PASSWORD
+from tests.factories import make_campaign
+
+OWNER = "priya-menon"
+NEWCOMER = "new-arrival"
+#: Long names and subjects, as people write them, so the pages must wrap or scroll them.
+BODY = (
+    "<h2>Monsoon specials</h2><p>Dear {{ name }}, your personal code <strong>{{ code }}</strong> takes 20% "
+    'off every order until Sunday.</p><p><a href="https://shop.example/monsoon">Open the shop</a></p>'
+)
+READERS = "\n".join(
+    ["email,name,code,city"]
+    + [
+        f"reader.{i:03d}.with.a.long.address@subdomain.example.co.in,Reader Number {i},CODE-{i:05d},Thiruvananthapuram"
+        for i in range(30)
+    ]
+).encode()
+#: An upload with a bit of everything the review reports: invalid rows, a duplicate, a suppressed address.
+UPLOAD = (
+    READERS + b"\nnot-an-address,Broken Row,CODE-X,Kochi"
+    b"\nreader.001.with.a.long.address@subdomain.example.co.in,Twice,CODE-Y,Kochi"
+    b"\nleft.last.month@example.com,Left,CODE-Z,Kochi\n"
+)
+#: An upload whose address column has a header the import does not know: the user must choose it.
+UNKNOWN_HEADERS = b"Kontakt,Vorname\nanna@example.de,Anna\nbernd@example.de,Bernd\n"
+REPLY = "5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO)"
+
+
+@dataclass(frozen=True)
+class Site:
+    owner: str
+    newcomer: str
+    campaigns: dict[str, int]
+    template_id: int
+    review_token: str
+    column_choice_token: str
+    unsubscribe_token: str
+
+
+def build_site(app: Flask) -> Site:
+    """Everything the pages show, written through the app's own code where it has some."""
+    with app.app_context():
+        owner = _user(OWNER)
+        _user(NEWCOMER)
+        account = _account(owner)
+        campaigns = _campaigns(account)
+        template = Template(
+            user_id=owner.id,
+            name="Monthly newsletter (two columns)",
+            subject="News from Spice Co",
+            html_body=BODY,
+        )
+        db.session.add(template)
+        suppress(
+            owner.id,
+            ["left.last.month@example.com", "no.more.mail@example.org"],
+            SuppressionReason.UNSUBSCRIBED,
+        )
+        suppress(owner.id, ["mailbox.gone.forever@subdomain.example.co.in"], SuppressionReason.BOUNCED)
+        suppress(owner.id, ["competitor@rival.example"], SuppressionReason.MANUAL)
+        db.session.commit()
+        review = recipient_uploads.keep(owner.id, UPLOAD, "readers.csv", recipient_uploads.FILE)
+        choice = recipient_uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", recipient_uploads.FILE)
+        token = UnsubscribeLinks.from_config(app.config).token(owner.id, "reader.007@example.com")
+        site = Site(OWNER, NEWCOMER, campaigns, template.id, review.token, choice.token, token)
+        db.session.remove()
+        return site
+
+
+def _user(username: str) -> User:
+    user = User(username=username, email=f"{username}@spice.example")
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def _account(owner: User) -> SMTPSettings:
+    now = clock.utcnow()
+    account = SMTPSettings(
+        user_id=owner.id,
+        host="smtp.mail-provider.example",
+        port=587,
+        username="priya@spice.example",
+        from_address="priya@spice.example",
+        from_name="Priya from Spice Co",
+        reply_to="hello@spice.example",
+        send_interval=15,
+        hourly_cap=100,
+        paused_until=now + timedelta(minutes=25),
+        pause_reason="421 4.7.0 Temporary System Problem. Try again later (rate limit exceeded for this sender).",
+        last_error="454 4.7.0 Too many login attempts, please try again later",
+        last_error_at=now - timedelta(hours=2),
+        last_verified_at=now - timedelta(days=3),
+    )
+    db.session.add(account)
+    db.session.commit()
+    return account
+
+
+def _campaigns(account: SMTPSettings) -> dict[str, int]:
+    now = clock.utcnow()
+    name = "Monsoon specials for our regular customers in Kerala and Karnataka"
+    subject = "{{ name }}, the monsoon sale starts now: 20% off everything until Sunday night"
+    made = {
+        "completed": make_campaign(account, 40, CampaignStatus.COMPLETED, now - timedelta(days=2), name=name),
+        "cancelled": make_campaign(
+            account, 12, CampaignStatus.CANCELLED, now - timedelta(days=1), name="Diwali preview"
+        ),
+        "paused": make_campaign(
+            account, 20, CampaignStatus.PAUSED, now - timedelta(hours=3), name="Paused reminder"
+        ),
+        "sending": make_campaign(
+            account, 48, CampaignStatus.SENDING, now - timedelta(hours=1), subject=subject
+        ),
+        "scheduled": make_campaign(
+            account, 25, CampaignStatus.SCHEDULED, now + timedelta(days=3), name="Next week"
+        ),
+    }
+    _settle(made["completed"], sent=33, failed=5, suppressed=2)
+    _settle(made["cancelled"], sent=4, cancelled=8)
+    _settle(made["paused"], sent=9, failed=1)
+    _settle(made["sending"], sent=20, failed=3)
+    ids = {status: campaign.id for status, campaign in made.items()}
+    ids["draft"] = _draft(account, name="Draft: Onam greetings with a long name that wraps on a phone").id
+    ids["draft-with-a-problem"] = _draft(
+        account, name="Uses a column nobody has", body=BODY + "<p>{{ company }} and {{ name | upper }</p>"
+    ).id
+    for week in range(1, 16):
+        _draft(account, name=f"Weekly newsletter {week}", recipients=False)
+    return ids
+
+
+def _draft(account: SMTPSettings, name: str, recipients: bool = True, body: str = BODY) -> Campaign:
+    campaign = Campaign(
+        user_id=account.user_id,
+        smtp_account_id=account.id,
+        name=name,
+        subject="Hello {{ name }}",
+        html_body=body,
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    if recipients:
+        limits = UploadLimits.from_config(current_app.config)
+        replace_recipients(db.session, campaign, import_upload(READERS, "readers.csv", limits=limits))
+    db.session.commit()
+    return campaign
+
+
+def _settle(
+    campaign: Campaign, sent: int = 0, failed: int = 0, suppressed: int = 0, cancelled: int = 0
+) -> None:
+    """Give the campaign's first emails these outcomes, in this order; the rest stay pending."""
+    ids = db.session.scalars(
+        sa.select(Email.id).where(Email.campaign_id == campaign.id).order_by(Email.id)
+    ).all()
+    now = clock.utcnow()
+    start = 0
+    for status, count in [
+        (EmailStatus.SENT, sent),
+        (EmailStatus.FAILED, failed),
+        (EmailStatus.SUPPRESSED, suppressed),
+        (EmailStatus.CANCELLED, cancelled),
+    ]:
+        for email in db.session.scalars(sa.select(Email).where(Email.id.in_(ids[start : start + count]))):
+            email.status = status
+            email.attempts = 1
+            if status == EmailStatus.SENT:
+                email.sent_at = now - timedelta(minutes=email.id % 600)
+                email.last_smtp_code, email.last_smtp_message = 250, "2.0.0 Ok: queued as 4XyZ1k2LmN"
+            elif status == EmailStatus.FAILED:
+                email.last_smtp_code, email.last_smtp_message = 550, REPLY.format(address=email.address)
+        start += count
+    db.session.commit()
