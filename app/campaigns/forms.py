@@ -22,6 +22,7 @@ __all__ = ["CampaignForm", "ScheduleForm", "TemplateForm", "TemplateNameForm"]
 MAX_BODY_CHARS = 1_000_000
 NAME_LENGTH = 200
 SUBJECT_LENGTH = 998  # RFC 5322's limit for one header line
+PREHEADER_LENGTH = 255  # inboxes show about 100 characters of it
 BODY_TOO_LONG = f"Keep this under {MAX_BODY_CHARS:,} characters."
 
 SEND_NOW = "now"
@@ -46,6 +47,9 @@ class ContentFields(AppForm):
 
 class CampaignForm(ContentFields):
     name = StringField("Campaign name", filters=[strip], validators=[DataRequired(), Length(max=NAME_LENGTH)])
+    preheader = StringField(
+        "Preheader", filters=[strip], validators=[Length(max=PREHEADER_LENGTH)], default=""
+    )
     text_edited = BooleanField("Write the plain-text part myself (otherwise it is derived from the HTML)")
     submit = SubmitField("Save")
 

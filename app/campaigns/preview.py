@@ -15,7 +15,8 @@ from app.campaigns.personalise import error_message, sample_context
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, SMTPSettings, User
 from app.sending.connection import SMTPFailure, run_sync, send_one
-from app.sending.message import CampaignTemplate, Recipient, Sender
+from app.campaigns.unknown_fields import preview_environments
+from app.sending.message import ENGINE, CampaignTemplate, Environments, Recipient, Sender
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.settings.account import account_endpoint
 from app.settings.checks import CheckResult, failure_message
@@ -31,6 +32,8 @@ class Preview:
     text: str = ""
     #: Set when the message could not be rendered for this recipient.
     error: str = ""
+    #: Merge fields the recipient does not have, shown highlighted in the preview.
+    unknown_fields: tuple[str, ...] = ()
 
 
 def preview_recipient(campaign: Campaign, chosen: CampaignRecipient | None, user: User) -> Recipient:
@@ -46,14 +49,22 @@ def unsubscribe_url(campaign: Campaign, address: str) -> str:
     return UnsubscribeLinks.from_config(current_app.config).url(campaign.user_id, address)
 
 
+def campaign_template(campaign: Campaign, environments: Environments = ENGINE) -> CampaignTemplate:
+    return CampaignTemplate(
+        campaign.subject, campaign.html_body, campaign.text_body, campaign.preheader, environments
+    )
+
+
 def render_preview(campaign: Campaign, recipient: Recipient) -> Preview:
-    """Subject, HTML and plain text for `recipient`, or the error that stops them rendering."""
+    """Subject, HTML and plain text for `recipient` (unknown merge fields shown, not blank), or the
+    error that stops them rendering."""
+    unknown = preview_environments()
     try:
-        template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
+        template = campaign_template(campaign, unknown.environments)
         rendered = template.render(recipient, unsubscribe_url(campaign, recipient.address))
-        return Preview(recipient, rendered.subject, rendered.html, rendered.text)
     except Exception as error:  # a user's template can raise anything; the page shows it
         return Preview(recipient, error=error_message(error))
+    return Preview(recipient, rendered.subject, rendered.html, rendered.text, "", tuple(unknown.names))
 
 
 def build_test_email(campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str) -> bytes:
@@ -63,7 +74,7 @@ def build_test_email(campaign: Campaign, recipient: Recipient, account: SMTPSett
     """
     sender = Sender(account.from_address, account.from_name, account.reply_to)
     link = unsubscribe_url(campaign, to)
-    template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
+    template = campaign_template(campaign)
     rendered = template.render(recipient, link)
     test = replace(rendered, subject=TEST_SUBJECT_PREFIX + rendered.subject)
     return template.assemble(sender, test, "", to, link)

@@ -115,7 +115,7 @@ def save_and_show(campaign: Campaign, form: CampaignForm) -> str | Response:
         flash("Not saved: please correct the template errors listed below.", "danger")
         return compose_page(form, campaign, problems)
     try:
-        unscheduled = save_content(campaign, form.name.data, *content)
+        unscheduled = save_content(campaign, form.name.data, *content, form.preheader.data)
     except ActionRefused as refusal:
         db.session.rollback()
         flash(str(refusal), "warning")

@@ -12,6 +12,7 @@ from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.smtp_crypto import encrypt_password
 from tests.campaigns.campaign_builders import make_campaign
 from tests.conftest import post_form
+from tests.email_html import written_body
 from tests.factories import make_account
 
 
@@ -20,7 +21,7 @@ def srcdoc(page: str) -> str:
         r'<iframe class="campaign-preview" title="Email preview" sandbox srcdoc="([^"]*)"', page
     )
     assert match, "the preview is not in a sandboxed iframe"
-    return html.unescape(match.group(1))
+    return written_body(html.unescape(match.group(1)))
 
 
 def without_footer(body: str) -> str:
@@ -107,7 +108,8 @@ def test_send_test_delivers_the_personalised_email_to_the_users_own_address(clie
     assert message["Subject"] == "[Test] Hello Reader 0"
     assert message["To"] == logged_in.email
     assert (
-        without_footer(message.get_body(("html",)).get_content()) == "<p>Dear Reader 0, your code is C0.</p>"
+        without_footer(written_body(message.get_body(("html",)).get_content()))
+        == "<p>Dear Reader 0, your code is C0.</p>"
     )
 
 
@@ -152,3 +154,43 @@ def test_send_test_reports_the_servers_refusal(client, logged_in, make_smtp_sink
     )
     assert f"Authentication failed at 127.0.0.1:{sink.port}: 535" in response.get_data(as_text=True)
     assert sink.messages == []
+
+
+def test_an_unknown_merge_field_is_highlighted_in_the_preview_with_a_notice(client, logged_in):
+    campaign = make_campaign(
+        logged_in, subject="Hi {{ compny }}", html_body="<p>Welcome to {{ compny }}, {{ name }}.</p>"
+    )
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert (
+        without_footer(srcdoc(page))
+        == '<p>Welcome to <mark class="unknown-field">{{ compny }}</mark>, Reader 0.</p>'
+    )
+    assert 'Unknown merge field: <mark class="unknown-field">compny</mark>' in page
+    assert '<strong id="preview-subject">Hi {{ compny }}</strong>' in page
+
+
+def test_a_known_field_or_one_with_a_default_raises_no_notice(client, logged_in):
+    campaign = make_campaign(logged_in, html_body="<p>{{ code }} at {{ compny | default('our shop') }}</p>")
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert without_footer(srcdoc(page)) == "<p>C0 at our shop</p>"
+    assert "Unknown merge field" not in page
+
+
+def test_the_test_email_leaves_an_unknown_field_blank_as_recipients_would_get_it(
+    client, logged_in, smtp_sink
+):
+    make_account(logged_in, smtp_sink)
+    campaign = make_campaign(logged_in, html_body="<p>Welcome to {{ compny }}.</p>")
+    post_form(client, f"/campaigns/{campaign.id}/send-test", {}, form_url=f"/campaigns/{campaign.id}")
+    html_part = smtp_sink.wait_for(1)[0].message.get_body(("html",)).get_content()
+    assert without_footer(written_body(html_part)) == "<p>Welcome to .</p>"
+
+
+def test_the_plain_text_preview_wraps_its_long_lines(client, logged_in):
+    campaign = make_campaign(logged_in)
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert '<pre class="preview-text' in page
+    response = client.get("/static/app.css")
+    css = response.get_data(as_text=True)
+    response.close()
+    assert re.search(r"\.preview-text \{[^}]*white-space: pre-wrap", css)
