@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from flask import current_app
 
 from app.campaigns.personalise import error_message, sample_context
+from app.campaigns.unknown_fields import preview_environments
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, SMTPSettings, User
 from app.sending.connection import SMTPFailure, run_sync, send_one
-from app.campaigns.unknown_fields import preview_environments
 from app.sending.message import ENGINE, CampaignTemplate, Environments, Recipient, Sender
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.settings.account import account_endpoint
