@@ -70,28 +70,37 @@ def render_preview(campaign: Campaign, recipient: Recipient) -> Preview:
 def build_test_email(campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str) -> bytes:
     """The message `recipient` would get, addressed to `to` and marked as a test in its subject.
 
-    Its unsubscribe link is `to`'s own: a click on it in the test must not unsubscribe the recipient.
+    Its unsubscribe link is a test link (`UnsubscribeLinks.test_url`): a click on it shows what it is
+    and unsubscribes nobody, neither the recipient nor `to`.
     """
     sender = Sender(account.from_address, account.from_name, account.reply_to)
-    link = unsubscribe_url(campaign, to)
+    link = UnsubscribeLinks.from_config(current_app.config).test_url(campaign.user_id, to)
     template = campaign_template(campaign)
     rendered = template.render(recipient, link)
     test = replace(rendered, subject=TEST_SUBJECT_PREFIX + rendered.subject)
     return template.assemble(sender, test, "", to, link)
 
 
-def send_test(campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str) -> CheckResult:
-    """Send the test now. Raises `PasswordUnreadable` when the saved password can't be decrypted."""
+def send_test(
+    campaign: Campaign, recipient: Recipient, account: SMTPSettings, addresses: list[str]
+) -> CheckResult:
+    """Send the test to each address now, one message each. Raises `PasswordUnreadable` when the saved
+    password can't be decrypted."""
     endpoint = account_endpoint(account)
     try:
-        message = build_test_email(campaign, recipient, account, to)
+        messages = [(to, build_test_email(campaign, recipient, account, to)) for to in addresses]
     except Exception as error:  # as in render_preview
         return CheckResult(False, f"The test email could not be built: {error_message(error)}")
     db.session.commit()  # end the read transaction before the network wait
-    try:
-        run_sync(lambda: send_one(endpoint, message, account.from_address, to))
-    except SMTPFailure as failure:
-        return CheckResult(False, failure_message(failure, endpoint))
+    sent: list[str] = []
+    for to, message in messages:
+        try:
+            run_sync(lambda to=to, message=message: send_one(endpoint, message, account.from_address, to))
+        except SMTPFailure as failure:
+            before = f" (it went to {', '.join(sent)} before that)" if sent else ""
+            return CheckResult(False, f"Not sent to {to}: {failure_message(failure, endpoint)}{before}")
+        sent.append(to)
     return CheckResult(
-        True, f"Test email sent to {to}, as {recipient.address} will get it, through {endpoint.host}."
+        True,
+        f"Test email sent to {', '.join(sent)}, as {recipient.address} will get it, through {endpoint.host}.",
     )
