@@ -147,3 +147,28 @@ def test_the_preview_highlights_an_unknown_field_and_wraps_the_plain_text(page: 
     expect(text).to_contain_text("{{ compny }}")
     expect(text).to_have_css("white-space", "pre-wrap")
     assert text.evaluate("pre => pre.scrollWidth <= pre.clientWidth"), "the plain text scrolls sideways"
+
+
+DROP_AN_IMAGE_FILE = """editor => {
+  const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+  const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
+  const files = new DataTransfer();
+  files.items.add(new File([bytes], "logo.png", { type: "image/png" }));
+  const box = editor.querySelector("p").getBoundingClientRect();  // on the text, where Quill drops
+  editor.dispatchEvent(new DragEvent("drop", {
+    dataTransfer: files, bubbles: true, cancelable: true, clientX: box.left + 3, clientY: box.top + box.height / 2,
+  }));
+}"""
+
+
+def test_a_dropped_image_file_is_not_embedded_in_the_email(page: Page):
+    sign_up(page, "xena")
+    compose(page, "Dropped")
+    editor = page.locator(".ql-editor")
+    editor.click()
+    editor.press_sequentially("Hello")
+    editor.evaluate(DROP_AN_IMAGE_FILE)
+    page.wait_for_timeout(1000)  # Quill reads a dropped file asynchronously
+    expect(editor.locator("img")).to_have_count(0)
+    page.get_by_role("button", name="HTML source").click()
+    assert "data:image" not in page.locator("#html_body").input_value()

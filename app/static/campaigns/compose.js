@@ -31,12 +31,16 @@
     this.quill.setSelection(range.index + 1, 0, "user");
   }
 
+  function refuseImageFile() {
+    window.alert("Images are added by their address (URL): use the image button of the toolbar.");
+  }
+
   const quill = new window.Quill("#editor", {
     theme: "snow",
     modules: {
       toolbar: { container: "#editor-toolbar", handlers: { image: insertImageByAddress } },
       // A dropped or pasted image file would be embedded as base64 data, which many readers block.
-      uploader: { mimetypes: [] },
+      uploader: { handler: refuseImageFile },
     },
   });
   quill.root.classList.add("email-body");
