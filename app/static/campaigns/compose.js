@@ -22,8 +22,9 @@
       return;
     }
     const address = answer.trim();
-    if (!/^https?:\/\/\S+$/i.test(address)) {
-      window.alert("The image was not added: its address must start with https:// (or http://).");
+    // https only: mail readers and this app's pages (its Content-Security-Policy) load no http images.
+    if (!/^https:\/\/\S+$/i.test(address)) {
+      window.alert("The image was not added: its address must start with https://.");
       return;
     }
     const range = this.quill.getSelection(true);
@@ -31,20 +32,6 @@
     this.quill.setSelection(range.index + 1, 0, "user");
   }
 
-  function refuseImageFile() {
-    window.alert("Images are added by their address (URL): use the image button of the toolbar.");
-  }
-
-  const quill = new window.Quill("#editor", {
-    theme: "snow",
-    modules: {
-      toolbar: { container: "#editor-toolbar", handlers: { image: insertImageByAddress } },
-      // A dropped or pasted image file would be embedded as base64 data, which many readers block.
-      uploader: { handler: refuseImageFile },
-    },
-  });
-  quill.root.classList.add("email-body");
-  labelPickers();
   // Quill copies the <select>'s label to the picker but not to the button that opens it, and gives
   // its items none: name them, for screen readers and for tests.
   function labelPickers() {
@@ -67,6 +54,21 @@
       }
     }
   }
+
+  function refuseImageFile() {
+    window.alert("Images are added by their address (URL): use the image button of the toolbar.");
+  }
+
+  const quill = new window.Quill("#editor", {
+    theme: "snow",
+    modules: {
+      toolbar: { container: "#editor-toolbar", handlers: { image: insertImageByAddress } },
+      // A dropped or pasted image file would be embedded as base64 data, which many readers block.
+      uploader: { handler: refuseImageFile },
+    },
+  });
+  quill.root.classList.add("email-body");
+  labelPickers();
 
   let showingSource = false;
   let target = null; // the plain field last focused, or null for the visual editor
