@@ -8,7 +8,7 @@ the subject, and notes its name so the page can say so. Sent mail never uses the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from jinja2 import Undefined
 from jinja2.utils import missing
@@ -17,16 +17,16 @@ from markupsafe import Markup, escape
 from app.sending.message import ENGINE, Environments
 
 
-@dataclass
+@dataclass(frozen=True)
 class UnknownFields:
     """The environments for one preview, and the unknown fields its render met, in order."""
 
     environments: Environments
-    names: list[str] = field(default_factory=list)
+    names: list[str]
 
 
 def preview_environments() -> UnknownFields:
-    found = UnknownFields(ENGINE)
+    names: list[str] = []
 
     class Shown(Undefined):
         __slots__ = ()
@@ -36,8 +36,8 @@ def preview_environments() -> UnknownFields:
             name = self._undefined_name
             if self._undefined_obj is not missing or name is None:
                 return None
-            if name not in found.names:
-                found.names.append(name)
+            if name not in names:
+                names.append(name)
             return name
 
         def __str__(self) -> str:
@@ -50,7 +50,5 @@ def preview_environments() -> UnknownFields:
                 return Markup("")
             return Markup('<mark class="unknown-field">{{{{ {} }}}}</mark>').format(escape(name))
 
-    found.environments = Environments(
-        ENGINE.html.overlay(undefined=Shown), ENGINE.text.overlay(undefined=Shown)
-    )
-    return found
+    environments = Environments(ENGINE.html.overlay(undefined=Shown), ENGINE.text.overlay(undefined=Shown))
+    return UnknownFields(environments, names)
