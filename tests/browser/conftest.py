@@ -59,7 +59,12 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """A migrated database and the app serving it, shared by the browser tests (each uses its own user)."""
     database = tmp_path_factory.mktemp("live") / "app.db"
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
+    # Every browser test signs up its own user from 127.0.0.1: more than the production limit allows.
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "SIGNUP_RATE_LIMIT_PER_IP": "1000 per hour",
+    }
+    app = create_app("testing", settings)
     with app.app_context():
         upgrade()
     server = ServerThread(app)
