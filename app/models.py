@@ -138,6 +138,8 @@ class Campaign(db.Model):
     )
     name: Mapped[str] = mapped_column(sa.String(200))
     subject: Mapped[str] = mapped_column(sa.String(998), default="")
+    #: The line an inbox shows after the subject (a hidden span at the top of the HTML).
+    preheader: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
     html_body: Mapped[str] = mapped_column(sa.Text, default="")
     text_body: Mapped[str] = mapped_column(sa.Text, default="")
     text_edited: Mapped[bool] = mapped_column(default=False)

@@ -76,7 +76,7 @@ def recipients_and_template() -> tuple[list[Recipient], CampaignTemplate, Sender
     ).all()
     db.session.commit()
     recipients = [Recipient(row.address, row.name, row.merge_data or {}) for row in rows]
-    template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
+    template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body, campaign.preheader)
     sender = Sender(account.from_address, account.from_name, account.reply_to)
     links = UnsubscribeLinks.from_config(current_app.config)
     return recipients, template, sender, partial(links.url, campaign.user_id)

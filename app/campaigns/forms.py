@@ -11,17 +11,21 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.forms import AppForm, strip
+from app.recipients.validate import check_address
 from app.timezones import TIMEZONE_CHOICES
 
-__all__ = ["CampaignForm", "ScheduleForm", "TemplateForm", "TemplateNameForm"]
+__all__ = ["CampaignForm", "ScheduleForm", "TemplateForm", "TemplateNameForm", "TestEmailForm"]
 
 #: Far beyond any real email (Gmail clips a message at about 100 KB), small enough to store and render.
 MAX_BODY_CHARS = 1_000_000
 NAME_LENGTH = 200
 SUBJECT_LENGTH = 998  # RFC 5322's limit for one header line
+PREHEADER_LENGTH = 255  # inboxes show about 100 characters of it
+#: A test goes to a few people (the user, a colleague, a seed address or two), not to a list.
+MAX_TEST_ADDRESSES = 5
 BODY_TOO_LONG = f"Keep this under {MAX_BODY_CHARS:,} characters."
 
 SEND_NOW = "now"
@@ -46,6 +50,9 @@ class ContentFields(AppForm):
 
 class CampaignForm(ContentFields):
     name = StringField("Campaign name", filters=[strip], validators=[DataRequired(), Length(max=NAME_LENGTH)])
+    preheader = StringField(
+        "Preheader", filters=[strip], validators=[Length(max=PREHEADER_LENGTH)], default=""
+    )
     text_edited = BooleanField("Write the plain-text part myself (otherwise it is derived from the HTML)")
     submit = SubmitField("Save")
 
@@ -118,3 +125,33 @@ class ScheduleForm(AppForm):
                 field.errors.append(f"Enter the {missing} to send at, or choose “Send now”.")
                 valid = False
         return valid
+
+
+def addresses_for_a_test(text: str) -> list[str]:
+    """The distinct addresses of a comma-separated list; raises `ValidationError` saying what is wrong."""
+    addresses: list[str] = []
+    for value in (part.strip() for part in text.split(",")):
+        if not value:
+            continue
+        address, reason = check_address(value)
+        if not address:
+            raise ValidationError(f"“{value}” is not an email address: {reason}")
+        if address.lower() not in (known.lower() for known in addresses):
+            addresses.append(address)
+    if not addresses:
+        raise ValidationError("Enter the address to send the test to.")
+    if len(addresses) > MAX_TEST_ADDRESSES:
+        raise ValidationError(
+            f"A test goes to at most {MAX_TEST_ADDRESSES} addresses; you entered {len(addresses)}."
+        )
+    return addresses
+
+
+class TestEmailForm(AppForm):
+    """Where "Send test" sends: up to `MAX_TEST_ADDRESSES` addresses, the user's own by default."""
+
+    to = StringField("Send a test to", filters=[strip], validators=[Length(max=2000)])
+    submit = SubmitField("Send test")
+
+    def validate_to(self, field: StringField) -> None:
+        self.addresses = addresses_for_a_test(field.data)

@@ -83,7 +83,13 @@ def create_campaign(user_id: int) -> Campaign:
 
 
 def save_content(
-    campaign: Campaign, name: str, subject: str, html_body: str, text_body: str, text_edited: bool
+    campaign: Campaign,
+    name: str,
+    subject: str,
+    html_body: str,
+    text_body: str,
+    text_edited: bool,
+    preheader: str = "",
 ) -> bool:
     """Store what the user wrote; a scheduled campaign goes back to draft first (returns True then).
 
@@ -96,6 +102,7 @@ def save_content(
         raise ActionRefused(f"“{campaign.name}” is {campaign.status}: it can no longer be edited.")
     campaign.name = name
     campaign.subject = subject
+    campaign.preheader = preheader
     campaign.html_body = html_body
     campaign.text_edited = text_edited
     campaign.text_body = text_body if text_edited else html_to_text(html_body)
@@ -249,6 +256,7 @@ def duplicate_campaign(campaign: Campaign) -> Campaign:
         user_id=campaign.user_id,
         name=f"Copy of {campaign.name}"[: Campaign.name.type.length],
         subject=campaign.subject,
+        preheader=campaign.preheader,
         html_body=campaign.html_body,
         text_body=campaign.text_body,
         text_edited=campaign.text_edited,

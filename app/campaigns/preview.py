@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 from flask import current_app
 
 from app.campaigns.personalise import error_message, sample_context
+from app.campaigns.unknown_fields import preview_environments
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, SMTPSettings, User
 from app.sending.connection import SMTPFailure, run_sync, send_one
-from app.sending.message import CampaignTemplate, Recipient, Sender
+from app.sending.message import ENGINE, CampaignTemplate, Environments, Recipient, Sender
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.settings.account import account_endpoint
 from app.settings.checks import CheckResult, failure_message
@@ -31,6 +32,8 @@ class Preview:
     text: str = ""
     #: Set when the message could not be rendered for this recipient.
     error: str = ""
+    #: Merge fields the recipient does not have, shown highlighted in the preview.
+    unknown_fields: tuple[str, ...] = ()
 
 
 def preview_recipient(campaign: Campaign, chosen: CampaignRecipient | None, user: User) -> Recipient:
@@ -46,41 +49,58 @@ def unsubscribe_url(campaign: Campaign, address: str) -> str:
     return UnsubscribeLinks.from_config(current_app.config).url(campaign.user_id, address)
 
 
+def campaign_template(campaign: Campaign, environments: Environments = ENGINE) -> CampaignTemplate:
+    return CampaignTemplate(
+        campaign.subject, campaign.html_body, campaign.text_body, campaign.preheader, environments
+    )
+
+
 def render_preview(campaign: Campaign, recipient: Recipient) -> Preview:
-    """Subject, HTML and plain text for `recipient`, or the error that stops them rendering."""
+    """Subject, HTML and plain text for `recipient` (unknown merge fields shown, not blank), or the
+    error that stops them rendering."""
+    unknown = preview_environments()
     try:
-        template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
+        template = campaign_template(campaign, unknown.environments)
         rendered = template.render(recipient, unsubscribe_url(campaign, recipient.address))
-        return Preview(recipient, rendered.subject, rendered.html, rendered.text)
     except Exception as error:  # a user's template can raise anything; the page shows it
         return Preview(recipient, error=error_message(error))
+    return Preview(recipient, rendered.subject, rendered.html, rendered.text, "", tuple(unknown.names))
 
 
 def build_test_email(campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str) -> bytes:
     """The message `recipient` would get, addressed to `to` and marked as a test in its subject.
 
-    Its unsubscribe link is `to`'s own: a click on it in the test must not unsubscribe the recipient.
+    Its unsubscribe link is a test link (`UnsubscribeLinks.test_url`): a click on it shows what it is
+    and unsubscribes nobody, neither the recipient nor `to`.
     """
     sender = Sender(account.from_address, account.from_name, account.reply_to)
-    link = unsubscribe_url(campaign, to)
-    template = CampaignTemplate(campaign.subject, campaign.html_body, campaign.text_body)
+    link = UnsubscribeLinks.from_config(current_app.config).test_url(campaign.user_id, to)
+    template = campaign_template(campaign)
     rendered = template.render(recipient, link)
     test = replace(rendered, subject=TEST_SUBJECT_PREFIX + rendered.subject)
     return template.assemble(sender, test, "", to, link)
 
 
-def send_test(campaign: Campaign, recipient: Recipient, account: SMTPSettings, to: str) -> CheckResult:
-    """Send the test now. Raises `PasswordUnreadable` when the saved password can't be decrypted."""
+def send_test(
+    campaign: Campaign, recipient: Recipient, account: SMTPSettings, addresses: list[str]
+) -> CheckResult:
+    """Send the test to each address now, one message each. Raises `PasswordUnreadable` when the saved
+    password can't be decrypted."""
     endpoint = account_endpoint(account)
     try:
-        message = build_test_email(campaign, recipient, account, to)
+        messages = [(to, build_test_email(campaign, recipient, account, to)) for to in addresses]
     except Exception as error:  # as in render_preview
         return CheckResult(False, f"The test email could not be built: {error_message(error)}")
     db.session.commit()  # end the read transaction before the network wait
-    try:
-        run_sync(lambda: send_one(endpoint, message, account.from_address, to))
-    except SMTPFailure as failure:
-        return CheckResult(False, failure_message(failure, endpoint))
+    sent: list[str] = []
+    for to, message in messages:
+        try:
+            run_sync(lambda to=to, message=message: send_one(endpoint, message, account.from_address, to))
+        except SMTPFailure as failure:
+            before = f" (it went to {', '.join(sent)} before that)" if sent else ""
+            return CheckResult(False, f"Not sent to {to}: {failure_message(failure, endpoint)}{before}")
+        sent.append(to)
     return CheckResult(
-        True, f"Test email sent to {to}, as {recipient.address} will get it, through {endpoint.host}."
+        True,
+        f"Test email sent to {', '.join(sent)}, as {recipient.address} will get it, through {endpoint.host}.",
     )

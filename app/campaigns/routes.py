@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.bounds import page_number, record_id
 from app.campaigns import bp
-from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TemplateNameForm
+from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TemplateNameForm, TestEmailForm
 from app.campaigns.operations import (
     EDITABLE,
     ActionRefused,
@@ -120,7 +120,7 @@ def save_and_show(campaign: Campaign, form: CampaignForm) -> str | Response:
         flash("Not saved: please correct the template errors listed below.", "danger")
         return compose_page(form, campaign, problems)
     try:
-        unscheduled = save_content(campaign, form.name.data, *content)
+        unscheduled = save_content(campaign, form.name.data, *content, form.preheader.data)
     except ActionRefused as refusal:
         db.session.rollback()
         flash(str(refusal), "warning")
@@ -154,9 +154,15 @@ def show(campaign_id: int) -> str:
     return campaign_page(campaign, ScheduleForm(formdata=None, timezone=current_user.timezone))
 
 
-def campaign_page(campaign: Campaign, schedule_form: ScheduleForm, past: datetime | None = None) -> str:
+def campaign_page(
+    campaign: Campaign,
+    schedule_form: ScheduleForm,
+    past: datetime | None = None,
+    test_form: TestEmailForm | None = None,
+    chosen_id: int | None = None,
+) -> str:
     now = clock.utcnow()
-    chosen = recipient_of(campaign, request.args.get("recipient", type=record_id))
+    chosen = recipient_of(campaign, chosen_id or request.args.get("recipient", type=record_id))
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
@@ -174,6 +180,7 @@ def campaign_page(campaign: Campaign, schedule_form: ScheduleForm, past: datetim
         actions=offered_actions(campaign),
         liveness=Liveness.read(now, campaign.id),
         now=now,
+        test_form=test_form or TestEmailForm(formdata=None, to=current_user.email),
         bounced=len(bounced_addresses(current_user.id, campaign.id)),
     )
 
@@ -328,10 +335,16 @@ def delete(campaign_id: int) -> str | Response:
 
 @bp.post("/<int:campaign_id>/send-test")
 @login_required
-def send_test_email(campaign_id: int) -> Response:
-    """Send the email, as the chosen recipient will get it, to the user's own address."""
+def send_test_email(campaign_id: int) -> str | Response:
+    """Send the email, as the chosen recipient will get it, to up to five addresses (the user's own
+    by default); a list that can't be used is shown again with what is wrong."""
     campaign = campaign_or_404(campaign_id)
     chosen = recipient_of(campaign, request.form.get("recipient", type=record_id))
+    form = TestEmailForm()
+    if not form.validate_on_submit():
+        flash("No test sent: please correct the addresses.", "danger")
+        schedule_form = ScheduleForm(formdata=None, timezone=current_user.timezone)
+        return campaign_page(campaign, schedule_form, test_form=form, chosen_id=chosen.id if chosen else None)
     back = redirect(
         url_for("campaigns.show", campaign_id=campaign_id, recipient=chosen.id if chosen else None)
     )
@@ -341,7 +354,7 @@ def send_test_email(campaign_id: int) -> Response:
         return back
     try:
         result = send_test(
-            campaign, preview_recipient(campaign, chosen, current_user), account, current_user.email
+            campaign, preview_recipient(campaign, chosen, current_user), account, form.addresses
         )
     except PasswordUnreadable as error:
         flash(str(error), "danger")

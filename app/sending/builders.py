@@ -41,6 +41,7 @@ class CampaignSource:
     subject: str
     html_body: str
     text_body: str
+    preheader: str = ""
 
 
 def build_message(
@@ -48,7 +49,7 @@ def build_message(
 ) -> bytes:
     """The serialised message for one recipient (raises `TemplateError` or `ValueError` if it can't be
     built; `sandbox.RenderRefused`, a `TemplateError`, when a part passes the render limits)."""
-    template = compiled_template(source.subject, source.html_body, source.text_body)
+    template = compiled_template(source.subject, source.html_body, source.text_body, source.preheader)
     return template.build(sender, recipient, unsubscribe_url, message_id)
 
 

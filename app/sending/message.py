@@ -29,6 +29,7 @@ from app import clock
 from app.sending.mime import Layout, Personal
 from app.sending.plain_text import html_to_text
 from app.sending.sandbox import HTML_ENV, TEXT_ENV
+from app.sending.typography import Wrapper
 
 UNSUBSCRIBE_FIELD = "unsubscribe_url"
 #: Added to a body part that has no `{{ unsubscribe_url }}` of its own (README, "Deliverability").
@@ -102,19 +103,43 @@ def with_footer(environment: SandboxedEnvironment, source: str, footer: str) -> 
     return source + footer if end < 0 else source[:end] + footer + source[end:]
 
 
-class CampaignTemplate:
-    """A campaign's subject and bodies compiled once, rendered for each recipient."""
+@dataclass(frozen=True)
+class Environments:
+    """Where a campaign's parts render: the engine's sandbox, or the preview's (which shows unknown
+    fields instead of leaving them blank)."""
 
-    def __init__(self, subject: str, html_body: str, text_body: str = "") -> None:
-        self.subject: Template = TEXT_ENV.from_string(subject)
-        self.html: Template = HTML_ENV.from_string(with_footer(HTML_ENV, html_body, HTML_FOOTER))
+    html: SandboxedEnvironment = HTML_ENV
+    text: SandboxedEnvironment = TEXT_ENV
+
+
+ENGINE = Environments()
+
+
+class CampaignTemplate:
+    """A campaign's subject and bodies compiled once, rendered for each recipient; the HTML is put in
+    its email document with its typography and preheader (`app.sending.typography`)."""
+
+    def __init__(
+        self,
+        subject: str,
+        html_body: str,
+        text_body: str = "",
+        preheader: str = "",
+        environments: Environments = ENGINE,
+    ) -> None:
+        html_env, text_env = environments.html, environments.text
+        self.subject: Template = text_env.from_string(subject)
+        self.html: Template = html_env.from_string(with_footer(html_env, html_body, HTML_FOOTER))
+        self.wrapper = Wrapper.for_body(html_body, preheader)
         text = text_body or html_to_text(html_body)
-        self.text: Template = TEXT_ENV.from_string(with_footer(TEXT_ENV, text, TEXT_FOOTER))
+        self.text: Template = text_env.from_string(with_footer(text_env, text, TEXT_FOOTER))
 
     def render(self, recipient: Recipient, unsubscribe_url: str) -> Rendered:
         context = {**recipient.context(), UNSUBSCRIBE_FIELD: unsubscribe_url}
         return Rendered(
-            one_line(self.subject.render(context)), self.html.render(context), self.text.render(context)
+            one_line(self.subject.render(context)),
+            self.wrapper.wrap(self.html.render(context)),
+            self.text.render(context),
         )
 
     def build(
@@ -173,6 +198,8 @@ def layout(sender: Sender) -> Layout:
 
 
 @lru_cache(maxsize=64)
-def compiled_template(subject: str, html_body: str, text_body: str = "") -> CampaignTemplate:
+def compiled_template(
+    subject: str, html_body: str, text_body: str = "", preheader: str = ""
+) -> CampaignTemplate:
     """A campaign compiled once per worker process (keyed by its content, so an edit recompiles)."""
-    return CampaignTemplate(subject, html_body, text_body)
+    return CampaignTemplate(subject, html_body, text_body, preheader)

@@ -82,7 +82,7 @@ TAKE_ACCOUNT = (
 )
 CAMPAIGN = Campaign.__table__
 CAMPAIGN_SOURCES = sa.select(
-    CAMPAIGN.c.id, CAMPAIGN.c.subject, CAMPAIGN.c.html_body, CAMPAIGN.c.text_body
+    CAMPAIGN.c.id, CAMPAIGN.c.subject, CAMPAIGN.c.html_body, CAMPAIGN.c.text_body, CAMPAIGN.c.preheader
 ).where(CAMPAIGN.c.id.in_(sa.bindparam("ids", expanding=True)))
 #: The ticket's emails moved to the run, returning what the run needs of each.
 TAKE_EMAILS = (
@@ -175,7 +175,9 @@ class BatchLedger:
     @staticmethod
     def _campaigns(transaction: Transaction, campaign_ids: set[int]) -> dict[int, CampaignSource]:
         rows = connection_of(transaction).execute(CAMPAIGN_SOURCES, {"ids": list(campaign_ids)})
-        return {row.id: CampaignSource(row.subject, row.html_body, row.text_body) for row in rows}
+        return {
+            row.id: CampaignSource(row.subject, row.html_body, row.text_body, row.preheader) for row in rows
+        }
 
     # ----- each email --------------------------------------------------------------------------------
 

@@ -3,18 +3,31 @@
 `URLSafeSerializer` (no timestamp): an unsubscribe link must work for as long as the email exists.
 The token is signed with `SECRET_KEY`, so it cannot be guessed, and changing the user or the address in
 it breaks the signature: a link can only ever unsubscribe its own address from its own user's list.
+
+A test email carries a test link (`test_url`): its token is marked as a test, and the unsubscribe page
+explains what it is instead of unsubscribing anyone, so clicking it in a test leaves everyone subscribed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 SALT = "unsubscribe"
 #: Where the public blueprint answers; the engine builds links without a request, so it must agree.
 PATH = "/unsubscribe/"
+#: The mark a test email's token carries after its user and address.
+TEST_MARK = "test"
+
+
+class Link(NamedTuple):
+    """What a token names: whose list, which (lower-cased) address, and whether it is a test's link."""
+
+    user_id: int
+    address: str
+    test: bool = False
 
 
 class UnsubscribeLinks:
@@ -28,19 +41,26 @@ class UnsubscribeLinks:
     def from_config(cls, config: Mapping[str, Any]) -> UnsubscribeLinks:
         return cls(config["SECRET_KEY"], config["PUBLIC_BASE_URL"])
 
-    def token(self, user_id: int, address: str) -> str:
-        return self.serializer.dumps([user_id, address.lower()])
+    def token(self, user_id: int, address: str, test: bool = False) -> str:
+        payload: list[Any] = [user_id, address.lower()]
+        return self.serializer.dumps([*payload, TEST_MARK] if test else payload)
 
     def url(self, user_id: int, address: str) -> str:
         return self.prefix + self.token(user_id, address)
 
-    def read(self, token: str) -> tuple[int, str] | None:
-        """(user id, lower-cased address), or None for a token this app did not sign."""
+    def test_url(self, user_id: int, address: str) -> str:
+        """The link of a test email: it unsubscribes nobody."""
+        return self.prefix + self.token(user_id, address, test=True)
+
+    def read(self, token: str) -> Link | None:
+        """What the token names, or None for a token this app did not sign."""
         try:
             payload = self.serializer.loads(token)
         except BadSignature:
             return None
         match payload:
             case [int() as user_id, str() as address] if address:
-                return user_id, address
+                return Link(user_id, address)
+            case [int() as user_id, str() as address, str() as mark] if address and mark == TEST_MARK:
+                return Link(user_id, address, test=True)
         return None

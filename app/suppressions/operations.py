@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app import clock
 from app.extensions import db
-from app.models import Email, EmailStatus, Suppression
+from app.models import Email, EmailStatus, Suppression, SuppressionReason
 from app.sending.classify import is_mailbox_failure
 from app.sending.suppression import EMAIL_SUPPRESSED
 
@@ -35,6 +35,28 @@ def suppress(user_id: int, addresses: Iterable[str], reason: str) -> int:
     before = suppression_count(user_id)
     db.session.execute(_insert_ignoring_listed(), rows)
     return suppression_count(user_id) - before
+
+
+def suppression_reason(user_id: int, address: str) -> str | None:
+    """Why `address` is on the user's list, or None when it is not."""
+    return db.session.scalar(
+        sa.select(Suppression.reason).where(
+            Suppression.user_id == user_id, Suppression.address == address.lower()
+        )
+    )
+
+
+def resubscribe(user_id: int, address: str) -> bool:
+    """Take `address` off the user's list if the person themselves put it there by unsubscribing; a
+    bounce or an entry the user made stays. Returns whether it was taken off."""
+    removed = db.session.execute(
+        sa.delete(Suppression).where(
+            Suppression.user_id == user_id,
+            Suppression.address == address.lower(),
+            Suppression.reason == SuppressionReason.UNSUBSCRIBED,
+        )
+    )
+    return removed.rowcount > 0
 
 
 def suppression_count(user_id: int) -> int:

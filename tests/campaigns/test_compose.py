@@ -206,3 +206,25 @@ def test_compose_page_shows_the_default_unsubscribe_footer_to_copy_and_edit(clie
     assert 'id="unsubscribe-footer"' in page
     assert HTML_FOOTER in html.unescape(page)
     assert "Unsubscribe: {{ unsubscribe_url }}" in page
+
+
+def test_the_preheader_is_saved_and_shown_again_for_editing(client, logged_in):
+    compose(client, preheader="  Up to 40% off this week  ")
+    campaign = only_campaign()
+    assert campaign.preheader == "Up to 40% off this week"
+    page = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert 'value="Up to 40% off this week"' in page
+
+
+def test_a_preheader_too_long_is_refused_with_a_message(client, logged_in):
+    response = compose(client, preheader="x" * 256)
+    assert "Field cannot be longer than 255 characters." in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(Campaign)).all() == []
+
+
+def test_the_editor_links_the_emails_stylesheet_after_quills(client, logged_in):
+    page = client.get("/campaigns/new").get_data(as_text=True)
+    assert page.index("/static/vendor/quill/quill.snow.css") < page.index("/static/email.css")
+    response = client.get("/static/email.css")
+    response.close()
+    assert response.status_code == 200

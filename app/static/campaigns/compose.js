@@ -13,17 +13,63 @@
     return;
   }
 
+  // Mail readers know no Quill classes: alignment is written as a style, as colours already are.
+  window.Quill.register(window.Quill.import("attributors/style/align"), true);
+
+  function insertImageByAddress() {
+    const answer = window.prompt("Address (URL) of the image, starting with https://");
+    if (answer === null) {
+      return;
+    }
+    const address = answer.trim();
+    // https only: mail readers and this app's pages (its Content-Security-Policy) load no http images.
+    if (!/^https:\/\/\S+$/i.test(address)) {
+      window.alert("The image was not added: its address must start with https://.");
+      return;
+    }
+    const range = this.quill.getSelection(true);
+    this.quill.insertEmbed(range.index, "image", address, "user");
+    this.quill.setSelection(range.index + 1, 0, "user");
+  }
+
+  // Quill copies the <select>'s label to the picker but not to the button that opens it, and gives
+  // its items none: name them, for screen readers and for tests.
+  function labelPickers() {
+    const names = {
+      "": "Default",
+      1: "Heading 1",
+      2: "Heading 2",
+      3: "Heading 3",
+      center: "Centre",
+      right: "Right",
+      justify: "Justify",
+    };
+    for (const picker of document.querySelectorAll("#editor-toolbar .ql-picker")) {
+      const opener = picker.querySelector(".ql-picker-label");
+      opener.setAttribute("aria-label", picker.getAttribute("aria-label"));
+      for (const item of picker.querySelectorAll(".ql-picker-item")) {
+        const value = item.dataset.value || "";
+        const name = picker.classList.contains("ql-align") && value === "" ? "Left" : names[value];
+        item.setAttribute("aria-label", name || value);
+      }
+    }
+  }
+
+  function refuseImageFile() {
+    window.alert("Images are added by their address (URL): use the image button of the toolbar.");
+  }
+
   const quill = new window.Quill("#editor", {
     theme: "snow",
     modules: {
-      toolbar: [
-        [{ header: [1, 2, 3, false] }],
-        ["bold", "italic", "underline", "link"],
-        [{ list: "ordered" }, { list: "bullet" }],
-        ["blockquote", "clean"],
-      ],
+      toolbar: { container: "#editor-toolbar", handlers: { image: insertImageByAddress } },
+      // A dropped or pasted image file would be embedded as base64 data, which many readers block.
+      uploader: { handler: refuseImageFile },
     },
   });
+  quill.root.classList.add("email-body");
+  labelPickers();
+
   let showingSource = false;
   let target = null; // the plain field last focused, or null for the visual editor
 
