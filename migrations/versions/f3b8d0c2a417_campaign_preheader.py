@@ -1,7 +1,7 @@
 """A campaign's preheader: the preview line inboxes show after the subject
 
 Revision ID: f3b8d0c2a417
-Revises: e5a1c3b7d902
+Revises: f3b8c1d9a2e7
 Create Date: 2026-12-02 15:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f3b8d0c2a417"
-down_revision = "e5a1c3b7d902"
+down_revision = "f3b8c1d9a2e7"
 branch_labels = None
 depends_on = None
 
