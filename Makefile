@@ -6,13 +6,17 @@ BIN := $(VENV)/bin
 VENDOR := app/static/vendor
 export FLASK_APP := run
 
-.PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
+.PHONY: run test sink install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
 
 run: install assets migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 test: install-dev assets
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# A test SMTP server on 127.0.0.1:1025 (or SINK_PORT) that prints each email it receives (README).
+sink: install-dev
+	$(BIN)/python -m app.devtools.sink
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -52,7 +56,7 @@ format: install-dev
 	$(BIN)/ruff format app tests bench config.py run.py celery_worker.py
 	$(BIN)/ruff check --fix app tests bench config.py run.py celery_worker.py
 
-# Benchmarks (DESIGN.md, "Benchmarks"): each creates its own database on the PostgreSQL server of
+# Benchmarks (docs/benchmarks.md): each creates its own database on the PostgreSQL server of
 # BENCH_DATABASE_URL and uses BENCH_REDIS_URL (defaults in bench/common.py: local server, Redis db 14).
 bench: bench-send bench-dispatch bench-import bench-web bench-tenancy
 
