@@ -8,8 +8,9 @@ export FLASK_APP := run
 
 .PHONY: run test sink install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
 
+# honcho with the Procfile (app/devtools/run.py): Ctrl-C stops web, worker and beat and ends the run.
 run: install assets migrate
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m app.devtools.run
 
 test: install-dev assets
 	$(BIN)/pytest $(PYTEST_ARGS)
