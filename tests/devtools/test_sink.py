@@ -3,86 +3,13 @@ shows."""
 
 from __future__ import annotations
 
-import os
-import queue
-import signal
 import smtplib
 import socket
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
 
-from tests.processes import ROOT
-from tests.services import free_port
-
-READY = "Test SMTP sink listening on 127.0.0.1:"
-
-
-class SinkProcess:
-    """`python -m app.devtools.sink` in a subprocess, its output read line by line."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.devtools.sink"],
-            cwd=ROOT,
-            env={**os.environ, "SINK_PORT": str(port), "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def read_until(self, text: str, timeout: float = 10.0) -> list[str]:
-        """Every line printed until one containing `text`."""
-        seen = []
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f"the sink never printed {text!r}; it printed {seen}") from None
-            seen.append(line)
-            if text in line:
-                return seen
-
-    def stop(self) -> int:
-        """Ctrl-C, as a terminal sends it to the sink's process group; its exit status."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(timeout=10)
-
-    def errors(self) -> str:
-        """Everything it wrote to stderr (once it has ended)."""
-        return self.process.stderr.read()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self._reader.join(timeout=5)
-        self.process.stdout.close()
-        self.process.stderr.close()
-
-
-@pytest.fixture
-def sink() -> Iterator[SinkProcess]:
-    process = SinkProcess(free_port())
-    try:
-        process.read_until(READY)
-        yield process
-    finally:
-        process.close()
+from tests.newcomer import Sink
 
 
 def campaign_like_email() -> EmailMessage:
@@ -95,11 +22,11 @@ def campaign_like_email() -> EmailMessage:
     return message
 
 
-def test_the_sink_prints_from_to_subject_and_the_text_part_of_each_email(sink):
-    with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:
+def test_the_sink_prints_from_to_subject_and_the_text_part_of_each_email(make_sink):
+    with smtplib.SMTP("127.0.0.1", make_sink.port, timeout=10) as client:
         client.send_message(campaign_like_email(), to_addrs=["ada@example.com", "alan@example.com"])
 
-    printed = sink.read_until("Hi Ada, this is my first campaign.")
+    printed = make_sink.read_until("Hi Ada, this is my first campaign.")
 
     assert printed[0].startswith("── message 1 ──")
     assert "From:    Shop <you@example.com>" in printed
@@ -108,30 +35,32 @@ def test_the_sink_prints_from_to_subject_and_the_text_part_of_each_email(sink):
     assert not any("<p>" in line for line in printed)
 
 
-def test_the_sink_numbers_the_emails_and_says_when_one_has_no_text_part(sink):
+def test_the_sink_numbers_the_emails_and_says_when_one_has_no_text_part(make_sink):
     html_only = EmailMessage()
     html_only["From"] = "you@example.com"
     html_only["Subject"] = "Only HTML"
     html_only.set_content("<p>hi</p>", subtype="html")
-    with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:
+    with smtplib.SMTP("127.0.0.1", make_sink.port, timeout=10) as client:
         client.send_message(campaign_like_email(), to_addrs=["ada@example.com"])
         client.send_message(html_only, to_addrs=["grace@example.com"])
 
-    printed = sink.read_until("(no plain-text part)")
+    printed = make_sink.read_until("(no plain-text part)")
 
     assert any(line.startswith("── message 2 ──") for line in printed)
 
 
-def test_ctrl_c_stops_the_sink_quietly(sink):
-    assert sink.stop() == 0
-    assert sink.errors() == ""
+def test_ctrl_c_stops_the_sink_quietly(make_sink):
+    make_sink.ctrl_c()
+    assert make_sink.ended_within(10)
+    assert make_sink.process.returncode == 0
+    assert make_sink.errors() == ""
 
 
 def test_a_port_in_use_gets_a_sentence_naming_another_port():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        process = SinkProcess(taken.getsockname()[1])
+        process = Sink(taken.getsockname()[1])
         try:
             assert process.process.wait(timeout=10) == 1
             error = process.errors()
@@ -142,9 +71,9 @@ def test_a_port_in_use_gets_a_sentence_naming_another_port():
     assert "Traceback" not in error
 
 
-def test_the_sink_listens_on_loopback_only(sink):
+def test_the_sink_listens_on_loopback_only(make_sink):
     with pytest.raises(OSError):
-        socket.create_connection((outside_address(), sink.port), timeout=2).close()
+        socket.create_connection((outside_address(), make_sink.port), timeout=2).close()
 
 
 def outside_address() -> str:
