@@ -28,10 +28,12 @@ def make_run(tmp_path: Path) -> Iterator[MakeRun]:
         run.close()
 
 
-def test_make_run_serves_the_app_on_the_port_named_by_PORT(make_run):
+def test_make_run_starts_from_an_empty_instance_folder_on_the_port_named_by_PORT(make_run, tmp_path):
     with urllib.request.urlopen(f"{make_run.url}/signup", timeout=30) as response:
         assert response.status == 200
         assert b"Sign up" in response.read()
+    made = {path.name for path in (tmp_path / "instance").iterdir()}
+    assert {"app.db", "secret_key", "smtp_encryption_key", "broker"} <= made
 
 
 def test_ctrl_c_stops_web_worker_and_beat_cleanly_with_no_error_from_make(make_run):
