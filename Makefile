@@ -1,4 +1,4 @@
-# `make run` and `make test` are all a newcomer needs; every other target is a step of theirs.
+# `make run` and `make test` are all a newcomer needs (`make sink` to try a campaign); the rest are their steps.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
