@@ -1,4 +1,4 @@
-# `make run` and `make test` are all a newcomer needs; every other target is a step of theirs.
+# `make run` and `make test` are all a newcomer needs (`make sink` to try a campaign); the rest are their steps.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -6,13 +6,18 @@ BIN := $(VENV)/bin
 VENDOR := app/static/vendor
 export FLASK_APP := run
 
-.PHONY: run test install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
+.PHONY: run test sink install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
 
+# honcho with the Procfile (app/devtools/run.py): Ctrl-C stops web, worker and beat and ends the run.
 run: install assets migrate
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m app.devtools.run
 
 test: install-dev assets
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# A test SMTP server on 127.0.0.1:1025 (or SINK_PORT) that prints each email it receives (README).
+sink: install-dev
+	$(BIN)/python -m app.devtools.sink
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -54,7 +59,7 @@ format: install-dev
 	$(BIN)/ruff format app tests bench config.py run.py celery_worker.py
 	$(BIN)/ruff check --fix app tests bench config.py run.py celery_worker.py
 
-# Benchmarks (DESIGN.md, "Benchmarks"): each creates its own database on the PostgreSQL server of
+# Benchmarks (docs/benchmarks.md): each creates its own database on the PostgreSQL server of
 # BENCH_DATABASE_URL and uses BENCH_REDIS_URL (defaults in bench/common.py: local server, Redis db 14).
 bench: bench-send bench-dispatch bench-import bench-web bench-tenancy
 

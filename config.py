@@ -153,13 +153,13 @@ class Config:
     MAX_UNPACKED_MB = env_int("MAX_UNPACKED_MB", 100)
     MAX_SHARED_STRINGS_MB = env_int("MAX_SHARED_STRINGS_MB", 50)
     #: A user's template (subject, HTML, text): CPU seconds one part may take to render, and characters it
-    #: may make (README, "Security").
+    #: may make (docs/security.md, "Templates").
     RENDER_TIME_LIMIT = env_float("RENDER_TIME_LIMIT", 0.2)
     RENDER_SIZE_LIMIT = env_int("RENDER_SIZE_LIMIT", 2_000_000)
     #: An Excel export is built in the request; a bigger list is offered as (streamed) CSV instead.
     XLSX_EXPORT_MAX_ROWS = env_int("XLSX_EXPORT_MAX_ROWS", 100_000)
 
-    # The delivery engine (DESIGN.md). Seconds unless said otherwise.
+    # The delivery engine (docs/engine.md). Seconds unless said otherwise.
     BATCH_SIZE = env_int("BATCH_SIZE", 20)
     SEND_INTERVAL = env_float("SEND_INTERVAL", 15.0)
     DISPATCH_INTERVAL = env_float("DISPATCH_INTERVAL", 10.0)

@@ -4,7 +4,7 @@
 #   ./start_celery.sh worker   the worker alone (run as many hosts as you like)
 #   ./start_celery.sh beat     the beat scheduler alone (run exactly one)
 # A worker sends for every account handed to it at once, each at its own pace (one asyncio sender per
-# process, README "The delivery engine"). CELERY_CONCURRENCY (default 2) is how many threads take tasks
+# process, docs/engine.md). CELERY_CONCURRENCY (default 2) is how many threads take tasks
 # (beat's ticks, hand-offs), not how many accounts send; CELERY_POOL (default threads: a threads pool
 # stops cleanly under a process runner, and the sender lives in the worker's own process).
 set -euo pipefail

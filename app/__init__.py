@@ -44,7 +44,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     csrf.init_app(app)
     init_throttle(app)
 
-    from app import auth, campaigns, dashboard, errors, security_headers, suppressions, unsubscribe
+    from app import auth, campaigns, dashboard, errors, favicon, security_headers, suppressions, unsubscribe
     from app import settings as settings_area
     from app.celery_app import celery_init_app
     from app.templating import register_template_helpers
@@ -53,5 +53,6 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.register_blueprint(area.bp)
     register_template_helpers(app)
     security_headers.init_app(app)
+    favicon.init_app(app)
     celery_init_app(app)
     return app

@@ -1,1 +1,1 @@
-"""Benchmarks of the delivery engine: `make bench-send`, `make bench-dispatch` (DESIGN.md, "Benchmarks")."""
+"""Benchmarks of the delivery engine: `make bench-send`, `make bench-dispatch` (docs/benchmarks.md)."""

@@ -245,7 +245,7 @@ def run(main: Callable[[], None]) -> None:
 
 
 def result_line(**figures: float) -> str:
-    """The one line of `key=value` pairs a script reads (DESIGN.md, "Benchmarks")."""
+    """The one line of `key=value` pairs a script reads (docs/benchmarks.md)."""
     return " ".join(
         f"{key}={value:.2f}" if isinstance(value, float) else f"{key}={value}"
         for key, value in figures.items()

@@ -10,7 +10,7 @@ into a fresh, migrated PostgreSQL database `bench_import` on the server of `BENC
 Peak memory is the process's peak resident set size (`resource.getrusage(RUSAGE_SELF).ru_maxrss`),
 interpreter and libraries included: what the server would need. (tracemalloc would see only Python
 allocations, miss pandas' and numpy's own, and slow the run down.)
-Target (DESIGN.md): under 10 s and under 500 MB.
+Target (docs/benchmarks.md): under 10 s and under 500 MB.
 """
 
 from __future__ import annotations

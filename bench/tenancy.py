@@ -400,7 +400,7 @@ DECIMALS = {"ratio": 2, "gap_min_s": 3, "gap_median_s": 3, "rss_mb_peak": 1, "cp
 
 
 def result_line(figures: Figures) -> str:
-    """The one line of `key=value` pairs a script reads (DESIGN.md, "Benchmarks")."""
+    """The one line of `key=value` pairs a script reads (docs/benchmarks.md)."""
     pairs = []
     for field in fields(figures):
         value = getattr(figures, field.name)

@@ -13,7 +13,7 @@ from app.models import User
 from app.timezones import TIMEZONE_CHOICES
 
 #: One answer for a taken username and a taken email, so sign-up does not say which one exists
-#: (README, "Security": what sign-up can and cannot hide).
+#: (docs/security.md: what sign-up can and cannot hide).
 ALREADY_REGISTERED = "That username or email is already registered. Log in, or choose others."
 
 

@@ -25,7 +25,7 @@ from app.campaigns import bp
 from app.campaigns.email_actions import RETRIABLE, WITH_PENDING, cancel_pending, retry_failed
 from app.campaigns.operations import offered_actions
 from app.campaigns.queries import Liveness, campaign_account, campaign_or_404, email_counts
-from app.campaigns.report_export import csv_lines, xlsx_file
+from app.campaigns.report_export import csv_lines, export_name, xlsx_file
 from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
 from app.campaigns.routes import perform
 from app.forms import EmptyForm
@@ -85,8 +85,8 @@ def stats(campaign_id: int) -> dict[str, Any]:
     }
 
 
-def export_name(campaign: Campaign, extension: str) -> str:
-    return f"campaign-{campaign.id}-emails.{extension}"
+def file_name(campaign: Campaign, filters: EmailFilter, extension: str) -> str:
+    return export_name(campaign.name, campaign.id, filters.status, filters.search, extension)
 
 
 @bp.route("/<int:campaign_id>/report.csv")
@@ -94,11 +94,12 @@ def export_name(campaign: Campaign, extension: str) -> str:
 def export_csv(campaign_id: int) -> Response:
     """The filtered emails as CSV, streamed."""
     campaign = campaign_or_404(campaign_id)
-    lines = csv_lines(export_rows(campaign, EmailFilter.from_args(request.args)), current_user.timezone)
+    filters = EmailFilter.from_args(request.args)
+    lines = csv_lines(export_rows(campaign, filters), current_user.timezone)
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={export_name(campaign, 'csv')}"},
+        headers={"Content-Disposition": f"attachment; filename={file_name(campaign, filters, 'csv')}"},
     )
 
 
@@ -117,7 +118,9 @@ def export_xlsx(campaign_id: int) -> Response:
         )
         return redirect(url_for(REPORT, campaign_id=campaign.id, **filters.as_args()))
     workbook = xlsx_file(export_rows(campaign, filters), current_user.timezone)
-    return send_file(workbook, mimetype=XLSX, as_attachment=True, download_name=export_name(campaign, "xlsx"))
+    return send_file(
+        workbook, mimetype=XLSX, as_attachment=True, download_name=file_name(campaign, filters, "xlsx")
+    )
 
 
 @bp.post("/<int:campaign_id>/retry-failed")
