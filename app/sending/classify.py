@@ -61,6 +61,8 @@ RECIPIENT_MAILBOX = wording(
     r"receiving mail (at|too)",
     r"recipient has exceeded",
     r"(they|it) can receive",
+    r"exceeded their\b",
+    r"boite[^.;]{0,30}\bplein|postfach[^.;]{0,20}\bvoll|buz[oó]n[^.;]{0,20}\blleno|casella[^.;]{0,20}\bpiena",
     r"storedrv\.deliver",
 )
 #: A full mailbox that is also abandoned (Gmail's OverQuotaPerm): gone for good.
@@ -69,7 +71,7 @@ ABANDONED = wording(r"inactive|disabled|discontinued|no longer|abandoned")
 #: sender's address.
 RECIPIENT_SUBJECT = re.compile(r"\b4\.(1\.[1-69]|2\.\d{1,3})\b")
 #: Words about the sender's own sending, which a mailbox's quota never uses.
-SENDING = wording(r"\bsend(ing)?\b", r"outgoing|outbound|submission|daily")
+SENDING = wording(r"\bsend(ing)?\b", r"outgoing|outbound|submission|daily|relay")
 #: Greylisting: the first try of a new sender is deferred on purpose; a retry in minutes passes.
 GREYLISTING = wording(r"gr[ae]y-?list", r"postgrey", r"\btry again later\b.*\bgrey")
 #: A cap on one connection (messages or commands per session, recipients per connection): a new
@@ -92,6 +94,18 @@ TOO_LARGE = wording(
     r"size limit",
     r"exceeds? (the )?(maximum|max|fixed) (message )?size",
 )
+#: The message goes round in circles between servers.
+LOOPING = wording(r"too many hops|routing loop|mail loop|loop detected|loops back")
+#: The message's content or links are refused, whatever the code: sent again unchanged, it fails again.
+CONTENT_REFUSAL = wording(
+    r"nature of the content|content and/or the links|links within",
+    r"(message|content|mail) (is |was |looks )?(classified |identified |detected )?(as )?(likely )?"
+    r"(spam|junk|suspicious|unsolicited)\b",
+)
+#: A recipient whose own settings refuse outside mail (Exchange's RESOLVER.RST): that recipient, for good.
+RECIPIENT_RESTRICTED = wording(
+    r"RESOLVER\.RST", r"delivery (to this (address|group|recipient)|is restricted)"
+)
 #: A count the account has used up: a quota, credits, so many messages per hour or day.
 SENDING_QUOTA = wording(
     r"(sending|message|messages|submission|outgoing|outbound|hourly|daily|email|mail|send|relay|account|"
@@ -99,13 +113,16 @@ SENDING_QUOTA = wording(
     r"quota (exceeded|reached|has been|was)",
     r"\bcredits?\b[^.;]{0,20}(exceeded|used up|exhausted)|(maximum|no|out of) credits",
     r"\blimit of \d+",
-    r"\d+ (messages|emails|mails|recipients|rcpts) (per|an|a|each|in)\b",
+    r"\d+ (messages|emails|mails|recipients|rcpts) ?(/|per\b|an\b|a\b|each\b|in\b)",
+    r"limited to \d+",
     r"per \d+ (hours?|minutes?|days?)",
     r"too many[^.;]{0,40}\b(this|per|an|each|a|last) (hour|day|minute)",
     r"\b5\.4\.5\b",
     r"SubmissionQuota",
 )
 #: A DNS lookup that failed for now; the sending IP's missing reverse DNS is not one (the sender must fix it).
+#: Words about the sending IP's own name: its reverse DNS is the sender's to fix, not a passing lookup.
+SENDER_NAME = wording(r"reverse|\bptr\b|ip name|hostname|rdns")
 DNS_TROUBLE = wording(
     r"(?<!reverse )(dns|lookup)[^.;]{0,20}\b(fail|error|timeout|timed out)",
     r"temporar\w*[^.;]{0,30}\b(?<!reverse )(dns|lookup)",
@@ -117,6 +134,9 @@ SENDER_REFUSAL = wording(
     r"(unable|not permitted|not allowed|not configured) to relay",
     r"rcpthosts",
     r"too (many|much) (fail\w* (auth|login)|(auth|login)\w* fail)",
+    r"authentication (information|checks)",
+    r"purported responsible",
+    r"reject(ed)? due to policy",
     r"as a relay",
     r"5\.7\.64\b",
     # the sender address or domain: not verified, not owned, not configured, not allowed
@@ -191,9 +211,21 @@ RATE_LIMITED = wording(
     r"frequen(cy|t|tly)\b",
     r"(excessive|high|unusual|unexpected) volume",
     r"temporarily deferred",
-    r"\b4\.7\.[5-9]\d\d\b",
+    r"\b4\.7\.[56]\d\d\b",
     r"\bHL:[A-Z]{3}\b",
+    r"too many (messages|emails|mails)\b",
+    r"exceeded the rate|unusual rate|\brate of\b|slow down",
+    r"\b4\.7\.28\b",
 )
+#: Why a provider rate-limits an unauthenticated sender: the cure is the account's setup, not waiting.
+AUTH_REASON = wording(
+    r"(because|due to)\b[^.;]{0,80}(\b(spf|dkim|dmarc|tls|ptr)\b|authenticat|reverse dns|unresolvable|"
+    r"from domain)",
+    r"\b(spf|dkim|dmarc|ptr) (record|signature|polic|check|fail|alignment)",
+    r"(not|isn't|aren't) aligned|alignment",
+)
+#: A rate that got the sender blocked: that is a block, not a cooldown.
+BLOCKED = wording(r"\bblocked\b|\bbanned\b|black ?list|block ?list")
 #: A volume or rate limit of the sending account or IP, in any class.
 RATE_LIMIT_WORDING = wording(
     r"rate[ -]?limit",
@@ -235,7 +267,7 @@ TEMPORARY_TROUBLE = wording(
     r"\b4\.[34]\.\d{1,3}\b",
 )
 TRY_LATER = wording(r"(try|retry|come back) (again )?later")
-NAMES_RECIPIENT = wording(r"\b(recipient|user|mailbox|destinataire)\b")
+NAMES_RECIPIENT = wording(r"\b(recipients?|user|mailbox|destinataire)\b")
 #: What servers write when they give no enhanced code.
 MAILBOX_GONE_WORDING = wording(
     r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|mailbox unavailable",
@@ -307,15 +339,33 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         Outcome.TRANSIENT,
-        "a cap on one connection (messages, commands or recipients): a new connection sends the rest",
+        "a cap on one connection (messages, commands, recipients, connections at once): a new one goes on",
         says(CONNECTION_CAP),
     ),
     Rule(Outcome.PERMANENT, "the message is too large for the receiving server", says(TOO_LARGE)),
+    Rule(
+        Outcome.PERMANENT, "the message loops between servers", lambda f: is_permanent(f) and says(LOOPING)(f)
+    ),
     Rule(Outcome.RATE_LIMIT, "a sending quota or count used up, whatever its class", says(SENDING_QUOTA)),
+    Rule(
+        Outcome.ACCOUNT,
+        "rate-limited for want of authentication (SPF, DKIM, DMARC, TLS): the cure is the account's setup",
+        lambda f: says(RATE_LIMITED)(f) and bool(AUTH_REASON.search(f.message)),
+    ),
+    Rule(
+        Outcome.RATE_LIMIT,
+        "a reply that says 'rate limited' outright, whatever the reason (unless it got the sender blocked)",
+        lambda f: says(RATE_LIMITED)(f) and not (is_permanent(f) and BLOCKED.search(f.message)),
+    ),
     Rule(
         Outcome.TRANSIENT,
         "a DNS lookup that failed for now, even one about the sender's domain: retry soon",
-        lambda f: is_temporary(f) and says(DNS_TROUBLE)(f),
+        lambda f: is_temporary(f) and says(DNS_TROUBLE)(f) and not SENDER_NAME.search(f.message),
+    ),
+    Rule(
+        Outcome.PERMANENT,
+        "a recipient whose own settings refuse this mail",
+        lambda f: is_permanent(f) and f.stage in RECIPIENT_STAGES and says(RECIPIENT_RESTRICTED)(f),
     ),
     Rule(
         Outcome.ACCOUNT,
@@ -339,13 +389,18 @@ RULES: tuple[Rule, ...] = (
         "the recipient's mailbox or address was refused for good",
         lambda f: is_permanent(f) and f.stage in RECIPIENT_STAGES and says(RECIPIENT_REFUSAL)(f),
     ),
-    Rule(
-        Outcome.RATE_LIMIT,
-        "a reply that says 'rate limited' outright, whatever the reason",
-        says(RATE_LIMITED),
-    ),
     Rule(Outcome.ACCOUNT, "the account or its IP is blocked, listed or suspended", says(ACCOUNT_BLOCKED)),
     Rule(Outcome.RATE_LIMIT, "a volume or rate limit, whatever its class", says(RATE_LIMIT_WORDING)),
+    Rule(
+        Outcome.PERMANENT,
+        "the message's content or links are refused: sent again unchanged, it fails again",
+        lambda f: f.stage in RECIPIENT_STAGES and says(CONTENT_REFUSAL)(f),
+    ),
+    Rule(
+        Outcome.TRANSIENT,
+        "a temporary reply that names the recipient: that recipient, later",
+        lambda f: is_temporary(f) and bool(NAMES_RECIPIENT.search(f.message)),
+    ),
     Rule(
         Outcome.TRANSIENT,
         "the server's passing trouble, or a delay on the recipient's route",
