@@ -148,10 +148,11 @@ def addresses_for_a_test(text: str) -> list[str]:
 
 
 class TestEmailForm(AppForm):
-    """Where "Send test" sends: up to `MAX_TEST_ADDRESSES` addresses, the user's own by default."""
+    """Where "Send test" sends: up to `MAX_TEST_ADDRESSES` addresses, the user's own by default (its ids
+    differ from the schedule form's on the same page)."""
 
-    to = StringField("Send a test to", filters=[strip], validators=[Length(max=2000)])
-    submit = SubmitField("Send test")
+    to = StringField("Send a test to", id="test-to", filters=[strip], validators=[Length(max=2000)])
+    submit = SubmitField("Send test", id="send-test")
 
     def validate_to(self, field: StringField) -> None:
         self.addresses = addresses_for_a_test(field.data)

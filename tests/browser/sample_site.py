@@ -30,6 +30,7 @@ from app.models import (
 from app.recipients import UploadLimits, import_upload
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.suppressions.operations import suppress
+from app.unsubscribe.resubscribe import ResubscribeLinks
 from tests.conftest import PASSWORD
 from tests.factories import make_campaign
 
@@ -67,6 +68,7 @@ class Site:
     review_token: str
     column_choice_token: str
     unsubscribe_token: str
+    resubscribe_token: str
 
 
 def build_site(app: Flask) -> Site:
@@ -94,7 +96,8 @@ def build_site(app: Flask) -> Site:
         review = recipient_uploads.keep(owner.id, UPLOAD, "readers.csv", recipient_uploads.FILE)
         choice = recipient_uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", recipient_uploads.FILE)
         token = UnsubscribeLinks.from_config(app.config).token(owner.id, "reader.007@example.com")
-        site = Site(OWNER, NEWCOMER, campaigns, template.id, review.token, choice.token, token)
+        again = ResubscribeLinks.from_config(app.config).token(owner.id, "left.last.month@example.com")
+        site = Site(OWNER, NEWCOMER, campaigns, template.id, review.token, choice.token, token, again)
         db.session.remove()
         return site
 

@@ -68,6 +68,12 @@ PAGES = [
         lambda site: url_for("unsubscribe.unsubscribe", token="not-a-signed-token"),
         status=400,
     ),
+    SitePage(
+        "subscribe-again",
+        "unsubscribe.subscribe_again",
+        VISITOR,
+        lambda site: url_for("unsubscribe.subscribe_again", token=site.resubscribe_token),
+    ),
     SitePage("not-found-logged-out", None, VISITOR, lambda site: "/no-such-page", status=404),
     SitePage("dashboard", "dashboard.index", OWNER, lambda site: url_for("dashboard.index")),
     SitePage("campaigns", "campaigns.index", OWNER, lambda site: url_for("campaigns.index")),
@@ -157,6 +163,7 @@ PAGES = [
 #: GET endpoints that are not pages a person reads, and why.
 EXCLUDED = {
     "static": "CSS, scripts and images, not pages",
+    "favicon": "the icon browsers ask for, not a page",
     "dashboard.stats": "JSON the dashboard polls while emails go out",
     "campaigns.stats": "JSON the campaign page polls while emails go out",
     "campaigns.export_csv": "a CSV download of the report",
