@@ -217,12 +217,12 @@ class BatchSender:
             self._stop_on_failure(failure, email.id, outcome)
         elif outcome is Outcome.PERMANENT:
             await self._write(
-                lambda transaction: self.ledger.rejected(transaction, email.id, failure.code, failure.reply)
+                lambda transaction: self.ledger.rejected(transaction, email.id, failure.code, failure.message)
             )
         else:
             await self._write(
                 lambda transaction: self.ledger.retry_later(
-                    transaction, email.id, failure.code, failure.reply, self.settings
+                    transaction, email.id, failure.code, failure.message, self.settings
                 )
             )
         if closes_connection(failure) and outcome is Outcome.TRANSIENT:
@@ -238,7 +238,7 @@ class BatchSender:
             retry_at = clock.utcnow() + timedelta(seconds=self.settings.rate_limit_retry)
             self.deferred.append(
                 lambda transaction: self.ledger.rate_limited(
-                    transaction, email_id, failure.code, failure.reply, retry_at
+                    transaction, email_id, failure.code, failure.message, retry_at
                 )
             )
             self.report.stopped_by = f"rate limit: {failure.reply}"

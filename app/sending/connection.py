@@ -30,6 +30,7 @@ import aiosmtplib
 from app.models import Security
 from app.sending.destinations import refusal
 from app.sending.mime import address
+from app.sending.replies import smtp_reply
 
 T = TypeVar("T")
 
@@ -48,7 +49,7 @@ class SMTPFailure(Exception):
     """A refusal or an error from the server or the network, at a given stage."""
 
     def __init__(self, stage: Stage, code: int | None, message: str, timed_out: bool = False) -> None:
-        super().__init__(f"{code} {message}" if code else message)
+        super().__init__(smtp_reply(code, message))
         self.stage = stage
         self.code = code
         self.message = message
@@ -62,7 +63,11 @@ class SMTPFailure(Exception):
 
 #: What the server said when it offers no login on a connection without TLS.
 NO_AUTH_OFFERED = "The server does not offer login (AUTH) on this connection"
-UTF8_REFUSED = "5.6.7 The server does not offer SMTPUTF8, which this international address needs"
+#: The reply given for an address with non-ASCII characters before the @ when the server has no SMTPUTF8.
+UTF8_REFUSED = (
+    "5.6.7 This address has non-ASCII characters before the @, and your SMTP server does not support "
+    "SMTPUTF8 (international addresses), so it cannot be sent there"
+)
 #: Refused, silent, or closed before greeting: which of them is not said, so that "Test connection"
 #: cannot be used to tell open, closed and filtered ports apart.
 NO_SMTP_SERVER = "No SMTP server answered at that host and port"

@@ -21,6 +21,7 @@ from app.sending.builders import CampaignSource
 from app.sending.dispatcher import completing, release_emails
 from app.sending.executors import Transaction, connection_of
 from app.sending.message import Recipient
+from app.sending.replies import smtp_reply
 from app.sending.settings import EngineSettings
 from app.sending.suppression import EMAIL_SUPPRESSED
 
@@ -221,27 +222,34 @@ class BatchLedger:
         self.report.sent += 1
 
     def failed(
-        self, transaction: Transaction, email_id: int, code: int | None, reply: str, **values: Any
+        self, transaction: Transaction, email_id: int, code: int | None, message: str, **values: Any
     ) -> None:
+        """Fail the email with the server's reply: its code and its text, kept apart (`smtp_reply`
+        joins them for a person)."""
         self._update_email(
             transaction,
             email_id,
             {
                 "status": EmailStatus.FAILED,
                 "last_smtp_code": code,
-                "last_smtp_message": reply,
+                "last_smtp_message": message,
                 **values,
                 **RELEASED,
             },
         )
         self.report.failed += 1
 
-    def rejected(self, transaction: Transaction, email_id: int, code: int | None, reply: str) -> None:
+    def rejected(self, transaction: Transaction, email_id: int, code: int | None, message: str) -> None:
         """The recipient's server refused it for good: one attempt, failed with its reply."""
-        self.failed(transaction, email_id, code, reply, attempts=EMAIL.c.attempts + 1)
+        self.failed(transaction, email_id, code, message, attempts=EMAIL.c.attempts + 1)
 
     def retry_later(
-        self, transaction: Transaction, email_id: int, code: int | None, reply: str, settings: EngineSettings
+        self,
+        transaction: Transaction,
+        email_id: int,
+        code: int | None,
+        message: str,
+        settings: EngineSettings,
     ) -> None:
         """Count the attempt and back off, or fail the email after `max_attempts`."""
         attempts = (
@@ -249,7 +257,11 @@ class BatchLedger:
         )
         if attempts >= settings.max_attempts:
             self.failed(
-                transaction, email_id, code, f"Gave up after {attempts} attempts: {reply}", attempts=attempts
+                transaction,
+                email_id,
+                code,
+                f"{message} (gave up after {attempts} attempts)",
+                attempts=attempts,
             )
             return
         self._update_email(
@@ -260,7 +272,7 @@ class BatchLedger:
                 "attempts": attempts,
                 "next_attempt_at": clock.utcnow() + timedelta(seconds=settings.backoff_after(attempts)),
                 "last_smtp_code": code,
-                "last_smtp_message": reply,
+                "last_smtp_message": message,
                 **RELEASED,
             },
         )
@@ -269,7 +281,12 @@ class BatchLedger:
     # ----- the whole account -------------------------------------------------------------------------
 
     def rate_limited(
-        self, transaction: Transaction, email_id: int | None, code: int | None, reply: str, retry_at: datetime
+        self,
+        transaction: Transaction,
+        email_id: int | None,
+        code: int | None,
+        message: str,
+        retry_at: datetime,
     ) -> None:
         """A rate limit: the email waits for the cooldown, uncounted; the account cools down."""
         if email_id is not None:
@@ -280,10 +297,11 @@ class BatchLedger:
                     "status": EmailStatus.PENDING,
                     "rate_limit_retry_at": retry_at,
                     "last_smtp_code": code,
-                    "last_smtp_message": reply,
+                    "last_smtp_message": message,
                     **RELEASED,
                 },
             )
+        reply = smtp_reply(code, message)
         self.update_account(transaction, paused_until=retry_at, pause_reason=reply)
         self.report.stopped_by = f"rate limit: {reply}"
 
