@@ -27,6 +27,7 @@ from app.recipients.result import (
 )
 from app.recipients.table import Table
 from app.recipients.validate import screen
+from app.sending.mime import needs_smtputf8
 
 Row = TypeVar("Row")
 
@@ -73,10 +74,11 @@ def import_table(
     verdict = screen(cells[email], suppressed)
 
     accepted = cells[verdict.is_accepted]
+    addresses = verdict.normalised[verdict.is_accepted].tolist()
     recipients = list(
         map(
             Recipient,
-            verdict.normalised[verdict.is_accepted].tolist(),
+            addresses,
             accepted[name].tolist() if name is not None else [""] * len(accepted),
             _merge_data(accepted, [pos for pos, _ in others], [field.key for field in fields]),
         )
@@ -93,6 +95,7 @@ def import_table(
         suppressed=_rows(SuppressedRow, verdict.normalised[suppressed_rows]),
         columns=ColumnMap(table.headers[email], None if name is None else table.headers[name]),
         merge_fields=fields,
+        international=sum(needs_smtputf8(address) for address in addresses if not address.isascii()),
     )
 
 

@@ -29,7 +29,7 @@ import aiosmtplib
 
 from app.models import Security
 from app.sending.destinations import refusal
-from app.sending.mime import address
+from app.sending.mime import address, needs_smtputf8
 from app.sending.replies import smtp_reply
 
 T = TypeVar("T")
@@ -301,7 +301,7 @@ async def send_message(
 def _envelope_options(connection: aiosmtplib.SMTP, *addresses: str) -> tuple[list[str], str]:
     """SMTPUTF8 when an address has a non-ASCII local part (RFC 6531); a server that does not offer it
     refuses the recipient as an SMTPUTF8 server would (553 5.6.7)."""
-    if all(spec.isascii() for spec in addresses):
+    if not any(needs_smtputf8(spec) for spec in addresses):
         return [], "ascii"
     if not connection.supports_extension("smtputf8"):
         raise SMTPFailure(Stage.RCPT, 553, UTF8_REFUSED)
