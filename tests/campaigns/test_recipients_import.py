@@ -232,3 +232,22 @@ def test_international_addresses_are_accepted_with_a_notice_that_they_need_smtpu
         "anna@example.com",
         "jorg@bücher.example",
     ]
+
+
+def test_a_utf8_file_with_one_stray_windows_byte_is_reviewed_with_its_accents(
+    recipients_flow: RecipientsFlow,
+):
+    data = (
+        "\ufeffemail,name\r\nzoe@example.com,Zoë Ångström-Çelik\r\n".encode()
+        + b"andre@example.com,Andr\xe9\r\n"
+    )
+    review = recipients_flow.upload(data, "mixed.csv")
+    page = text(review)
+    assert "Addresses from column <strong>email</strong>" in page
+    assert "Zoë Ångström-Çelik" in page and "Ã" not in page
+    assert re.search(
+        r"<td>3</td><td><code>andre@example.com</code></td><td>This row holds characters that could not be read",
+        page,
+    )
+    recipients_flow.save(review)
+    assert recipients_flow.saved() == [("zoe@example.com", "Zoë Ångström-Çelik", {})]
