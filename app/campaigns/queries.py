@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, CampaignStatus, EmailCount, Template
+from app.models import Campaign, CampaignRecipient, CampaignStatus, Email, EmailCount, EmailStatus, Template
 from app.ownership import owned
 
 
@@ -107,3 +108,22 @@ def in_flight(now: datetime, campaign_id: int | None = None) -> bool:
     if campaign_id is not None:
         query = query.where(Campaign.id == campaign_id)
     return bool(db.session.scalar(sa.select(query.exists())))
+
+
+class FailedCounts(NamedTuple):
+    """A campaign's failed emails: given up on after temporary failures, and failed for good."""
+
+    temporary: int
+    permanent: int
+
+
+def failed_counts(campaign: Campaign) -> FailedCounts:
+    """How many of the campaign's failed emails are temporary failures and how many permanent ones."""
+    rows = db.session.execute(
+        owned(Email)
+        .with_only_columns(Email.permanent_failure, sa.func.count())
+        .where(Email.campaign_id == campaign.id, Email.status == EmailStatus.FAILED)
+        .group_by(Email.permanent_failure)
+    )
+    counts = {bool(permanent): count for permanent, count in rows}
+    return FailedCounts(counts.get(False, 0), counts.get(True, 0))

@@ -188,7 +188,9 @@ class BatchSender:
             )
         except (TemplateError, ValueError) as error:
             reason = f"The message could not be built: {error}"
-            await self._write(lambda transaction: self.ledger.failed(transaction, email.id, None, reason))
+            await self._write(
+                lambda transaction: self.ledger.failed(transaction, email.id, None, reason, permanent=True)
+            )
             return Outcome.PERMANENT
         except BrokenProcessPool:  # the worker is stopping, or its build process could not start
             log.warning(

@@ -222,10 +222,18 @@ class BatchLedger:
         self.report.sent += 1
 
     def failed(
-        self, transaction: Transaction, email_id: int, code: int | None, message: str, **values: Any
+        self,
+        transaction: Transaction,
+        email_id: int,
+        code: int | None,
+        message: str,
+        *,
+        permanent: bool,
+        **values: Any,
     ) -> None:
         """Fail the email with the server's reply: its code and its text, kept apart (`smtp_reply`
-        joins them for a person)."""
+        joins them for a person); `permanent` when it failed for good rather than by giving up on
+        temporary failures."""
         self._update_email(
             transaction,
             email_id,
@@ -233,6 +241,7 @@ class BatchLedger:
                 "status": EmailStatus.FAILED,
                 "last_smtp_code": code,
                 "last_smtp_message": message,
+                "permanent_failure": permanent,
                 **values,
                 **RELEASED,
             },
@@ -241,7 +250,7 @@ class BatchLedger:
 
     def rejected(self, transaction: Transaction, email_id: int, code: int | None, message: str) -> None:
         """The recipient's server refused it for good: one attempt, failed with its reply."""
-        self.failed(transaction, email_id, code, message, attempts=EMAIL.c.attempts + 1)
+        self.failed(transaction, email_id, code, message, permanent=True, attempts=EMAIL.c.attempts + 1)
 
     def retry_later(
         self,
@@ -261,6 +270,7 @@ class BatchLedger:
                 email_id,
                 code,
                 f"{message} (gave up after {attempts} attempts)",
+                permanent=False,
                 attempts=attempts,
             )
             return

@@ -112,6 +112,7 @@ def test_rejected_recipient_fails_with_the_server_reply_and_the_batch_goes_on(
     assert rejected.status == EmailStatus.FAILED
     assert rejected.last_smtp_code == 550
     assert rejected.last_smtp_message == "5.1.1 <r00001@rcpt.example>: user unknown"
+    assert rejected.permanent_failure, "a refused recipient failed for good"
 
 
 def test_every_try_the_recipients_server_answered_counts_as_an_attempt(account, engine_settings, smtp_sink):
@@ -157,6 +158,7 @@ def test_temporary_failure_backs_off_exponentially_then_fails(account, engine_se
         450,
         "4.2.1 Mailbox busy (gave up after 5 attempts)",
     )
+    assert not email.permanent_failure, "temporary failures given up on are not permanent ones"
 
 
 @pytest.mark.parametrize(
