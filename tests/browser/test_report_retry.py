@@ -38,8 +38,8 @@ def completed_with_failures(live_app: Flask, username: str) -> int:
 def test_retry_failed_spares_permanent_failures_which_need_their_own_warned_choice(
     page: Page, live_app: Flask
 ):
-    sign_up(page, "noor")
-    campaign_id = completed_with_failures(live_app, "noor")
+    sign_up(page, "zainab")
+    campaign_id = completed_with_failures(live_app, "zainab")
     page.goto(f"/campaigns/{campaign_id}/report")
     warning = page.locator("#permanent-failures")
     expect(warning).to_contain_text("3 permanent failures")
