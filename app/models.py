@@ -249,6 +249,10 @@ class Email(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_smtp_code: Mapped[int | None]
     last_smtp_message: Mapped[str | None] = mapped_column(sa.Text)
+    #: Set when the email failed for good: the receiving server refused it (5xx) or the message could
+    #: not be built. A temporary failure given up on after MAX_ATTEMPTS leaves it false, and only such
+    #: failures are what "Retry failed" retries unless the user asks for the permanent ones too.
+    permanent_failure: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(sa.String(255))
     batch_id: Mapped[str | None] = mapped_column(sa.String(36))

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 from flask_login import current_user
 
+from app.sending.replies import smtp_reply
 from app.timezones import to_user_zone
 
 
@@ -20,3 +21,4 @@ def user_time(moment: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(user_time, "user_time")
+    app.add_template_global(smtp_reply, "smtp_reply")

@@ -19,6 +19,8 @@ from tests.services import postgres_url
 
 #: The migration that adds the campaigns' email counters.
 COUNTERS_REVISION = "b3c1d2e4f5a6"
+#: The migration that tells permanent failures from temporary ones.
+PERMANENT_FAILURE_REVISION = "a4f7c2d9e813"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -98,3 +100,47 @@ def test_migrating_counts_the_emails_already_there(empty_database):
         db.engine.dispose()
     assert counters == {"sent": 2, "failed": 1, "pending": 1}
     assert sends == [(1, 2)]
+
+
+def test_migrating_marks_the_emails_that_already_failed_for_good(empty_database):
+    """Emails failed before failures were told apart: a 5xx or an unbuildable message is permanent."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database})
+    failures = {
+        "refused@example.com": ("failed", 550, "550 5.1.1 user unknown"),
+        "unbuildable@example.com": ("failed", None, "The message could not be built: bad subject"),
+        "busy@example.com": ("failed", 450, "Gave up after 5 attempts: 450 4.2.1 Mailbox busy"),
+        "silent@example.com": ("failed", None, "Gave up after 5 attempts: Timed out waiting for the server"),
+        "waiting@example.com": ("pending", 550, "550 5.1.1 user unknown"),
+    }
+    with app.app_context():
+        upgrade(revision=PERMANENT_FAILURE_REVISION + "-1")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    'INSERT INTO "user" (id, username, email, password_hash, timezone, created_at,'
+                    " session_token) VALUES (1, 'u', 'u@example.com', 'x', 'UTC', CURRENT_TIMESTAMP, 't')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO campaign (id, user_id, name, subject, html_body, text_body, text_edited, status,"
+                    " created_at, updated_at, merge_fields)"
+                    " VALUES (1, 1, 'c', '', '', '', false, 'completed', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '[]')"
+                )
+            )
+            for address, (status, code, message) in failures.items():
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO email (user_id, campaign_id, address, name, merge_data, status,"
+                        " scheduled_at, attempts, last_smtp_code, last_smtp_message)"
+                        " VALUES (1, 1, :address, '', '{}', :status, CURRENT_TIMESTAMP, 1, :code, :message)"
+                    ),
+                    {"address": address, "status": status, "code": code, "message": message},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            permanent = set(
+                connection.execute(sa.text("SELECT address FROM email WHERE permanent_failure")).scalars()
+            )
+        db.engine.dispose()
+    assert permanent == {"refused@example.com", "unbuildable@example.com"}

@@ -21,20 +21,27 @@ WITH_PENDING = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus
 RETRIABLE = (*WITH_PENDING, CampaignStatus.COMPLETED)
 
 
-def retry_failed(campaign: Campaign) -> int:
-    """The campaign's failed emails go back to `pending`, due now, attempts reset (returns how many).
+def retry_failed(campaign: Campaign, include_permanent: bool = False) -> int:
+    """The campaign's temporary failures (or, with `include_permanent`, all its failed emails) go back
+    to `pending`, due now, attempts reset (returns how many).
+
+    A permanent failure is an address the receiving server refused, or a message that could not be
+    built: sending it again only helps when something changed, and mailing refused addresses hurts the
+    sender's reputation, so it is retried only when the user asks for it apart.
 
     A completed campaign is sending again, so the dispatcher takes them; the engine still re-checks
     each address against the suppression list before sending.
     """
     if campaign.status not in RETRIABLE:
         raise ActionRefused(f"“{campaign.name}” is {campaign.status}: its failed emails cannot be retried.")
+    which = [] if include_permanent else [Email.permanent_failure.is_(False)]
     retried = db.session.execute(
         sa.update(Email)
         .where(
             Email.user_id == campaign.user_id,
             Email.campaign_id == campaign.id,
             Email.status == EmailStatus.FAILED,
+            *which,
         )
         .values(
             status=EmailStatus.PENDING,
@@ -46,7 +53,8 @@ def retry_failed(campaign: Campaign) -> int:
         .execution_options(synchronize_session=False)
     ).rowcount
     if retried == 0:
-        raise ActionRefused(f"“{campaign.name}” has no failed emails to retry.")
+        kind = "failed emails" if include_permanent else "temporary failures"
+        raise ActionRefused(f"“{campaign.name}” has no {kind} to retry.")
     db.session.execute(
         sa.update(Campaign)
         .where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.COMPLETED)
@@ -54,6 +62,11 @@ def retry_failed(campaign: Campaign) -> int:
         .execution_options(synchronize_session=False)
     )
     return retried
+
+
+def retry_all_failed(campaign: Campaign) -> int:
+    """`retry_failed`, permanent failures included."""
+    return retry_failed(campaign, include_permanent=True)
 
 
 def cancel_pending(campaign: Campaign) -> int:

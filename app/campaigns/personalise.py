@@ -19,6 +19,7 @@ from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, meta, nodes
 
+from app.campaigns.field_uses import unguarded_uses
 from app.models import Campaign
 from app.recipients.fields import BUILT_IN_FIELDS
 from app.sending.plain_text import html_to_text
@@ -88,18 +89,15 @@ def check_message(
         except TemplateSyntaxError as error:  # TemplateAssertionError (an unknown filter) included
             problems.append(Problem(part.place, error.lineno, error.message or "syntax error"))
             continue
-        if undeclared:
-            problems.extend(_unknown_fields(part.place, tree, undeclared))
-        else:
-            problems.extend(_trial_render(part, context))
+        unknown = _unknown_fields(part.place, tree, undeclared)
+        problems.extend(unknown or _trial_render(part, context))
     return problems
 
 
 def _unknown_fields(place: str, tree: nodes.Template, undeclared: set[str]) -> list[Problem]:
-    first_line: dict[str, int] = {}
-    for name in tree.find_all(nodes.Name):
-        if name.name in undeclared and name.ctx == "load":
-            first_line.setdefault(name.name, name.lineno)
+    """A problem for each field no recipient has that the template reads without a fallback, at the
+    line of its first such read (`app.campaigns.field_uses`)."""
+    first_line = {name: line for name, line in unguarded_uses(tree).items() if name in undeclared}
     return [
         Problem(place, line, f"{{{{ {field} }}}} is not a field of your recipients", blocking=False)
         for field, line in sorted(first_line.items(), key=lambda item: (item[1], item[0]))

@@ -6,11 +6,21 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, CampaignStatus, EmailCount, SMTPSettings, Template
+from app.models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignStatus,
+    Email,
+    EmailCount,
+    EmailStatus,
+    SMTPSettings,
+    Template,
+)
 from app.ownership import owned
 from app.settings.account import current_account
 
@@ -144,3 +154,22 @@ def campaign_account(campaign: Campaign) -> SMTPSettings | None:
     if campaign.smtp_account_id is None:
         return current_account()
     return db.session.scalar(owned(SMTPSettings).where(SMTPSettings.id == campaign.smtp_account_id))
+
+
+class FailedCounts(NamedTuple):
+    """A campaign's failed emails: given up on after temporary failures, and failed for good."""
+
+    temporary: int
+    permanent: int
+
+
+def failed_counts(campaign: Campaign) -> FailedCounts:
+    """How many of the campaign's failed emails are temporary failures and how many permanent ones."""
+    rows = db.session.execute(
+        owned(Email)
+        .with_only_columns(Email.permanent_failure, sa.func.count())
+        .where(Email.campaign_id == campaign.id, Email.status == EmailStatus.FAILED)
+        .group_by(Email.permanent_failure)
+    )
+    counts = {bool(permanent): count for permanent, count in rows}
+    return FailedCounts(counts.get(False, 0), counts.get(True, 0))

@@ -110,6 +110,7 @@ def review_recipients(campaign_id: int, token: str) -> str | tuple[str, int]:
         save_form=SaveForm(),
         sample_rows=SAMPLE_ROWS,
         report_rows=REPORT_ROWS,
+        international_notice=international_notice(review.result.international),
     )
 
 
@@ -143,6 +144,8 @@ def save_recipients(campaign_id: int, token: str) -> Response:
     db.session.commit()
     pending.mark_saved(campaign.id)
     flash(f"Saved {saved:,} recipient{'' if saved == 1 else 's'} for “{campaign.name}”.", "success")
+    if review.result.international:
+        flash(international_notice(review.result.international), "info")
     for problem in check_campaign(campaign):
         if problem.blocking:
             flash(
@@ -151,6 +154,19 @@ def save_recipients(campaign_id: int, token: str) -> Response:
                 "warning",
             )
     return redirect(url_for("campaigns.recipients", campaign_id=campaign.id))
+
+
+def international_notice(count: int) -> str:
+    """What the review and the save say about addresses only an SMTPUTF8 server takes ("" for none)."""
+    if not count:
+        return ""
+    one = count == 1
+    return (
+        f"{count:,} address{'' if one else 'es'} need{'s' if one else ''} an SMTP server with SMTPUTF8 "
+        f"(international addresses): {'it has' if one else 'they have'} non-ASCII characters before the @. "
+        f"{'It is' if one else 'They are'} accepted; if your server does not support SMTPUTF8, "
+        f"{'that email fails' if one else 'those emails fail'} and the others are still sent."
+    )
 
 
 def owned_campaign_or_404(campaign_id: int, lock: bool = False) -> Campaign:

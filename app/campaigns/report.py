@@ -22,9 +22,22 @@ from flask_login import current_user, login_required
 from app import clock
 from app.bounds import whole_number
 from app.campaigns import bp
-from app.campaigns.email_actions import RETRIABLE, WITH_PENDING, cancel_pending, retry_failed
+from app.campaigns.email_actions import (
+    RETRIABLE,
+    WITH_PENDING,
+    cancel_pending,
+    retry_all_failed,
+    retry_failed,
+)
 from app.campaigns.operations import offered_actions
-from app.campaigns.queries import Liveness, campaign_account, campaign_or_404, email_counts
+from app.campaigns.queries import (
+    FailedCounts,
+    Liveness,
+    campaign_account,
+    campaign_or_404,
+    email_counts,
+    failed_counts,
+)
 from app.campaigns.report_export import csv_lines, export_name, xlsx_file
 from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
 from app.campaigns.routes import perform
@@ -40,6 +53,7 @@ REPORT = "campaigns.report"
 def report(campaign_id: int) -> str:
     """Totals by status, the schedule, and the emails filtered by status and address, 50 a page."""
     campaign = campaign_or_404(campaign_id)
+    counts = email_counts([campaign.id])[campaign.id]
     filters = EmailFilter.from_args(request.args)
     page = email_page(
         campaign,
@@ -50,7 +64,8 @@ def report(campaign_id: int) -> str:
     return render_template(
         "campaigns/report.html",
         campaign=campaign,
-        counts=email_counts([campaign.id])[campaign.id],
+        counts=counts,
+        failed=failed_counts(campaign) if counts["failed"] else FailedCounts(0, 0),
         statuses=STATUSES,
         filters=filters,
         page=page,
@@ -126,9 +141,24 @@ def export_xlsx(campaign_id: int) -> Response:
 @bp.post("/<int:campaign_id>/retry-failed")
 @login_required
 def retry_failed_emails(campaign_id: int) -> Response:
-    """Failed emails back to pending, attempts reset."""
+    """Temporary failures back to pending, attempts reset; permanent ones stay failed."""
     return perform(
-        campaign_id, retry_failed, "{count:,} failed emails of “{name}” will be tried again.", REPORT
+        campaign_id,
+        retry_failed,
+        "{count:,} temporary failures of “{name}” will be tried again.",
+        REPORT,
+    )
+
+
+@bp.post("/<int:campaign_id>/retry-all-failed")
+@login_required
+def retry_all_failed_emails(campaign_id: int) -> Response:
+    """Every failed email back to pending, the permanent failures too: a separate, deliberate choice."""
+    return perform(
+        campaign_id,
+        retry_all_failed,
+        "{count:,} failed emails of “{name}”, permanent failures included, will be tried again.",
+        REPORT,
     )
 
 

@@ -16,7 +16,7 @@ from app.recipients.errors import RecipientFileError
 from app.recipients.fields import merge_fields
 from app.recipients.limits import UploadLimits
 from app.recipients.paste import parse_paste
-from app.recipients.readers import read_table
+from app.recipients.readers import UNREADABLE, read_table
 from app.recipients.result import (
     ColumnMap,
     DuplicateRow,
@@ -27,8 +27,13 @@ from app.recipients.result import (
 )
 from app.recipients.table import Table
 from app.recipients.validate import screen
+from app.sending.mime import needs_smtputf8
 
 Row = TypeVar("Row")
+UNREADABLE_REASON = (
+    f"This row holds characters that could not be read (shown as {UNREADABLE}): this part of the file "
+    "is not in the encoding of the rest. Correct the row, save the list as CSV UTF-8 and upload it again."
+)
 
 
 def import_upload(
@@ -68,15 +73,21 @@ def import_table(
     if len(cells) > max_recipients:
         raise RecipientFileError.too_many(max_recipients)
     email, name = locate_columns(table.headers, columns)
+    unreadable = _unreadable(cells)
+    unreadable_rows = [
+        InvalidRow(row, value, UNREADABLE_REASON) for row, value in cells[email][unreadable].items()
+    ]
+    cells = cells[~unreadable]
     others = [(pos, header) for pos, header in enumerate(table.headers) if pos not in (email, name)]
     fields = merge_fields(others)
     verdict = screen(cells[email], suppressed)
 
     accepted = cells[verdict.is_accepted]
+    addresses = verdict.normalised[verdict.is_accepted].tolist()
     recipients = list(
         map(
             Recipient,
-            verdict.normalised[verdict.is_accepted].tolist(),
+            addresses,
             accepted[name].tolist() if name is not None else [""] * len(accepted),
             _merge_data(accepted, [pos for pos, _ in others], [field.key for field in fields]),
         )
@@ -86,14 +97,27 @@ def import_table(
     suppressed_rows = verdict.is_suppressed
     return ImportResult(
         recipients=recipients,
-        invalid=_rows(InvalidRow, cells[email][invalid], verdict.reason[invalid]),
+        invalid=sorted(
+            [*unreadable_rows, *_rows(InvalidRow, cells[email][invalid], verdict.reason[invalid])],
+            key=lambda row: row.row,
+        ),
         duplicates=_rows(
             DuplicateRow, verdict.normalised[duplicate], verdict.first_row[duplicate].astype(int)
         ),
         suppressed=_rows(SuppressedRow, verdict.normalised[suppressed_rows]),
         columns=ColumnMap(table.headers[email], None if name is None else table.headers[name]),
         merge_fields=fields,
+        international=sum(needs_smtputf8(address) for address in addresses if not address.isascii()),
     )
+
+
+def _unreadable(cells: pd.DataFrame) -> pd.Series:
+    """Rows holding a character that could not be decoded (`UNREADABLE`). Each column is searched as
+    one joined string first: a cell-by-cell search costs 0.1 s over 100k rows of four columns."""
+    suspect = [pos for pos in cells.columns if UNREADABLE in "".join(cells[pos].tolist())]
+    if not suspect:
+        return pd.Series(False, index=cells.index)
+    return cells[suspect].apply(lambda column: column.str.contains(UNREADABLE, regex=False)).any(axis=1)
 
 
 def _rows(row_type: Callable[..., Row], *columns: pd.Series) -> list[Row]:

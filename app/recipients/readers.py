@@ -6,6 +6,7 @@ rename files. Every cell is read as text and never converted, so "007" and "+44 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -35,6 +36,11 @@ UTF16_ZERO_SHARE = 0.5
 #: ...while on the other side zeros (NUL characters) are at least this many times rarer than that share.
 UTF16_ZERO_RATIO = 10
 RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+#: What a character that could not be decoded becomes; a row holding one is reported, not saved.
+UNREADABLE = "\ufffd"
+#: Bytes that are not UTF-8, as Python's "surrogateescape" keeps them (one surrogate a byte).
+ESCAPED_BYTE = re.compile("[\udc80-\udcff]+")
+NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
 def read_table(data: bytes, filename: str, limits: UploadLimits) -> Table:
@@ -64,8 +70,7 @@ def _ole2_error(data: bytes, filename: str) -> RecipientFileError:
 
 
 def _decode_text(data: bytes, filename: str) -> str:
-    """UTF-16 (Excel's "Unicode Text", with a byte-order mark, or without one as some tools write it),
-    else UTF-8 (with or without BOM), else Windows-1252, which is what Excel on Windows writes by default.
+    """The text of a CSV upload, its encoding chosen by `_decode`.
 
     Text that is mostly control characters is a binary file; a NUL among real text is refused by
     `check_lines`, which names its row, whatever the encoding.
@@ -85,13 +90,35 @@ def _decode_text(data: bytes, filename: str) -> str:
 
 
 def _decode(data: bytes) -> str:
+    """A byte-order mark names the encoding (UTF-16, Excel's "Unicode Text", is also told without one);
+    else text that is UTF-8 is read as UTF-8; else text that is mostly UTF-8 with a few stray bytes
+    (one row pasted in from a Windows program) is read as UTF-8 too, each stray byte becoming
+    `UNREADABLE` so that its row is reported; else the whole file is Windows-1252, which is what Excel
+    on Windows writes by default.
+
+    Reading a mostly UTF-8 file as Windows-1252 would turn every accent of it into mojibake ("Zoë" into
+    "ZoÃ«", the BOM into "ï»¿"), so the legacy reading is kept for files that are consistently legacy.
+    """
     encoding = utf16_encoding(data)
     if encoding is not None:
-        return data.decode(encoding)
+        return data.decode(encoding, "replace")
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", "replace")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252")
+        pass
+    return data.decode("utf-8", "replace") if mostly_utf8(data) else data.decode("cp1252")
+
+
+def mostly_utf8(data: bytes) -> bool:
+    """Whether the non-ASCII characters UTF-8 finds in `data` are at least as many as the runs of bytes
+    it cannot read. In Windows-1252 text an accent is a byte UTF-8 cannot read, and a sequence UTF-8
+    reads takes an accented capital followed by a symbol ("Ã©"), which real text hardly has."""
+    text = data.decode("utf-8", "surrogateescape")
+    unread = ESCAPED_BYTE.findall(text)
+    read = len(NON_ASCII.findall(text)) - sum(map(len, unread))
+    return read >= len(unread)
 
 
 def utf16_encoding(data: bytes) -> str | None:

@@ -54,3 +54,6 @@ class ImportResult:
     suppressed: list[SuppressedRow]
     columns: ColumnMap
     merge_fields: list[MergeField]
+    #: Accepted addresses with non-ASCII characters before the @: only a server offering SMTPUTF8
+    #: (international addresses) takes them.
+    international: int = 0

@@ -204,7 +204,9 @@ class BatchSender:
             )
         except (TemplateError, ValueError) as error:
             reason = f"The message could not be built: {error}"
-            await self._write(lambda transaction: self.ledger.failed(transaction, email.id, None, reason))
+            await self._write(
+                lambda transaction: self.ledger.failed(transaction, email.id, None, reason, permanent=True)
+            )
             return Outcome.PERMANENT
         except BrokenProcessPool:  # the worker is stopping, or its build process could not start
             log.warning(
@@ -235,14 +237,14 @@ class BatchSender:
             self._stop_on_failure(failure, email.id, verdict)
         elif outcome is Outcome.PERMANENT:
             await self._write(
-                lambda transaction: self.ledger.rejected(transaction, email.id, failure.code, failure.reply)
+                lambda transaction: self.ledger.rejected(transaction, email.id, failure.code, failure.message)
             )
             if self._breaker_trips(email.id, failure):
                 return Outcome.ACCOUNT
         else:
             await self._write(
                 lambda transaction: self.ledger.retry_later(
-                    transaction, email.id, failure.code, failure.reply, self.settings, verdict.wait
+                    transaction, email.id, failure.code, failure.message, self.settings, verdict.wait
                 )
             )
         if outcome is not Outcome.PERMANENT:
@@ -299,7 +301,7 @@ class BatchSender:
                     transaction,
                     email_id,
                     failure.code,
-                    failure.reply,
+                    failure.message,
                     cooldown,
                     daily=verdict.daily,
                     pause_reason=reason,

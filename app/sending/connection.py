@@ -29,7 +29,8 @@ import aiosmtplib
 
 from app.models import Security
 from app.sending.destinations import refusal
-from app.sending.mime import address
+from app.sending.mime import address, needs_smtputf8
+from app.sending.replies import smtp_reply
 
 T = TypeVar("T")
 
@@ -48,7 +49,7 @@ class SMTPFailure(Exception):
     """A refusal or an error from the server or the network, at a given stage."""
 
     def __init__(self, stage: Stage, code: int | None, message: str, timed_out: bool = False) -> None:
-        super().__init__(f"{code} {message}" if code else message)
+        super().__init__(smtp_reply(code, message))
         self.stage = stage
         self.code = code
         self.message = message
@@ -62,7 +63,11 @@ class SMTPFailure(Exception):
 
 #: What the server said when it offers no login on a connection without TLS.
 NO_AUTH_OFFERED = "The server does not offer login (AUTH) on this connection"
-UTF8_REFUSED = "5.6.7 The server does not offer SMTPUTF8, which this international address needs"
+#: The reply given for an address with non-ASCII characters before the @ when the server has no SMTPUTF8.
+UTF8_REFUSED = (
+    "5.6.7 This address has non-ASCII characters before the @, and your SMTP server does not support "
+    "SMTPUTF8 (international addresses), so it cannot be sent there"
+)
 #: Refused, silent, or closed before greeting: which of them is not said, so that "Test connection"
 #: cannot be used to tell open, closed and filtered ports apart.
 NO_SMTP_SERVER = "No SMTP server answered at that host and port"
@@ -296,7 +301,7 @@ async def send_message(
 def _envelope_options(connection: aiosmtplib.SMTP, *addresses: str) -> tuple[list[str], str]:
     """SMTPUTF8 when an address has a non-ASCII local part (RFC 6531); a server that does not offer it
     refuses the recipient as an SMTPUTF8 server would (553 5.6.7)."""
-    if all(spec.isascii() for spec in addresses):
+    if not any(needs_smtputf8(spec) for spec in addresses):
         return [], "ascii"
     if not connection.supports_extension("smtputf8"):
         raise SMTPFailure(Stage.RCPT, 553, UTF8_REFUSED)

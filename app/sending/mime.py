@@ -105,6 +105,12 @@ def address(spec: str) -> str:
     return f"{local}@{domain}"
 
 
+def needs_smtputf8(spec: str) -> bool:
+    """Whether an address can only be sent with SMTPUTF8 (RFC 6531): one with non-ASCII characters before
+    the @. A non-ASCII domain does not need it: it goes out as IDNA."""
+    return not spec.rpartition("@")[0].isascii()
+
+
 def mailbox(name: str, spec: str) -> str:
     """`Name <address>`, or the address alone when there is no name (a header value, no CRLF)."""
     refuse_line_breaks(name, "A name")

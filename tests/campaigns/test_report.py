@@ -47,7 +47,7 @@ def test_the_report_shows_totals_the_schedule_and_the_first_page(client, campaig
     rows = addresses(response)
     assert rows == [f"r{i}@rcpt.example" for i in range(PAGE_SIZE)]
     assert "26 Nov 2026 15:30:00" in page  # sent time in IST
-    assert 'rel="next"' in page and "Retry failed" in page and "Cancel pending" in page
+    assert 'rel="next"' in page and "Retry temporary failures (7)" in page and "Cancel pending" in page
 
 
 def test_pages_go_forward_backward_and_straight_to_the_last(client, campaign):

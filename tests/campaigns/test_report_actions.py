@@ -47,7 +47,7 @@ def test_retry_failed_puts_them_back_to_pending_with_attempts_reset(client, comp
     add_emails(theirs, 2, EmailStatus.FAILED, attempts=5)
 
     response = press(client, completed, "retry-failed")
-    assert "3 failed emails of “Spring sale” will be tried again." in response.get_data(as_text=True)
+    assert "3 temporary failures of “Spring sale” will be tried again." in response.get_data(as_text=True)
     assert emails(completed) == [
         (EmailStatus.SENT, 0),
         (EmailStatus.SENT, 0),
@@ -66,7 +66,7 @@ def test_retry_with_nothing_failed_or_on_a_cancelled_campaign_is_refused(client,
     account = make_smtp_account(logged_in)
     clean = add_campaign(logged_in, account, CampaignStatus.COMPLETED, name="Clean")
     add_emails(clean, 1, EmailStatus.SENT)
-    assert "“Clean” has no failed emails to retry." in press(client, clean, "retry-failed").get_data(
+    assert "“Clean” has no temporary failures to retry." in press(client, clean, "retry-failed").get_data(
         as_text=True
     )
     stopped = add_campaign(logged_in, account, CampaignStatus.CANCELLED, name="Stopped")
@@ -104,3 +104,67 @@ def test_cancel_pending_completes_a_campaign_with_nothing_left(client, logged_in
 def test_cancel_pending_on_a_completed_campaign_is_refused(client, completed):
     page = press(client, completed, "cancel-pending").get_data(as_text=True)
     assert "“Spring sale” is completed: it has no pending emails." in page
+
+
+@pytest.fixture
+def refused_and_busy(logged_in):
+    """A completed campaign: 2 temporary failures given up on, 3 addresses refused for good."""
+    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
+    add_emails(campaign, 1, EmailStatus.SENT, sent_at=datetime(2026, 11, 26))
+    add_emails(
+        campaign,
+        2,
+        EmailStatus.FAILED,
+        attempts=5,
+        last_smtp_code=450,
+        last_smtp_message="4.2.1 Mailbox busy (gave up after 5 attempts)",
+    )
+    add_emails(
+        campaign,
+        3,
+        EmailStatus.FAILED,
+        attempts=1,
+        last_smtp_code=550,
+        last_smtp_message="5.1.1 user unknown",
+        permanent_failure=True,
+    )
+    return campaign
+
+
+def test_the_report_offers_permanent_failures_apart_with_a_count_and_a_warning(client, refused_and_busy):
+    page = client.get(f"/campaigns/{refused_and_busy.id}/report").get_data(as_text=True)
+    assert "Retry temporary failures (2)" in page
+    assert "Retry permanent failures too (3)" in page
+    assert (
+        "these addresses were refused by the receiving server, or their message could not be built; "
+        "retrying can hurt your sender reputation" in page
+    )
+
+
+def test_retry_failed_leaves_the_permanent_failures_failed(client, refused_and_busy):
+    response = press(client, refused_and_busy, "retry-failed")
+    assert "2 temporary failures of “Spring sale” will be tried again." in response.get_data(as_text=True)
+    assert emails(refused_and_busy) == [
+        (EmailStatus.SENT, 0),
+        *[(EmailStatus.PENDING, 0)] * 2,
+        *[(EmailStatus.FAILED, 1)] * 3,
+    ]
+    page = client.get(f"/campaigns/{refused_and_busy.id}/report").get_data(as_text=True)
+    assert "Retry temporary failures" not in page and "Retry permanent failures too (3)" in page
+
+
+def test_retry_permanent_failures_too_sends_every_failed_email_again(client, refused_and_busy):
+    response = press(client, refused_and_busy, "retry-all-failed")
+    assert "5 failed emails of “Spring sale”, permanent failures included, will be tried again." in (
+        response.get_data(as_text=True)
+    )
+    assert emails(refused_and_busy) == [(EmailStatus.SENT, 0), *[(EmailStatus.PENDING, 0)] * 5]
+    assert reload(refused_and_busy).status == CampaignStatus.SENDING
+
+
+def test_another_users_campaign_cannot_have_its_failures_retried(client, logged_in, make_user):
+    other = make_user()
+    theirs = add_campaign(other, make_smtp_account(other), CampaignStatus.COMPLETED)
+    add_emails(theirs, 1, EmailStatus.FAILED, permanent_failure=True)
+    assert press(client, theirs, "retry-all-failed").status_code == 404
+    assert emails(theirs) == [(EmailStatus.FAILED, 0)]

@@ -111,7 +111,8 @@ def test_rejected_recipient_fails_with_the_server_reply_and_the_batch_goes_on(
     rejected = emails_of(campaign)[1]
     assert rejected.status == EmailStatus.FAILED
     assert rejected.last_smtp_code == 550
-    assert rejected.last_smtp_message == "550 5.1.1 <r00001@rcpt.example>: user unknown"
+    assert rejected.last_smtp_message == "5.1.1 <r00001@rcpt.example>: user unknown"
+    assert rejected.permanent_failure, "a refused recipient failed for good"
 
 
 def test_every_try_the_recipients_server_answered_counts_as_an_attempt(account, engine_settings, smtp_sink):
@@ -153,7 +154,11 @@ def test_temporary_failure_backs_off_exponentially_then_fails(account, engine_se
             delays.append(round((email.next_attempt_at - before).total_seconds()))
     assert delays == [60, 120, 240, 480]
     assert email.status == EmailStatus.FAILED
-    assert email.last_smtp_message == "Gave up after 5 attempts: 450 4.2.1 Mailbox busy"
+    assert (email.last_smtp_code, email.last_smtp_message) == (
+        450,
+        "4.2.1 Mailbox busy (gave up after 5 attempts)",
+    )
+    assert not email.permanent_failure, "temporary failures given up on are not permanent ones"
 
 
 @pytest.mark.parametrize(

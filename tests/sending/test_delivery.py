@@ -169,11 +169,11 @@ def test_rejected_recipient_fails_with_the_server_reply_and_the_rest_go(stack: S
         "4 sent, 1 failed",
     )
     failed = stack.read(
-        lambda: (
-            db.session.scalar(sa.select(Email).where(Email.status == EmailStatus.FAILED)).last_smtp_message
-        )
+        lambda: db.session.execute(
+            sa.select(Email.last_smtp_code, Email.last_smtp_message).where(Email.status == EmailStatus.FAILED)
+        ).one()
     )
-    assert failed == "550 5.1.1 <r00002@rcpt.example>: user unknown"
+    assert tuple(failed) == (550, "5.1.1 <r00002@rcpt.example>: user unknown")
 
 
 @pytest.mark.parametrize(

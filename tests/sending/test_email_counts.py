@@ -62,7 +62,7 @@ def test_counters_follow_a_campaign_through_its_whole_life(account, engine_setti
     assert_counters(campaign, sent=4, failed=1, suppressed=1)
     assert db.session.scalar(sa.select(sa.func.sum(SentCount.count))) == 4
 
-    retry_failed(campaign)
+    retry_failed(campaign, include_permanent=True)  # the rejected one failed for good
     assert_counters(campaign, sent=4, pending=1, suppressed=1)
 
     cancel_pending(campaign)

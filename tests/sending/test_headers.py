@@ -152,5 +152,6 @@ def test_header_injection_attempts_fail_safely(
     if smtp_sink.count == 0:
         assert email_row.status == EmailStatus.FAILED, where
         assert email_row.last_smtp_message.startswith("The message could not be built"), where
+        assert email_row.permanent_failure, where
     else:
         assert email_row.status == EmailStatus.SENT, where

@@ -18,12 +18,12 @@ from tests.email_builders import add_emails
     [
         (550, "550 5.1.1 <a@rcpt.example>: user unknown", True),
         (550, "550 5.1.10 RESOLVER.ADR.RecipientNotFound", True),
-        (550, "550 5.2.1 The email account that you tried to reach is disabled", True),
+        (550, "5.2.1 The email account that you tried to reach is disabled", True),
         (550, "550 Requested action not taken: mailbox unavailable", True),
         (551, "551 No such user here", True),
         (550, "550 Recipient address does not exist", True),
-        (552, "552 5.2.2 Mailbox full", False),
-        (550, "550 5.7.1 Message rejected as spam", False),
+        (552, "5.2.2 Mailbox full", False),
+        (550, "5.7.1 Message rejected as spam", False),
         (553, "553 5.1.8 Sender address domain does not exist", False),
         (450, "450 4.1.1 user unknown (try again)", False),
         (None, "The message could not be built: bad template", False),
@@ -43,11 +43,11 @@ def bounced_campaign(logged_in):
     campaign = make_campaign(
         logged_in, recipients=0, status=CampaignStatus.COMPLETED, smtp_account_id=account.id
     )
-    fail(campaign, "Gone@Rcpt.Example", 550, "550 5.1.1 <gone@rcpt.example>: user unknown")
-    fail(campaign, "closed@rcpt.example", 550, "550 5.2.1 Mailbox disabled")
-    fail(campaign, "full@rcpt.example", 552, "552 5.2.2 Mailbox full")
-    fail(campaign, "spam@rcpt.example", 550, "550 5.7.1 Rejected as spam")
-    fail(campaign, "busy@rcpt.example", 450, "Gave up after 5 attempts: 450 4.2.1 Mailbox busy")
+    fail(campaign, "Gone@Rcpt.Example", 550, "5.1.1 <gone@rcpt.example>: user unknown")
+    fail(campaign, "closed@rcpt.example", 550, "5.2.1 Mailbox disabled")
+    fail(campaign, "full@rcpt.example", 552, "5.2.2 Mailbox full")
+    fail(campaign, "spam@rcpt.example", 550, "5.7.1 Rejected as spam")
+    fail(campaign, "busy@rcpt.example", 450, "4.2.1 Mailbox busy (gave up after 5 attempts)")
     db.session.add(Suppression(user_id=logged_in.id, address="closed@rcpt.example", reason="unsubscribed"))
     db.session.commit()
     return campaign
