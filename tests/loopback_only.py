@@ -34,6 +34,16 @@ def is_loopback(host: object) -> bool:
         return False
 
 
+def is_address(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    try:
+        ipaddress.ip_address(str(host).split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
 class Guard:
     """Wraps the resolver and `socket.connect`, keeping what it refused."""
 
@@ -42,19 +52,38 @@ class Guard:
         self._getaddrinfo = socket.getaddrinfo
         self._connect = socket.socket.connect
         self._connect_ex = socket.socket.connect_ex
+        self._own: set[str] | None = None
 
     def refuse(self, what: str) -> OutsideLoopback:
         self.refused.append(what)
         return OutsideLoopback(f"tests stay on loopback: {what}")
 
     def getaddrinfo(self, host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not is_loopback(host):
+        """A name is looked up in DNS, past loopback; an address literal is not (its connection is
+        checked by `connect`)."""
+        if not is_loopback(host) and not is_address(host):
             raise self.refuse(f"resolving {host!r}")
         return self._getaddrinfo(host, *args, **kwargs)
 
     def check(self, sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(address[0]):
+        """TCP only: connecting a UDP socket sends nothing (it picks a route), and a name lookup is
+        caught at `getaddrinfo`. This machine's own addresses stay on the machine."""
+        if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
+            return
+        if not is_loopback(address[0]) and address[0] not in self.own_addresses():
             raise self.refuse(f"connecting to {address!r}")
+
+    def own_addresses(self) -> set[str]:
+        """The addresses of this machine's interfaces that the tests may use (the one routing outward)."""
+        if self._own is None:
+            self._own = set()
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                try:
+                    self._connect(probe, ("192.0.2.1", 9))  # TEST-NET-1: nothing is sent
+                    self._own.add(probe.getsockname()[0])
+                except OSError:
+                    pass
+        return self._own
 
     def install(self) -> None:
         guard = self

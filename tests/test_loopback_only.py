@@ -27,6 +27,8 @@ def test_resolving_or_connecting_past_loopback_is_refused_and_recorded():
             socket.getaddrinfo("smtp.example.com", 25)
         with socket.socket() as sock, pytest.raises(OutsideLoopback):
             sock.connect(("192.0.2.1", 25))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # UDP: picks a route, sends nothing
         assert socket.getaddrinfo("127.0.0.1", 25)
     finally:
         guard.uninstall()

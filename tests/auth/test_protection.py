@@ -1,6 +1,13 @@
 import pytest
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.signup", "static", "unsubscribe.unsubscribe"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.signup",
+    "static",
+    "favicon",
+    "unsubscribe.unsubscribe",
+    "unsubscribe.subscribe_again",
+}
 
 
 def protected_urls(app):

@@ -182,7 +182,7 @@ def test_the_summary_says_how_many_recipients_were_skipped_as_suppressed(client,
 
 def test_the_summary_says_nothing_of_suppressions_when_none_was_skipped(client, logged_in, account):
     page = schedule(client, make_campaign(logged_in), when="now").get_data(as_text=True)
-    assert "“Spring sale” is scheduled: 3 emails." in page and "skipped" not in page
+    assert "“Spring sale” is scheduled: 3 emails." in page and "skipped as suppressed" not in page
 
 
 def test_a_time_chosen_in_another_zone_is_shown_in_that_zone_and_the_users(client, logged_in, account):

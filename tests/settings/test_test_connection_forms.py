@@ -30,10 +30,10 @@ def test_a_refused_server_is_a_failed_outcome_in_json(client, logged_in, submit_
     )
     answer = response.get_json()
     assert answer["ok"] is False
-    assert (
-        answer["message"]
-        == f"Authentication failed at 127.0.0.1:{sink.port}: 535 5.7.8 Authentication failed"
+    assert answer["message"].startswith(
+        f"Authentication failed at 127.0.0.1:{sink.port}: 535 5.7.8 Authentication failed — "
     )
+    assert "app password" in answer["message"], "the reply is followed by what to do"
 
 
 def test_fields_to_correct_come_back_by_name_in_json(client, logged_in, submit_smtp):
