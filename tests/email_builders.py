@@ -43,3 +43,25 @@ def add_emails(campaign: Campaign, count: int, status: str = EmailStatus.PENDING
         for index in range(count)
     )
     db.session.commit()
+
+
+def add_failures(campaign: Campaign, temporary: int = 2, permanent: int = 3) -> None:
+    """Failed emails of the campaign: `temporary` given up on after 5 busy tries, `permanent` refused
+    for good (the mailbox does not exist)."""
+    add_emails(
+        campaign,
+        temporary,
+        EmailStatus.FAILED,
+        attempts=5,
+        last_smtp_code=450,
+        last_smtp_message="4.2.1 Mailbox busy (gave up after 5 attempts)",
+    )
+    add_emails(
+        campaign,
+        permanent,
+        EmailStatus.FAILED,
+        attempts=1,
+        last_smtp_code=550,
+        last_smtp_message="5.1.1 user unknown",
+        permanent_failure=True,
+    )

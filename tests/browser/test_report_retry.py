@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import CampaignStatus, EmailStatus, User
 from tests.browser.test_smtp_settings import sign_up
 from tests.campaigns.campaign_builders import make_smtp_account
-from tests.email_builders import add_campaign, add_emails
+from tests.email_builders import add_campaign, add_emails, add_failures
 
 
 def completed_with_failures(live_app: Flask, username: str) -> int:
@@ -20,18 +20,7 @@ def completed_with_failures(live_app: Flask, username: str) -> int:
         user = db.session.scalar(sa.select(User).where(User.username == username))
         campaign = add_campaign(user, make_smtp_account(user), CampaignStatus.COMPLETED, name="Diwali")
         add_emails(campaign, 1, EmailStatus.SENT)
-        add_emails(
-            campaign, 2, EmailStatus.FAILED, attempts=5, last_smtp_code=450, last_smtp_message="4.2.1 busy"
-        )
-        add_emails(
-            campaign,
-            3,
-            EmailStatus.FAILED,
-            attempts=1,
-            last_smtp_code=550,
-            last_smtp_message="5.1.1 user unknown",
-            permanent_failure=True,
-        )
+        add_failures(campaign)
         return campaign.id
 
 

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import CampaignStatus, Email, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account, reload
 from tests.conftest import post_form
-from tests.email_builders import add_campaign, add_emails
+from tests.email_builders import add_campaign, add_emails, add_failures
 
 
 def emails(campaign) -> list[tuple[str, int]]:
@@ -111,23 +111,7 @@ def refused_and_busy(logged_in):
     """A completed campaign: 2 temporary failures given up on, 3 addresses refused for good."""
     campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
     add_emails(campaign, 1, EmailStatus.SENT, sent_at=datetime(2026, 11, 26))
-    add_emails(
-        campaign,
-        2,
-        EmailStatus.FAILED,
-        attempts=5,
-        last_smtp_code=450,
-        last_smtp_message="4.2.1 Mailbox busy (gave up after 5 attempts)",
-    )
-    add_emails(
-        campaign,
-        3,
-        EmailStatus.FAILED,
-        attempts=1,
-        last_smtp_code=550,
-        last_smtp_message="5.1.1 user unknown",
-        permanent_failure=True,
-    )
+    add_failures(campaign)
     return campaign
 
 
