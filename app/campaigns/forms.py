@@ -152,7 +152,7 @@ class TestEmailForm(AppForm):
     differ from the schedule form's on the same page)."""
 
     to = StringField("Send a test to", id="test-to", filters=[strip], validators=[Length(max=2000)])
-    submit = SubmitField("Send test", id="send-test")
+    submit = SubmitField("Send test", id="send-test-button")
 
     def validate_to(self, field: StringField) -> None:
         self.addresses = addresses_for_a_test(field.data)

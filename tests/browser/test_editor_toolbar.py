@@ -9,6 +9,7 @@ NAMED_BUTTONS = [
     "Italic",
     "Underline",
     "Link",
+    "Image from an address (URL)",
     "Numbered list",
     "Bulleted list",
     "Quote",
@@ -17,14 +18,15 @@ NAMED_BUTTONS = [
 
 
 def test_the_editor_toolbar_names_every_button_and_picker(page: Page):
-    sign_up(page, "tara")
+    sign_up(page, "tamsin")
     page.get_by_role("link", name="Compose").first.click()
     toolbar = page.get_by_role("toolbar", name="Formatting")
     for name in NAMED_BUTTONS:
         expect(toolbar.get_by_role("button", name=name, exact=True)).to_be_visible()
-    heading = toolbar.get_by_role("button", name="Heading", exact=True)
-    heading.click()
+    for picker in ("Text colour", "Highlight colour", "Alignment"):
+        expect(toolbar.get_by_role("button", name=picker, exact=True)).to_be_visible()
+    toolbar.get_by_role("button", name="Text style", exact=True).click()
     expect(toolbar.get_by_role("button", name="Heading 2", exact=True)).to_be_visible()
-    toolbar.get_by_role("button", name="Normal text", exact=True).click()
+    toolbar.get_by_role("button", name="Default", exact=True).click()
     unnamed = toolbar.locator("button:not([aria-label]), [role=button]:not([aria-label])")
     expect(unnamed).to_have_count(0)
