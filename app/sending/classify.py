@@ -93,6 +93,7 @@ TOO_LARGE = wording(
     r"(message|mail)[^.;]{0,30}\b(too (large|big)|size (limit|exceed))",
     r"size limit",
     r"exceeds? (the )?(maximum|max|fixed) (message )?size",
+    r"\b(length|size) of (the )?(data|message|content)|number of attachments",
 )
 #: The message goes round in circles between servers.
 LOOPING = wording(r"too many hops|routing loop|mail loop|loop detected|loops back")
@@ -113,8 +114,10 @@ SENDING_QUOTA = wording(
     r"quota (exceeded|reached|has been|was)",
     r"\bcredits?\b[^.;]{0,20}(exceeded|used up|exhausted)|(maximum|no|out of) credits",
     r"\blimit of \d+",
-    r"\d+ (messages|emails|mails|recipients|rcpts) ?(/|per\b|an\b|a\b|each\b|in\b)",
+    r"\d+ (messages|e-?mails|mails|recipients|rcpts|requests) ?(/|per\b|an\b|a\b|each\b|in\b)",
     r"limited to \d+",
+    r"max(imum)? \d+ \w+ (per|an|a|each) (hour|day|minute)",
+    r"(achieved|reached) the maximum",
     r"per \d+ (hours?|minutes?|days?)",
     r"too many[^.;]{0,40}\b(this|per|an|each|a|last) (hour|day|minute)",
     r"\b5\.4\.5\b",
@@ -130,7 +133,10 @@ DNS_TROUBLE = wording(
 #: A refusal of the sender: its address, its login, relaying for it, its domain's authentication.
 SENDER_REFUSAL = wording(
     # relaying: the server does not see an authenticated sender it may relay for
-    r"relay(ing)?\b[^.;]{0,20}\b(denied|not (permitted|allowed)|disallowed|refused|prohibited)",
+    r"relay(ing)?\b[^.;]{0,20}\b(denied|not (permitted|allowed)|disallowed|refused|prohibited|disabled)",
+    r"delivery is not allowed to this address",
+    r"conform with authentication|(doesn't|does not|must) match (the )?(authenticat|login)",
+    r"header from\b",
     r"(unable|not permitted|not allowed|not configured) to relay",
     r"rcpthosts",
     r"too (many|much) (fail\w* (auth|login)|(auth|login)\w* fail)",
@@ -193,7 +199,7 @@ ACCOUNT_BLOCKED = wording(
     r"spamhaus|spamcop|uceprotect|\bsorbs\b|\bdnsbl\b|\brbl\b",
     r"client host \S* ?rejected",
     r"outbound ?spam|OutboundSpamException",
-    r"spam abuse|abuse detected|abusive|rejection- ?abuse",
+    r"spam abuse|abuse detected|abusive|rejection- ?abuse|behaviou?r spam",
     r"unusual (sending )?activity|suspicious activity",
     r"account (has been |is |was )?(temporarily )?(suspended|disabled|blocked|locked|deactivated|frozen|"
     r"restricted|banned)",
@@ -202,6 +208,9 @@ ACCOUNT_BLOCKED = wording(
     r"permanently deferred",
     r"(spam|unsolicited)[^.;]{0,40}\b(from|originating from) your (address|account|mailbox)",
     r"messages from \S+ weren't sent",
+    r"\b(ip|address)\b[^.;]{0,40}\b(is filtered|not in whitelist|is controlled)",
+    r"register your ip|spam[_ ]suspect|ip[_ ]control",
+    r"\bHL:[A-Z]{3}\b",
 )
 #: Words that name a rate limit outright: they win over the reason the reply gives for it (an IP
 #: "rate limited due to reputation" is rate limited).
@@ -212,8 +221,9 @@ RATE_LIMITED = wording(
     r"(excessive|high|unusual|unexpected) volume",
     r"temporarily deferred",
     r"\b4\.7\.[56]\d\d\b",
-    r"\bHL:[A-Z]{3}\b",
-    r"too many (messages|emails|mails)\b",
+    r"too many (messages|e-?mails|mails)\b",
+    r"too fast|too quickly",
+    r"intrusion prevention",
     r"exceeded the rate|unusual rate|\brate of\b|slow down",
     r"\b4\.7\.28\b",
 )
@@ -226,6 +236,7 @@ AUTH_REASON = wording(
 )
 #: A rate that got the sender blocked: that is a block, not a cooldown.
 BLOCKED = wording(r"\bblocked\b|\bbanned\b|black ?list|block ?list")
+HL_CODE = re.compile(r"\bHL:[A-Z]{3}\b")
 #: A volume or rate limit of the sending account or IP, in any class.
 RATE_LIMIT_WORDING = wording(
     r"rate[ -]?limit",
@@ -259,7 +270,7 @@ TEMPORARY_TROUBLE = wording(
     r"local (error|problem)",
     r"insufficient (system )?(resources|storage)",
     r"system (resources|storage)",
-    r"unavailable|not available",
+    r"unavailable|not available|not ready|busy|trouble",
     r"(try|come back|retry) (again )?later",
     r"unable to verify",
     r"lookup fail|dns|resolv",
@@ -388,6 +399,11 @@ RULES: tuple[Rule, ...] = (
         Outcome.PERMANENT,
         "the recipient's mailbox or address was refused for good",
         lambda f: is_permanent(f) and f.stage in RECIPIENT_STAGES and says(RECIPIENT_REFUSAL)(f),
+    ),
+    Rule(
+        Outcome.RATE_LIMIT,
+        "NetEase's and Coremail's HL: codes: a temporary one throttles the IP, a permanent one blocks it",
+        lambda f: is_temporary(f) and says(HL_CODE)(f),
     ),
     Rule(Outcome.ACCOUNT, "the account or its IP is blocked, listed or suspended", says(ACCOUNT_BLOCKED)),
     Rule(Outcome.RATE_LIMIT, "a volume or rate limit, whatever its class", says(RATE_LIMIT_WORDING)),
