@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 VENDOR := app/static/vendor
 export FLASK_APP := run
 
-.PHONY: run test sink install install-dev assets migrate lint format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
+.PHONY: run test sink install install-dev assets migrate lint typecheck format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
 
 # honcho with the Procfile (app/devtools/run.py): Ctrl-C stops web, worker and beat and ends the run.
 run: install assets migrate
@@ -54,6 +54,9 @@ migrate: install
 lint: install-dev
 	$(BIN)/ruff check app tests bench config.py run.py celery_worker.py
 	$(BIN)/ruff format --check app tests bench config.py run.py celery_worker.py
+
+typecheck: install-dev
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format app tests bench config.py run.py celery_worker.py
