@@ -15,14 +15,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import clock
 from app.database import install_extensions
 from app.email_counts import install_triggers
-from app.extensions import db
+from app.extensions import Model, db
 
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -55,7 +55,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
 
-class ThrottleCounter(db.Model):
+class ThrottleCounter(Model):
     """Attempts counted against one budget in its current window (app.throttle_storage)."""
 
     __tablename__ = "throttle_counter"
@@ -75,7 +75,7 @@ class Security:
     ALL = (STARTTLS, SSL, NONE)
 
 
-class SMTPSettings(db.Model):
+class SMTPSettings(Model):
     """An SMTP account a user sends through, with its limits and the engine's state for it.
 
     The engine keys everything by account, not by user, so a user may later have several.
@@ -130,7 +130,7 @@ class CampaignStatus:
     RUNNING = (SCHEDULED, SENDING)
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     smtp_account_id: Mapped[int | None] = mapped_column(
@@ -176,7 +176,7 @@ class EmailStatus:
     UNFINISHED = (PENDING, QUEUED, SENDING)
 
 
-class Email(db.Model):
+class Email(Model):
     """One recipient of a campaign, and everything the engine knows about its delivery."""
 
     __table_args__ = (
@@ -264,7 +264,7 @@ class Email(db.Model):
         return f"<Email {self.id} {self.address} {self.status}>"
 
 
-class EmailCount(db.Model):
+class EmailCount(Model):
     """How many of a campaign's emails are in a status: kept by database triggers (`app.email_counts`)."""
 
     __tablename__ = "email_count"
@@ -279,7 +279,7 @@ class EmailCount(db.Model):
         return f"<EmailCount {self.campaign_id} {self.status} {self.count}>"
 
 
-class SentCount(db.Model):
+class SentCount(Model):
     """How many emails a user sent in a UTC quarter hour: kept by database triggers (`app.email_counts`)."""
 
     __tablename__ = "sent_count"
@@ -304,7 +304,7 @@ class SuppressionReason:
     MANUAL = "manual"
 
 
-class Suppression(db.Model):
+class Suppression(Model):
     """An address a user must never mail again. Addresses are stored lower-cased."""
 
     __table_args__ = (sa.UniqueConstraint("user_id", "address"),)
@@ -319,7 +319,7 @@ class Suppression(db.Model):
         return f"<Suppression {self.address} {self.reason}>"
 
 
-class CampaignRecipient(db.Model):
+class CampaignRecipient(Model):
     """A campaign's audience while it is being prepared; scheduling turns each into an `Email`."""
 
     __tablename__ = "campaign_recipient"
@@ -337,7 +337,7 @@ class CampaignRecipient(db.Model):
         return f"<CampaignRecipient {self.address}>"
 
 
-class Template(db.Model):
+class Template(Model):
     """A saved email body a user can start a campaign from."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

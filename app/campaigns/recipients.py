@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import flask
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
 from app.bounds import page_number
 from app.campaigns import bp, recipient_uploads
@@ -121,7 +123,7 @@ def invalid_recipients_csv(campaign_id: int, token: str) -> Response:
     pending = unsaved_upload_or_explain(token)
     campaign = draft_or_refuse(campaign_id)
     review = import_or_refuse(campaign, pending, chosen_columns(request.args))
-    return Response(
+    return flask.Response(
         invalid_rows_csv(review.result).encode("utf-8-sig"),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=invalid-recipients.csv"},

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import flask
 from flask import (
-    Response,
     current_app,
     flash,
     get_template_attribute,
@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from app import clock
 from app.bounds import whole_number
@@ -111,7 +112,7 @@ def export_csv(campaign_id: int) -> Response:
     campaign = campaign_or_404(campaign_id)
     filters = EmailFilter.from_args(request.args)
     lines = csv_lines(export_rows(campaign, filters), current_user.timezone)
-    return Response(
+    return flask.Response(
         stream_with_context(lines),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={file_name(campaign, filters, 'csv')}"},

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import aiosmtplib
 from jinja2 import TemplateError
@@ -57,6 +59,7 @@ log = logging.getLogger(__name__)
 Connect = Callable[[Endpoint], Awaitable[aiosmtplib.SMTP]]
 Pause = Callable[[float], Awaitable[None]]
 Write = Callable[[Transaction], object]
+T = TypeVar("T")
 STOPPING = (Outcome.RATE_LIMIT, Outcome.ACCOUNT)
 #: How many recipients in a row may get the same refusal that does not name their mailbox before the
 #: circuit breaker holds the account (DESIGN.md, "Batch sender").
@@ -139,7 +142,7 @@ class BatchSender:
                 self.report.stopped_by = "the worker is stopping"
                 return
             message_id = await self._write(
-                lambda transaction, e=email: self.ledger.begin(transaction, e, self.sender.domain)
+                functools.partial(self.ledger.begin, email=email, domain=self.sender.domain)
             )
             if message_id is None:
                 continue
@@ -318,11 +321,11 @@ class BatchSender:
 
     # ----- writing -----------------------------------------------------------------------------------
 
-    async def _write(self, write: Write) -> object:
+    async def _write(self, write: Callable[[Transaction], T]) -> T:
         """Run `write` after any deferred ones, in one transaction."""
         deferred, self.deferred = self.deferred, []
 
-        def transaction(transaction: Transaction) -> object:
+        def transaction(transaction: Transaction) -> T:
             for earlier in deferred:
                 earlier(transaction)
             return write(transaction)

@@ -91,9 +91,12 @@ class Endpoint:
 
 
 class HasEndpointSettings(Protocol):
-    smtp_timeout: float
-    smtp_ca_file: str
-    smtp_allow_private_hosts: bool
+    @property
+    def smtp_timeout(self) -> float: ...
+    @property
+    def smtp_ca_file(self) -> str: ...
+    @property
+    def smtp_allow_private_hosts(self) -> bool: ...
 
 
 class Reachable(Protocol):
