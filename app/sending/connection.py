@@ -216,13 +216,13 @@ async def connected_socket(endpoint: Endpoint) -> socket.socket:
     the name cannot resolve elsewhere in between."""
     try:
         addresses = await _resolve(endpoint)
-    except (OSError, TimeoutError) as error:
-        raise _failure(Stage.CONNECT, error) from error
+    except (OSError, TimeoutError) as unresolved:
+        raise _failure(Stage.CONNECT, unresolved) from unresolved
     refused = None if endpoint.allow_private_hosts else refusal(endpoint.host, [a[0] for _, a in addresses])
     if refused:
         raise SMTPFailure(Stage.CONNECT, None, refused)
     loop = asyncio.get_running_loop()
-    error: BaseException = ConnectionRefusedError()
+    error: OSError | TimeoutError = ConnectionRefusedError()
     for family, socket_address in addresses:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setblocking(False)
