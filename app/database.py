@@ -13,11 +13,17 @@ to a write. (SQLAlchemy's documented recipe: pysqlite's own transaction handling
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def changed_rows(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT ... SELECT changed: `Session.execute` is typed as
+    returning any `Result`, and for these statements it is a `CursorResult`, which counts them."""
+    return cast("sa.CursorResult[Any]", result).rowcount
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

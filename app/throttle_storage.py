@@ -20,6 +20,7 @@ from limits.storage import Storage
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import scoped_session
 
+from app.database import changed_rows
 from app.models import ThrottleCounter
 
 #: Ended windows are deleted at most this often (seconds) by each process.
@@ -76,7 +77,7 @@ class DatabaseStorage(Storage):
         return True
 
     def reset(self) -> int | None:
-        deleted = self.session.execute(sa.delete(self.table)).rowcount
+        deleted = changed_rows(self.session.execute(sa.delete(self.table)))
         self.session.commit()
         return deleted
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from app import clock
 from app.campaigns.operations import ActionRefused, stop_unsent_emails
+from app.database import changed_rows
 from app.extensions import db
 from app.models import Campaign, CampaignStatus, Email, EmailStatus
 from app.sending.dispatcher import completion
@@ -35,23 +36,25 @@ def retry_failed(campaign: Campaign, include_permanent: bool = False) -> int:
     if campaign.status not in RETRIABLE:
         raise ActionRefused(f"“{campaign.name}” is {campaign.status}: its failed emails cannot be retried.")
     which = [] if include_permanent else [Email.permanent_failure.is_(False)]
-    retried = db.session.execute(
-        sa.update(Email)
-        .where(
-            Email.user_id == campaign.user_id,
-            Email.campaign_id == campaign.id,
-            Email.status == EmailStatus.FAILED,
-            *which,
+    retried = changed_rows(
+        db.session.execute(
+            sa.update(Email)
+            .where(
+                Email.user_id == campaign.user_id,
+                Email.campaign_id == campaign.id,
+                Email.status == EmailStatus.FAILED,
+                *which,
+            )
+            .values(
+                status=EmailStatus.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                rate_limit_retry_at=None,
+                scheduled_at=clock.utcnow(),
+            )
+            .execution_options(synchronize_session=False)
         )
-        .values(
-            status=EmailStatus.PENDING,
-            attempts=0,
-            next_attempt_at=None,
-            rate_limit_retry_at=None,
-            scheduled_at=clock.utcnow(),
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if retried == 0:
         kind = "failed emails" if include_permanent else "temporary failures"
         raise ActionRefused(f"“{campaign.name}” has no {kind} to retry.")

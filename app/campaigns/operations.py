@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from app import clock
 from app.campaigns.personalise import check_campaign
 from app.campaigns.queries import campaign_account
+from app.database import changed_rows
 from app.extensions import db
 from app.models import (
     Campaign,
@@ -59,7 +60,7 @@ def _change_status(campaign: Campaign, allowed: tuple[str, ...], refusal: str, *
     changed = db.session.execute(
         sa.update(Campaign).where(Campaign.id == campaign.id, Campaign.status.in_(allowed)).values(**values)
     )
-    if changed.rowcount != 1:
+    if changed_rows(changed) != 1:
         db.session.refresh(campaign)
         raise ActionRefused(refusal.format(name=campaign.name, status=campaign.status))
 
@@ -72,7 +73,7 @@ def stop_unsent_emails(campaign: Campaign) -> int:
         .values(status=EmailStatus.CANCELLED, batch_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return changed_rows(result)
 
 
 def create_campaign(user_id: int) -> Campaign:
@@ -127,7 +128,7 @@ def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at:
     recipients = sa.select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
     if db.session.scalar(sa.select(recipients.exists())) is False:
         raise ActionRefused(f"“{campaign.name}” has no recipients yet: add them before scheduling.")
-    created = db.session.execute(_insert_emails(campaign, account, send_at)).rowcount
+    created = changed_rows(db.session.execute(_insert_emails(campaign, account, send_at)))
     if created == 0:
         raise ActionRefused(f"Every recipient of “{campaign.name}” is on your suppression list.")
     campaign.status = CampaignStatus.SCHEDULED
@@ -143,7 +144,7 @@ def suppressed_recipients(campaign: Campaign) -> int:
         .select_from(CampaignRecipient)
         .where(CampaignRecipient.campaign_id == campaign.id, _suppressed(campaign).exists())
     )
-    return db.session.scalar(query)
+    return db.session.execute(query).scalar_one()
 
 
 def _suppressed(campaign: Campaign) -> sa.Select:

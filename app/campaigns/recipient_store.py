@@ -85,11 +85,11 @@ def _copy(connection: sa.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
 
 
 def recipient_count(campaign: Campaign) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count())
         .select_from(CampaignRecipient)
         .where(CampaignRecipient.campaign_id == campaign.id)
-    )
+    ).scalar_one()
 
 
 def recipients_page(campaign: Campaign, page: int, search: str = "") -> Pagination:

@@ -170,12 +170,16 @@ def cap_room(
     rooms = []
     for cap, window in ((hourly_cap, timedelta(hours=1)), (daily_cap, timedelta(days=1))):
         if cap:
-            sent = connection_of(transaction).scalar(
-                sa.select(sa.func.count(Email.id)).where(
-                    Email.smtp_account_id == account_id,
-                    Email.status == EmailStatus.SENT,
-                    Email.sent_at > now - window,
+            sent = (
+                connection_of(transaction)
+                .execute(
+                    sa.select(sa.func.count(Email.id)).where(
+                        Email.smtp_account_id == account_id,
+                        Email.status == EmailStatus.SENT,
+                        Email.sent_at > now - window,
+                    )
                 )
+                .scalar_one()
             )
             rooms.append(max(cap - sent, 0))
     return min(rooms) if rooms else None

@@ -267,7 +267,10 @@ class BatchLedger:
         """Count the attempt and back off (or wait as long as the reply asked), or fail the email after
         `max_attempts`."""
         attempts = (
-            connection_of(transaction).scalar(sa.select(Email.attempts).where(Email.id == email_id)) + 1
+            connection_of(transaction)
+            .execute(sa.select(Email.attempts).where(Email.id == email_id))
+            .scalar_one()
+            + 1
         )
         if attempts >= settings.max_attempts:
             self.failed(

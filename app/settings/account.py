@@ -85,7 +85,7 @@ def account_endpoint(account: SMTPSettings, password: str | None = None) -> Endp
 def emails_waiting(account: SMTPSettings) -> int:
     """How many of the account's emails wait to be sent."""
     query = owned(Email).where(Email.smtp_account_id == account.id, Email.status == EmailStatus.PENDING)
-    return db.session.scalar(query.with_only_columns(sa.func.count()))
+    return db.session.execute(query.with_only_columns(sa.func.count())).scalar_one()
 
 
 def release_hold(account: SMTPSettings) -> None:

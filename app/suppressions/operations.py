@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app import clock
+from app.database import changed_rows
 from app.extensions import db
 from app.models import Email, EmailStatus, Suppression, SuppressionReason
 from app.sending.classify import is_mailbox_failure
@@ -56,13 +57,13 @@ def resubscribe(user_id: int, address: str) -> bool:
             Suppression.reason == SuppressionReason.UNSUBSCRIBED,
         )
     )
-    return removed.rowcount > 0
+    return changed_rows(removed) > 0
 
 
 def suppression_count(user_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count()).select_from(Suppression).where(Suppression.user_id == user_id)
-    )
+    ).scalar_one()
 
 
 def bounced_addresses(user_id: int, campaign_id: int) -> set[str]:
