@@ -6,9 +6,10 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 from app.extensions import db
 from app.models import (
@@ -44,7 +45,7 @@ def template_or_404(template_id: int) -> Template:
     return db.one_or_404(owned(Template).where(Template.id == template_id))
 
 
-def counters(*columns: sa.ColumnElement) -> sa.Select:
+def counters(*columns: sa.ColumnElement[Any] | QueryableAttribute[Any]) -> sa.Select:
     """`columns` of the current user's campaigns (deleted ones included) joined to their non-zero
     counters (`app.email_counts`)."""
     return (

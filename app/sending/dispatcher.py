@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import QueryableAttribute
 
 from app import clock
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
@@ -58,7 +59,8 @@ Enqueue = Callable[[list[Handoff]], None]
 
 
 def due_emails(
-    account_id: int | sa.ColumnElement[int], now: datetime | sa.ColumnElement[datetime]
+    account_id: int | sa.ColumnElement[int] | QueryableAttribute[int],
+    now: datetime | sa.ColumnElement[datetime],
 ) -> sa.Select:
     """Pending emails of an account that may go now (served by `ix_email_due`)."""
     running = sa.select(Campaign.id).where(
@@ -74,7 +76,9 @@ def due_emails(
     )
 
 
-def first_due_email(account_id: sa.ColumnElement[int], now: datetime) -> sa.ScalarSelect:
+def first_due_email(
+    account_id: sa.ColumnElement[int] | QueryableAttribute[int], now: datetime
+) -> sa.ScalarSelect:
     """The id of the account's oldest due email, as a correlated scalar sub-select.
 
     Not `EXISTS`: PostgreSQL turns an `EXISTS` into a semi-join that reads the whole email table
@@ -304,7 +308,7 @@ def _claim_accounts(
 
 
 def _claim_emails(
-    connection: sa.Connection, accounts: list[sa.Row[Any]], limits: dict[str, int], now: datetime
+    connection: sa.Connection, accounts: Sequence[sa.Row[Any]], limits: dict[str, int], now: datetime
 ) -> dict[str, list[sa.Row[Any]]]:
     """The emails claimed for each account's ticket: in one statement on PostgreSQL, one per account
     on SQLite (which runs one writer at a time anyway)."""
@@ -332,7 +336,7 @@ def _claim_emails(
             "now": now,
             "limit": limits[account.batch_id],
         }
-        claimed[account.batch_id] = connection.execute(CLAIM_EMAILS, params).all()
+        claimed[account.batch_id] = list(connection.execute(CLAIM_EMAILS, params))
     return claimed
 
 
