@@ -26,7 +26,7 @@ def celery_init_app(app: Flask) -> Celery:
         "dispatch": {"task": DISPATCH_TASK, "schedule": app.config["DISPATCH_INTERVAL"]},
     }
     celery_app.set_default()
-    celery_app.flask_app = app  # type: ignore[attr-defined]  # for the worker's signal handlers
+    celery_app.flask_app = app  # for the worker's signal handlers
     app.extensions["celery"] = celery_app
 
     from app import tasks  # noqa: F401  (registers the shared tasks)

@@ -41,7 +41,7 @@ def engine_settings() -> EngineSettings:
 
 
 def celery_flask_app() -> Flask:
-    return current_celery_app.flask_app  # type: ignore[attr-defined]
+    return current_celery_app.flask_app
 
 
 def sender_service() -> SenderService:
@@ -129,8 +129,8 @@ def _dispatch(wait: bool) -> int:
         return 0
     try:
         settings = engine_settings()
-        claims = dispatch(db.session, settings, enqueue_batches)
-        start = next_campaign_start(db.session, clock.utcnow(), settings.dispatch_interval)
+        claims = dispatch(db.session(), settings, enqueue_batches)
+        start = next_campaign_start(db.session(), clock.utcnow(), settings.dispatch_interval)
         if start is not None:
             _wake_up.at(start, celery_flask_app())
         return len(claims)

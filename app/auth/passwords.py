@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+from typing import TypeGuard
 
 from flask import current_app
 from flask_login import current_user
@@ -54,7 +55,7 @@ def _stand_in_hash(method: str) -> str:
     return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
-def password_matches(user: User | None, password: str) -> bool:
+def password_matches(user: User | None, password: str) -> TypeGuard[User]:
     """Whether `password` is `user`'s. With no such user a hash is checked all the same, so a log-in
     takes as long whether or not the account exists."""
     if user is None:

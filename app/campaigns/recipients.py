@@ -142,7 +142,7 @@ def save_recipients(campaign_id: int, token: str) -> Response:
         flash("There is not one valid recipient in this list, so nothing was saved.", "danger")
         return redirect(review_url(campaign, pending, columns))
     campaign = draft_or_refuse(campaign_id, lock=True)
-    saved = replace_recipients(db.session, campaign, review.result)
+    saved = replace_recipients(db.session(), campaign, review.result)
     db.session.commit()
     pending.mark_saved(campaign.id)
     flash(f"Saved {saved:,} recipient{'' if saved == 1 else 's'} for “{campaign.name}”.", "success")

@@ -226,6 +226,7 @@ def schedule_summary(campaign: Campaign, created: int, skipped: int, form: Sched
     if skipped:
         parts.append(f"{skipped:,} recipient{'s were' if skipped != 1 else ' was'} skipped as suppressed.")
     if form.when.data != SEND_NOW:
+        assert campaign.scheduled_at is not None, "a scheduled campaign has its time"
         moment = in_both_zones(campaign.scheduled_at, form.timezone.data, current_user.timezone)
         parts.append(f"Sends {moment}.")
     return " ".join(parts)

@@ -25,6 +25,7 @@ def rotate_smtp_key() -> None:
     rotated, unreadable = 0, []
     accounts = db.session.scalars(sa.select(SMTPSettings).where(SMTPSettings.password_encrypted.is_not(None)))
     for account in accounts:
+        assert account.password_encrypted is not None  # the query's condition
         try:
             account.password_encrypted = rotator.rotate(account.password_encrypted)
             rotated += 1

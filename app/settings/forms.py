@@ -139,7 +139,11 @@ class SMTPAccountForm(AppForm):
         """After validation: the password to log in with (the typed one, else the saved one)."""
         if not self.username.data:
             return ""
-        return self.password.data or decrypt_password(self.saved.password_encrypted)
+        if self.password.data:
+            return self.password.data
+        # `validate_password` keeps a blank password only when a saved one can be read.
+        assert self.saved is not None and self.saved.password_encrypted is not None
+        return decrypt_password(self.saved.password_encrypted)
 
     def security_warnings(self) -> list[str]:
         """Unusual but possibly valid choices: saved anyway, with a word of warning."""
