@@ -269,7 +269,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     # ----- helpers -----
 
     @staticmethod
-    def _checked(check: Callable[[int], None], result: Any = None) -> Any:
+    def _checked(check: Callable[[int], object], result: Any = None) -> Any:
         limits = _limits
         try:
             check(limits.size)
@@ -285,7 +285,8 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         """The arguments of `owner.<name>(...)`, once its result is known to fit (`str.join`'s items
         are read into a list on the way, counting)."""
         if name == "join" and args:
-            items = self._checked(lambda limit: render_sizes.bounded_items(args[0], len(owner), limit))
+            items: list[Any] = []
+            self._checked(lambda limit: items.extend(render_sizes.bounded_items(args[0], len(owner), limit)))
             return (items, *args[1:])
         estimate = render_sizes.STR_METHODS.get(name)
         if estimate is not None:

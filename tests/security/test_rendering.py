@@ -216,6 +216,7 @@ def test_a_normal_newsletter_renders_as_in_the_plain_sandbox(limits: RenderLimit
         + "{% for item in ['a', 'b'] %}<li>{{ item|upper }} {{ loop.index }}</li>{% endfor %}"
         + "{% macro button(label) %}<a>{{ label }}</a>{% endmacro %}{{ button('Go') }}"
         + "{{ '%s items' % 5 }} {{ name ~ '!' }} {{ '{:>5}'.format(3) }} {{ '{:>{}}'.format('a', 3) }} {{ [1, 2]|join(', ') }}"
+        + "{{ ', '.join(['a', 'b']) }}"
     )
     context = {"name": "ada lovelace", "email": "ada@example.com", "city": "<London>"}
     plain = SandboxedEnvironment(autoescape=True).from_string(body).render(context)
