@@ -124,7 +124,8 @@ class ThreadedDatabase:
                     # would be pinged (`pool_pre_ping`) each time, a round trip per email for nothing.
                     connection = self.engine.connect()
             except Exception as error:  # the database can't be reached: every caller hears it
-                group[0].future.get_loop().call_soon_threadsafe(_settle, [(u, None, error) for u in group])
+                failed: list[Outcome] = [(unit, None, error) for unit in group]
+                group[0].future.get_loop().call_soon_threadsafe(_settle, failed)
                 continue
             self._run_group(connection, group)
         if connection is not None:

@@ -47,13 +47,16 @@ class OneLineHeader(UnstructuredHeader):
     998 characters; 78 is only a recommendation). CR/LF is still refused when the header is set."""
 
     max_count = 1
+    #: Given by `BaseHeader`, which `HeaderRegistry` mixes into this class when it makes a header.
+    name: str
 
     def fold(self, *, policy: email.policy.EmailPolicy) -> str:
         return f"{self.name}: {self}{policy.linesep}"
 
 
 _HEADERS = HeaderRegistry()
-_HEADERS.map_to_type("list-unsubscribe", OneLineHeader)
+# typeshed wants a BaseHeader subclass; the registry takes the mixin and adds BaseHeader itself.
+_HEADERS.map_to_type("list-unsubscribe", OneLineHeader)  # type: ignore[arg-type]
 MESSAGE_POLICY = email.policy.default.clone(header_factory=_HEADERS)
 
 

@@ -210,7 +210,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     def parse(self, source: str, name: str | None = None, filename: str | None = None) -> Any:
         return _compiling(lambda: super(BoundedEnvironment, self).parse(source, name, filename))
 
-    def compile(  # type: ignore[override]
+    def compile(
         self,
         source: Any,
         name: str | None = None,
@@ -219,7 +219,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         defer_init: bool = False,
     ) -> Any:
         return _compiling(
-            lambda: super(BoundedEnvironment, self).compile(source, name, filename, raw, defer_init)
+            # jinja2 types `raw` as Literal[True] or Literal[False] in two overloads; a bool matches neither.
+            lambda: super(BoundedEnvironment, self).compile(  # type: ignore[call-overload]
+                source, name, filename, raw, defer_init
+            )
         )
 
     # ----- checks the compiled template calls -----
