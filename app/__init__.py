@@ -34,7 +34,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app.throttle import init_throttle
 
     fill_secret_keys(app)
-    app.wsgi_app = trust_proxies(app.wsgi_app, app.config["TRUSTED_PROXIES"])
+    # Flask's documented way to add WSGI middleware; its types declare wsgi_app a method.
+    app.wsgi_app = trust_proxies(app.wsgi_app, app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
     db.init_app(app)
     with app.app_context():

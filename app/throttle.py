@@ -56,7 +56,9 @@ class Throttle:
 
 def init_throttle(app: Flask) -> None:
     uri = app.config["RATELIMIT_STORAGE_URI"]
-    app.extensions["throttle"] = Throttle(storage_from_string(uri) if uri else DatabaseStorage(db.session))
+    storage = storage_from_string(uri) if uri else DatabaseStorage(db.session)
+    assert isinstance(storage, Storage), "RATELIMIT_STORAGE_URI names a synchronous storage"
+    app.extensions["throttle"] = Throttle(storage)
 
 
 def throttle() -> Throttle:

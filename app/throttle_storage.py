@@ -14,6 +14,7 @@ spends its attempt before it changes anything of its own, which that commit woul
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from limits.storage import Storage
@@ -26,7 +27,10 @@ from app.models import ThrottleCounter
 #: Ended windows are deleted at most this often (seconds) by each process.
 PRUNE_EVERY = 60.0
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERTS: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
 class DatabaseStorage(Storage):

@@ -7,6 +7,7 @@ default unsubscribe footer included.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 from flask import current_app
@@ -95,7 +96,7 @@ def send_test(
     sent: list[str] = []
     for to, message in messages:
         try:
-            run_sync(lambda to=to, message=message: send_one(endpoint, message, account.from_address, to))
+            run_sync(functools.partial(send_one, endpoint, message, account.from_address, to))
         except SMTPFailure as failure:
             before = f" (it went to {', '.join(sent)} before that)" if sent else ""
             return CheckResult(False, f"Not sent to {to}: {failure_message(failure, endpoint)}{before}")

@@ -24,7 +24,9 @@ RECIPIENTS_PER_PAGE = 50
 TABLE = CampaignRecipient.__table__
 COLUMNS = ("user_id", "campaign_id", "position", "address", "name", "merge_data")
 #: A longer name would not fit the column; a spreadsheet cell that long is not a name anyway.
-NAME_LENGTH: int = TABLE.c.name.type.length
+_NAME_TYPE = TABLE.c.name.type
+assert isinstance(_NAME_TYPE, sa.String) and _NAME_TYPE.length is not None
+NAME_LENGTH: int = _NAME_TYPE.length
 
 
 def replace_recipients(session: Session, campaign: Campaign, result: ImportResult) -> int:
@@ -80,7 +82,8 @@ def _copy(connection: sa.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerows((*row[:-1], json.dumps(row[-1], ensure_ascii=False)) for row in rows)
     buffer.seek(0)
-    with connection.connection.cursor() as cursor:
+    # psycopg2's cursor is a context manager; SQLAlchemy types a DBAPI cursor without one.
+    with connection.connection.cursor() as cursor:  # type: ignore[attr-defined]
         cursor.copy_expert(f"COPY {TABLE.name} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buffer)
 
 

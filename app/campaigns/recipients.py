@@ -8,7 +8,7 @@ when the import is refused.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import flask
 import sqlalchemy as sa
@@ -211,7 +211,7 @@ def chosen_columns(args: MultiDict[str, str]) -> ColumnMap | None:
     return None if email is None else ColumnMap(email, args.get("name") or None)
 
 
-def column_args(columns: ColumnMap | None) -> dict[str, str | None]:
+def column_args(columns: ColumnMap | None) -> dict[str, Any]:
     """The query arguments that carry a column choice from page to page (see `chosen_columns`)."""
     return {} if columns is None else columns._asdict()
 

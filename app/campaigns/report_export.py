@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING
 import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
 
 from app.recipients.export import safe_cell
@@ -106,7 +106,7 @@ def xlsx_text(value: str) -> str:
     return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
 
 
-def sent_cell(sheet: WriteOnlyWorksheet, sent: datetime | None) -> WriteOnlyCell:
+def sent_cell(sheet: WriteOnlyWorksheet, sent: datetime | None) -> Cell:
     cell = WriteOnlyCell(sheet, value=sent)
     cell.number_format = EXCEL_SENT_FORMAT
     return cell

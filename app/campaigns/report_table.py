@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -54,7 +55,7 @@ class EmailFilter:
         status = args.get("status", "")
         return cls(status if status in STATUSES else "", search_text(args, max_length=254))
 
-    def as_args(self) -> dict[str, str]:
+    def as_args(self) -> dict[str, Any]:
         """For links that keep the filter; empty parts left out."""
         return {name: value for name, value in (("status", self.status), ("q", self.search)) if value}
 

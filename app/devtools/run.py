@@ -22,7 +22,7 @@ STOP_GRACE = Config.SMTP_TIMEOUT + 15
 INTERRUPTED = 130
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int | str | None:
     """Run `honcho start` (with any further arguments); honcho's exit status, Ctrl-C counting as 0."""
     manager.KILL_WAIT = STOP_GRACE
     try:

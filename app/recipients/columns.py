@@ -34,13 +34,13 @@ def locate_columns(headers: list[str], chosen: ColumnMap | None = None) -> tuple
             raise RecipientFileError("The name column cannot also be the email column.")
         return email, name
     simple = [simplify(header) for header in headers]
-    email = next((pos for pos, header in enumerate(simple) if header in EMAIL_HEADERS), None)
-    if email is None:
-        email = next((pos for pos, header in enumerate(simple) if "email" in header), None)
-    if email is None:
+    found = next((pos for pos, header in enumerate(simple) if header in EMAIL_HEADERS), None)
+    if found is None:
+        found = next((pos for pos, header in enumerate(simple) if "email" in header), None)
+    if found is None:
         raise RecipientFileError(_no_email_column_message(headers))
-    name = next((pos for pos, header in enumerate(simple) if header in NAME_HEADERS and pos != email), None)
-    return email, name
+    name = next((pos for pos, header in enumerate(simple) if header in NAME_HEADERS and pos != found), None)
+    return found, name
 
 
 def _position(headers: list[str], header: str) -> int:

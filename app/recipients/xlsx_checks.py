@@ -148,7 +148,8 @@ def check_dimension(sheet: ReadOnlyWorksheet, filename: str, limits: UploadLimit
 
 def _manifest(archive: zipfile.ZipFile) -> Manifest | None:
     try:
-        return Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES)))
+        # types-openpyxl's tree protocol does not accept ElementTree's own Element.
+        return Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES)))  # type: ignore[arg-type]
     except KeyError:
         return None
 

@@ -110,7 +110,7 @@ def _set_async_exception(thread_id: int, exception: type[BaseException] | None) 
 
 _watchdog = _Watchdog()
 # A forked child has none of its parent's threads: it starts a watchdog of its own when it needs one.
-os.register_at_fork(after_in_child=_watchdog.__init__)
+os.register_at_fork(after_in_child=lambda: _Watchdog.__init__(_watchdog))
 
 
 def start() -> None:

@@ -308,7 +308,7 @@ def _claim_accounts(
 
 
 def _claim_emails(
-    connection: sa.Connection, accounts: Sequence[sa.Row[Any]], limits: dict[str, int], now: datetime
+    connection: sa.Connection, accounts: Sequence[sa.Row], limits: dict[str, int], now: datetime
 ) -> dict[str, list[sa.Row[Any]]]:
     """The emails claimed for each account's ticket: in one statement on PostgreSQL, one per account
     on SQLite (which runs one writer at a time anyway)."""
