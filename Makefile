@@ -52,15 +52,15 @@ migrate: install
 	$(BIN)/flask db upgrade
 
 lint: install-dev
-	$(BIN)/ruff check app tests bench config.py run.py celery_worker.py
-	$(BIN)/ruff format --check app tests bench config.py run.py celery_worker.py
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install-dev
 	$(BIN)/mypy
 
 format: install-dev
-	$(BIN)/ruff format app tests bench config.py run.py celery_worker.py
-	$(BIN)/ruff check --fix app tests bench config.py run.py celery_worker.py
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # Benchmarks (docs/benchmarks.md): each creates its own database on the PostgreSQL server of
 # BENCH_DATABASE_URL and uses BENCH_REDIS_URL (defaults in bench/common.py: local server, Redis db 14).
