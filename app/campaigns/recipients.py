@@ -86,8 +86,11 @@ def paste_recipients(campaign_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/<int:campaign_id>/recipients/review/<token>")
 @login_required
-def review_recipients(campaign_id: int, token: str) -> str | tuple[str, int]:
-    """The summary: accepted, invalid, duplicate and suppressed rows, and the button that saves."""
+def review_recipients(campaign_id: int, token: str) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """The summary: accepted, invalid, duplicate and suppressed rows, and the button that saves.
+
+    Never kept by the browser, so its back button after a save asks again and hears it was saved.
+    """
     pending = unsaved_upload_or_explain(token)
     campaign = draft_or_refuse(campaign_id)
     columns = chosen_columns(request.args)
@@ -102,17 +105,21 @@ def review_recipients(campaign_id: int, token: str) -> str | tuple[str, int]:
         pending.discard()
         return recipients_page_response(campaign, error=problem.message), 422
     chooser = ColumnsForm(formdata=None, data=review.result.columns._asdict()).offer(review.headers)
-    return render_template(
-        "campaigns/recipients_review.html",
-        campaign=campaign,
-        pending=pending,
-        result=review.result,
-        column_args=column_args(columns),
-        chooser=chooser,
-        save_form=SaveForm(),
-        sample_rows=SAMPLE_ROWS,
-        report_rows=REPORT_ROWS,
-        international_notice=international_notice(review.result.international),
+    return (
+        render_template(
+            "campaigns/recipients_review.html",
+            campaign=campaign,
+            pending=pending,
+            result=review.result,
+            column_args=column_args(columns),
+            chooser=chooser,
+            save_form=SaveForm(),
+            sample_rows=SAMPLE_ROWS,
+            report_rows=REPORT_ROWS,
+            international_notice=international_notice(review.result.international),
+        ),
+        200,
+        {"Cache-Control": "no-store"},
     )
 
 
