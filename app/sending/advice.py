@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.sending.classify import Verdict, wording
+from app.sending.classify import SENDER_LISTED, Verdict, wording
 from app.sending.connection import SMTPFailure
 
 
@@ -57,7 +57,12 @@ ADVICE: tuple[Advice, ...] = (
     ),
     Advice(
         wording(
-            r"block", r"listed", r"spamhaus|spamcop|dnsbl|rbl", r"reputation", r"5\.7\.[67]\d\d", r"traffic"
+            SENDER_LISTED.pattern,
+            r"block",
+            r"listed",
+            r"reputation",
+            r"5\.7\.[67]\d\d",
+            r"traffic",
         ),
         "The receiving side refuses mail from your provider's server or IP address (blocked or on a "
         "blocklist). Ask your provider's support about it; no setting here can change it.",

@@ -39,6 +39,12 @@ def wording(*alternatives: str) -> re.Pattern[str]:
     return re.compile("|".join(alternatives), re.IGNORECASE)
 
 
+def within_clause(most: int) -> str:
+    """Up to `most` characters of one clause: no sentence stop, though the dots of an IP address
+    ("host [192.0.2.1] blocked") do not end it."""
+    return rf"(?:[^.;]|\.(?=\d)){{0,{most}}}"
+
+
 #: An enhanced status code (RFC 3463), e.g. 5.1.1.
 ENHANCED_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 #: 5.1.7 and 5.1.8 are address errors too, but about the sender's address.
@@ -53,6 +59,8 @@ RECIPIENT_MAILBOX = wording(
     r"(in ?box|account|user|recipient|folder)('s)? [^.;]{0,30}(is full|over[ -]?quota|out of (storage|space)|"
     r"storage|quota exceeded|exceeded (its|the|their) quota)",
     r"\bover[ -]?quota\b",
+    r"\bfull (mail ?box|in ?box)\b",
+    r"\b(user|mailbox|recipient|inbox)\b[^.;]{0,20}\bhas too many (messages|mails|e-?mails)\b",
     r"quota violation",
     r"folder (is )?full",
     r"(disk|storage|mailbox|queue) quota",
@@ -84,7 +92,7 @@ CONNECTION_CAP = wording(
     r"too many errors",
     r"(allow(ed)?|maximum|max) (number of )?(rcpt|recipient)s? (numbers|per message)",
     r"out of allow\w* rcpt",
-    r"too many (recipients|rcpt)\b(?![^.;]{0,40}\b(hour|day|minute|daily|rate))",
+    r"too many (recipients|rcpt)\b(?!\s+from\b|[^.;]{0,40}\b(hour|day|minute|daily|rate))",
 )
 #: The message itself is too large for the receiving server.
 TOO_LARGE = wording(
@@ -96,7 +104,7 @@ TOO_LARGE = wording(
     r"\b(length|size) of (the )?(data|message|content)|number of attachments",
 )
 #: The message goes round in circles between servers.
-LOOPING = wording(r"too many hops|routing loop|mail loop|loop detected|loops back")
+LOOPING = wording(r"too many hops", r"(routing|mail|forwarding|delivery) loop", r"loop detected|loops back")
 #: The message's content or links are refused, whatever the code: sent again unchanged, it fails again.
 CONTENT_REFUSAL = wording(
     r"nature of the content|content and/or the links|links within",
@@ -171,7 +179,21 @@ SENDER_REFUSAL = wording(
     r"ptr record|reverse dns|rdns",
     # encryption the server requires
     r"(must|should) issue a starttls",
-    r"(tls|encryption|starttls) (is )?required",
+    r"\b(tls|encryption|starttls)\b[^.;]{0,20}\brequired\b",
+)
+#: The sending IP on a DNS blocklist, said outright to be listed or blocked, refused for its location,
+#: or its access refused: words that only ever describe the sender, so they win over a code that looks
+#: like the recipient's (a "5.2.1 Mailbox unavailable. Your IP address is blacklisted").
+SENDER_LISTED = wording(
+    r"spamhaus|spamcop|uceprotect|\bsorbs\b|\bdnsbl\b|\brbl\b|barracudacentral|barracuda reputation",
+    r"invaluement|hostkarma|junkemailfilter|abusix|cloudmark|mail-abuse|spamrl|\bsurbl\b|\bpsbl\b|mailspike",
+    r"senderbase|\bsbrs\b|senderscore",
+    r"\b(your|the sending|sending|sender'?s?|client|connecting) (ip|host|server)( address)?\b"
+    + within_clause(40)
+    + r"\b(black ?listed|listed|blocked|banned)\b",
+    r"\bbad ip\b",
+    r"\byour access\b[^.;]{0,60}\b(rejected|denied|refused|revoked|blocked)",
+    r"\bgeo ?ip\b|geographical location|\bfrom your (location|country)\b",
 )
 #: A refusal that names the recipient's mailbox or address: that recipient, for good.
 RECIPIENT_REFUSAL = wording(
@@ -193,10 +215,10 @@ ACCOUNT_BLOCKED = wording(
     r"(?<!rejected: )(?<!rejected : )access denied",
     r"traffic not accepted",
     r"block ?list|black ?list|deny ?list|block-send",
-    r"\b(ip|host|address|server|client|sender|domain|network)\b[^.;]{0,60}\b(blocked|banned|listed "
-    r"(on|in|at|by))",
+    r"\b(ip|host|(?<!recipient )address|server|client|sender|domain|network)\b"
+    + within_clause(60)
+    + r"\b(blocked|banned|listed (on|in|at|by))",
     r"reputation",
-    r"spamhaus|spamcop|uceprotect|\bsorbs\b|\bdnsbl\b|\brbl\b",
     r"client host \S* ?rejected",
     r"outbound ?spam|OutboundSpamException",
     r"spam abuse|abuse detected|abusive|rejection- ?abuse|behaviou?r spam",
@@ -243,6 +265,7 @@ RATE_LIMIT_WORDING = wording(
     r"\brate (of|exceeded|too high)",
     r"sending rate",
     r"too many (?!recipients\b)",
+    r"too many (recipients|rcpts?) from\b",
     r"too much mail",
     r"sent too (many|much)",
     r"frequen(cy|tly)",
@@ -259,6 +282,14 @@ RATE_LIMIT_WORDING = wording(
     r"try (again )?in \d+",
     r"temporarily rate",
 )
+#: The sending IP (or "you") held back for a while, worded as a temporary block: a cooldown.
+TEMPORARY_BLOCK = wording(
+    r"\b(ip|host|client|server|connection|you)\b[^.;]{0,30}\btemporar(il)?y "
+    r"(blocked|black ?listed|suspended|banned)"
+)
+#: A server that calls its own trouble temporary ("temporary error during DKIM verification", "temporary
+#: lookup failure"): not a refusal of the sender, whatever check it was running.
+TEMPORARY_ERROR = wording(r"temporar\w* (error|failure|problem)")
 #: A daily quota: sending resumes when the provider's 24-hour window lets it.
 DAILY_QUOTA = wording(r"daily", r"per day", r"24[ -]?h(ours?)?", r"\b5\.4\.5\b", r"today")
 #: A server's own passing trouble, or a temporary problem with one recipient's route: retry soon.
@@ -316,6 +347,11 @@ def is_permanent(failure: SMTPFailure) -> bool:
     return failure.code is not None and 500 <= failure.code < 600
 
 
+def is_storage_quota(failure: SMTPFailure) -> bool:
+    """552 is "exceeded storage allocation" (RFC 5321): with a quota, the recipient's mailbox's one."""
+    return failure.code == 552 and "quota" in failure.message.lower()
+
+
 def says(pattern: re.Pattern[str]) -> Callable[[SMTPFailure], bool]:
     return lambda failure: failure.code is not None and bool(pattern.search(failure.message))
 
@@ -332,11 +368,18 @@ RULES: tuple[Rule, ...] = (
         Outcome.TRANSIENT,
         "the recipient's mailbox is busy, full or over quota: that recipient's problem, for now",
         lambda f: (
-            says(RECIPIENT_MAILBOX)(f) and not SENDING.search(f.message) and not ABANDONED.search(f.message)
+            (says(RECIPIENT_MAILBOX)(f) or is_storage_quota(f))
+            and not SENDING.search(f.message)
+            and not ABANDONED.search(f.message)
         ),
     ),
     Rule(
         Outcome.TRANSIENT, "greylisting: the server wants the same email again in minutes", says(GREYLISTING)
+    ),
+    Rule(
+        Outcome.RATE_LIMIT,
+        "the sending IP held back for a while (a temporary block): cool the account down",
+        lambda f: is_temporary(f) and says(TEMPORARY_BLOCK)(f),
     ),
     Rule(
         Outcome.TRANSIENT,
@@ -379,9 +422,19 @@ RULES: tuple[Rule, ...] = (
         lambda f: is_permanent(f) and f.stage in RECIPIENT_STAGES and says(RECIPIENT_RESTRICTED)(f),
     ),
     Rule(
+        Outcome.TRANSIENT,
+        "a check the server could not finish for now (a temporary error): retry soon",
+        lambda f: is_temporary(f) and says(TEMPORARY_ERROR)(f) and not SENDER_LISTED.search(f.message),
+    ),
+    Rule(
         Outcome.ACCOUNT,
         "the sender, its login, its address or its domain's authentication was refused, at any stage",
         says(SENDER_REFUSAL),
+    ),
+    Rule(
+        Outcome.ACCOUNT,
+        "the sending IP is on a blocklist or said to be listed, whatever the code looks like",
+        says(SENDER_LISTED),
     ),
     Rule(
         Outcome.TRANSIENT,
