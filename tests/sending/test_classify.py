@@ -165,6 +165,11 @@ README_EXAMPLES = [
                 554,
                 "5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
             ),
+            (
+                Stage.RCPT,
+                550,
+                "5.2.1 Mailbox unavailable. Your IP address 192.0.2.1 is blacklisted using SPAMHAUS-XBL.",
+            ),
         ]
     ],
     *[
@@ -185,6 +190,8 @@ README_EXAMPLES = [
             ),
             (Stage.RCPT, 550, "5.4.5 Daily user sending limit exceeded."),
             (Stage.MAIL, 454, "Throttling failure: Daily message quota exceeded."),
+            (Stage.RCPT, 450, "4.7.1 Error: too many recipients from unknown[192.0.2.1]"),
+            (Stage.RCPT, 451, "4.3.0 [internal] Sending IP temporarily suspended"),
         ]
     ],
     *[
@@ -197,6 +204,7 @@ README_EXAMPLES = [
             ),
             (Stage.RCPT, 452, "4.2.2 The recipient's inbox is out of storage space."),
             (Stage.RCPT, 552, "5.2.2 The email account that you tried to reach is over quota."),
+            (Stage.RCPT, 552, "<a@b.example>... Mail quota exceeded"),
             (
                 Stage.RCPT,
                 450,
@@ -204,7 +212,9 @@ README_EXAMPLES = [
             ),
             (Stage.RCPT, 451, "Temporary local problem - please try later"),
             (Stage.RCPT, 452, "4.3.1 Insufficient system storage"),
+            (Stage.DATA, 421, "4.7.20 Temporary error during DKIM verification"),
             (Stage.RCPT, 452, "4.5.3 Too many recipients"),
+            (Stage.RCPT, 452, "4.5.3 Error: too many recipients"),
             (
                 Stage.MAIL,
                 550,
@@ -245,6 +255,31 @@ def test_the_readme_tables_examples_get_the_outcome_it_gives(stage, code, messag
 def test_a_rate_limit_lasts_as_long_as_the_reply_says(message, wait, daily):
     verdict = classify(SMTPFailure(Stage.RCPT, 451, message))
     assert (verdict.outcome, verdict.wait, verdict.daily) == (RATE_LIMIT, wait, daily)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "expected"),
+    [
+        (552, "<a@b.example>... Mail quota exceeded", TRANSIENT),
+        (552, "5.2.2 user quota exceeded", TRANSIENT),
+        (550, "5.4.5 Daily user sending quota exceeded.", RATE_LIMIT),
+        (552, "Message would take you over your relay quota of 500", RATE_LIMIT),
+    ],
+)
+def test_a_quota_is_the_recipients_mailbox_unless_the_reply_speaks_of_sending(code, message, expected):
+    assert classify(SMTPFailure(Stage.RCPT, code, message)).outcome is expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("4.5.3 Error: too many recipients", TRANSIENT),
+        ("4.7.1 Error: too many recipients from unknown[192.0.2.1]", RATE_LIMIT),
+        ("Too many recipients received this hour (throttled)", RATE_LIMIT),
+    ],
+)
+def test_too_many_recipients_in_one_message_is_a_cap_but_from_one_client_over_time_a_rate(message, expected):
+    assert classify(SMTPFailure(Stage.RCPT, 452, message)).outcome is expected
 
 
 def test_advice_says_what_each_account_problem_means_and_what_to_do():
