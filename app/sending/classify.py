@@ -70,7 +70,8 @@ RECIPIENT_MAILBOX = wording(
     r"recipient has exceeded",
     r"(they|it) can receive",
     r"exceeded their\b",
-    r"boite[^.;]{0,30}\bplein|postfach[^.;]{0,20}\bvoll|buz[oó]n[^.;]{0,20}\blleno|casella[^.;]{0,20}\bpiena",
+    r"bo[iî]te[^.;]{0,30}\bplein|postfach[^.;]{0,20}\bvoll|buz[oó]n[^.;]{0,20}\blleno|casella[^.;]{0,20}\bpiena",
+    r"caixa[^.;]{0,20}\bcheia|skrzynka[^.;]{0,20}\bpełna|ящик[^.;]{0,20}переполнен|邮箱[^.;]{0,6}满",
     r"storedrv\.deliver",
 )
 #: A full mailbox that is also abandoned (Gmail's OverQuotaPerm): gone for good.
@@ -127,6 +128,7 @@ SENDING_QUOTA = wording(
     r"max(imum)? \d+ \w+ (per|an|a|each) (hour|day|minute)",
     r"(achieved|reached) the maximum",
     r"per \d+ (hours?|minutes?|days?)",
+    r"\b(over|in|within|during) (the )?(past|last) (\d+ ?)?(h|hours?|days?|minutes?)\b",
     r"too many[^.;]{0,40}\b(this|per|an|each|a|last) (hour|day|minute)",
     r"\b5\.4\.5\b",
     r"SubmissionQuota",
@@ -215,6 +217,7 @@ ACCOUNT_BLOCKED = wording(
     r"(?<!rejected: )(?<!rejected : )access denied",
     r"traffic not accepted",
     r"block ?list|black ?list|deny ?list|block-send",
+    r"lista negra|liste noire|schwarze[nr]? liste|черн\w* спис|黑名单",
     r"\b(ip|host|(?<!recipient )address|server|client|sender|domain|network)\b"
     + within_clause(60)
     + r"\b(blocked|banned|listed (on|in|at|by))",
@@ -239,11 +242,11 @@ ACCOUNT_BLOCKED = wording(
 RATE_LIMITED = wording(
     r"rate[ -]?limit",
     r"throttl",
-    r"frequen(cy|t|tly)\b",
+    r"frequen(cy|t|tly)\b|频率|频繁",
     r"(excessive|high|unusual|unexpected) volume",
     r"temporarily deferred",
     r"\b4\.7\.[56]\d\d\b",
-    r"too many (messages|e-?mails|mails)\b",
+    r"too many (messages|e-?mails|mails|connections|concurrent|sessions)\b",
     r"too fast|too quickly",
     r"intrusion prevention",
     r"exceeded the rate|unusual rate|\brate of\b|slow down",
