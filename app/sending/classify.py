@@ -40,9 +40,9 @@ def wording(*alternatives: str) -> re.Pattern[str]:
 
 
 def within_clause(most: int) -> str:
-    """Up to `most` characters of one clause: no sentence stop, though the dots of an IP address
-    ("host [192.0.2.1] blocked") do not end it."""
-    return rf"(?:[^.;]|\.(?=\d)){{0,{most}}}"
+    """Up to `most` characters of one clause: no sentence stop, though a dot inside an IP address, a
+    domain or an address ("host [192.0.2.1] blocked", "mailbox <a@b.example> is full") does not end it."""
+    return rf"(?:[^.;]|\.(?=\S)){{0,{most}}}"
 
 
 #: An enhanced status code (RFC 3463), e.g. 5.1.1.
@@ -55,7 +55,7 @@ SENDER_ADDRESS_DETAILS = {"7", "8"}
 RECIPIENT_MAILBOX = wording(
     r"\b4\.2\.1\b",
     r"\b[45]\.2\.2\b",
-    r"mail ?box[^.;]{0,30}\b(full|busy|over[ -]?quota|exceed|storage|size limit)",
+    r"mail ?box" + within_clause(40) + r"\b(full|busy|over[ -]?quota|exceed|storage|size limit)",
     r"(in ?box|account|user|recipient|folder)('s)? [^.;]{0,30}(is full|over[ -]?quota|out of (storage|space)|"
     r"storage|quota exceeded|exceeded (its|the|their) quota)",
     r"\bover[ -]?quota\b",
@@ -80,7 +80,11 @@ ABANDONED = wording(r"inactive|disabled|discontinued|no longer|abandoned")
 #: sender's address.
 RECIPIENT_SUBJECT = re.compile(r"\b4\.(1\.[1-69]|2\.\d{1,3})\b")
 #: Words about the sender's own sending, which a mailbox's quota never uses.
-SENDING = wording(r"\bsend(ing)?\b", r"outgoing|outbound|submission|daily|relay")
+SENDING = wording(
+    r"\bsend(ing)? (quota|limit|rate|cap)",
+    r"\b(you|account|sender) (have |has )?sent\b",
+    r"outgoing|outbound|submission|daily|relay",
+)
 #: Greylisting: the first try of a new sender is deferred on purpose; a retry in minutes passes.
 GREYLISTING = wording(r"gr[ae]y-?list", r"postgrey", r"\btry again later\b.*\bgrey")
 #: A cap on one connection (messages or commands per session, recipients per connection): a new
@@ -128,7 +132,8 @@ SENDING_QUOTA = wording(
     r"max(imum)? \d+ \w+ (per|an|a|each) (hour|day|minute)",
     r"(achieved|reached) the maximum",
     r"per \d+ (hours?|minutes?|days?)",
-    r"\b(over|in|within|during) (the )?(past|last) (\d+ ?)?(h|hours?|days?|minutes?)\b",
+    r"\b(over|in|within|during) (the )?(past|last) (\d+ ?)?(h|hours?|days?|minutes?)\b[^.;]{0,20}"
+    r"\b(reached|exceeded)",
     r"too many[^.;]{0,40}\b(this|per|an|each|a|last) (hour|day|minute)",
     r"\b5\.4\.5\b",
     r"SubmissionQuota",
@@ -143,7 +148,10 @@ DNS_TROUBLE = wording(
 #: A refusal of the sender: its address, its login, relaying for it, its domain's authentication.
 SENDER_REFUSAL = wording(
     # relaying: the server does not see an authenticated sender it may relay for
-    r"relay(ing)?\b[^.;]{0,20}\b(denied|not (permitted|allowed)|disallowed|refused|prohibited|disabled)",
+    r"relay(ing)?\b"
+    + within_clause(40)
+    + r"\b(denied|not (permitted|allowed)|disallowed|refused|prohibited|disabled)",
+    r"unauthori[sz]ed relay|not a gateway|local (users?|senders?) only",
     r"delivery is not allowed to this address",
     r"conform with authentication|(doesn't|does not|must) match (the )?(authenticat|login)",
     r"header from\b",
@@ -193,7 +201,7 @@ SENDER_LISTED = wording(
     r"\b(your|the sending|sending|sender'?s?|client|connecting) (ip|host|server)( address)?\b"
     + within_clause(40)
     + r"\b(black ?listed|listed|blocked|banned)\b",
-    r"\bbad ip\b",
+    r"\bbad ip\b|\bdeny ?ip\b",
     r"\byour access\b[^.;]{0,60}\b(rejected|denied|refused|revoked|blocked)",
     r"\bgeo ?ip\b|geographical location|\bfrom your (location|country)\b",
 )

@@ -170,6 +170,7 @@ README_EXAMPLES = [
                 550,
                 "5.2.1 Mailbox unavailable. Your IP address 192.0.2.1 is blacklisted using SPAMHAUS-XBL.",
             ),
+            (Stage.RCPT, 550, "relaying to <a@b.example> prohibited by administrator"),
         ]
     ],
     *[
@@ -205,6 +206,11 @@ README_EXAMPLES = [
             (Stage.RCPT, 452, "4.2.2 The recipient's inbox is out of storage space."),
             (Stage.RCPT, 552, "5.2.2 The email account that you tried to reach is over quota."),
             (Stage.RCPT, 552, "<a@b.example>... Mail quota exceeded"),
+            (
+                Stage.DATA,
+                551,
+                "bounce as<the destination mailbox <a@b.example> is full> queue as 100.1.ZmxEL",
+            ),
             (
                 Stage.RCPT,
                 450,
