@@ -185,7 +185,7 @@ SENDER_REFUSAL = wording(
     r"must (be )?authenticat",
     r"not authenticated",
     r"\b[45]\.7\.(8|23|24|25|26|27|30|32|57|139|509|510|511|512|750)\b",
-    r"\b(spf|dkim|dmarc)\b",
+    r"\b(spf|dkim|dmarc|sender id)\b",
     r"ptr record|reverse dns|rdns",
     # encryption the server requires
     r"(must|should) issue a starttls",
