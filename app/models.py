@@ -16,6 +16,7 @@ from app import clock
 from app.database import install_extensions
 from app.email_counts import install_triggers
 from app.extensions import Model, db
+from app.states import CampaignStatus, EmailStatus
 
 
 def new_session_token() -> str:
@@ -120,16 +121,6 @@ class SMTPSettings(Model):
         return f"<SMTPSettings {self.id} {self.host}:{self.port}>"
 
 
-class CampaignStatus:
-    DRAFT = "draft"
-    SCHEDULED = "scheduled"
-    SENDING = "sending"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    RUNNING = (SCHEDULED, SENDING)
-
-
 class Campaign(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -162,18 +153,6 @@ class Campaign(Model):
 
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.name!r} {self.status}>"
-
-
-class EmailStatus:
-    PENDING = "pending"
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    SUPPRESSED = "suppressed"
-    CLAIMED = (QUEUED, SENDING)
-    UNFINISHED = (PENDING, QUEUED, SENDING)
 
 
 class Email(Model):
