@@ -37,7 +37,7 @@ from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export
 from app.campaigns.routes import perform
 from app.forms import EmptyForm
 from app.models import Campaign
-from app.states import CANCELLABLE, RETRIABLE
+from app.states import CANCELLABLE, NOT_STARTED, RETRIABLE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT = "campaigns.report"
@@ -67,7 +67,7 @@ def report(campaign_id: int) -> str:
         liveness=Liveness.read(clock.utcnow(), campaign.id),
         action_form=EmptyForm(),
         retriable=campaign.status in RETRIABLE,
-        cancellable=campaign.status in CANCELLABLE,
+        cancellable=campaign.status in CANCELLABLE and any(counts[status] for status in NOT_STARTED),
     )
 
 
