@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -61,6 +62,8 @@ CLAIMED = (EmailStatus.QUEUED, EmailStatus.SENDING)
 NOT_STARTED = (EmailStatus.PENDING, EmailStatus.QUEUED)
 #: Still to go: a campaign with none of these left is completed.
 UNFINISHED = (EmailStatus.PENDING, *CLAIMED)
+#: What an email that leaves its batch's claim keeps of it, whatever its new status: nothing.
+RELEASED: dict[str, Any] = {"batch_id": None, "claimed_at": None}
 
 
 def completion(statuses: Collection[str]) -> sa.Update:

@@ -27,6 +27,7 @@ from app.states import (
     EDITABLE,
     NOT_STARTED,
     PAUSABLE,
+    RELEASED,
     RESUMABLE,
     RETRIABLE,
     UNSCHEDULABLE,
@@ -68,7 +69,7 @@ def stop_unsent_emails(campaign: Campaign) -> int:
     result = db.session.execute(
         sa.update(Email)
         .where(Email.campaign_id == campaign.id, Email.status.in_(NOT_STARTED))
-        .values(status=EmailStatus.CANCELLED, batch_id=None, claimed_at=None)
+        .values(status=EmailStatus.CANCELLED, **RELEASED)
         .execution_options(synchronize_session=False)
     )
     return changed_rows(result)

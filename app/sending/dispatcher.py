@@ -29,7 +29,7 @@ from app import clock
 from app.models import Campaign, Email, SMTPSettings
 from app.sending.executors import Transaction, connection_of
 from app.sending.settings import EngineSettings
-from app.states import CLAIMED, RUNNING, CampaignStatus, EmailStatus, completion
+from app.states import CLAIMED, RELEASED, RUNNING, CampaignStatus, EmailStatus, completion
 
 #: Claims handed to the workers in one message: few enough to spread over several workers, enough that a
 #: thousand accounts cost twenty messages, not a thousand.
@@ -94,7 +94,7 @@ def release_emails(transaction: Transaction, batch_id: str) -> int:
         .execute(
             sa.update(Email)
             .where(Email.batch_id == batch_id, Email.status.in_(CLAIMED))
-            .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
+            .values(status=EmailStatus.PENDING, **RELEASED)
             .execution_options(synchronize_session=False)
         )
         .rowcount
@@ -133,7 +133,7 @@ def recover_stale_claims(transaction: Transaction, settings: EngineSettings, now
         .execute(
             sa.update(Email)
             .where(Email.status.in_(CLAIMED), Email.claimed_at < stale_before, ~held.exists())
-            .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
+            .values(status=EmailStatus.PENDING, **RELEASED)
             .execution_options(synchronize_session=False)
         )
         .rowcount

@@ -24,7 +24,7 @@ from app.sending.message import Recipient
 from app.sending.replies import smtp_reply
 from app.sending.settings import EngineSettings
 from app.sending.suppression import EMAIL_SUPPRESSED
-from app.states import RUNNING, CampaignStatus, EmailStatus
+from app.states import RELEASED, RUNNING, CampaignStatus, EmailStatus
 
 EMAIL = Email.__table__
 ACCOUNT = SMTPSettings.__table__
@@ -55,12 +55,10 @@ MARK_SENT = (
         sent_at=sa.bindparam("now"),
         last_smtp_code=250,
         last_smtp_message=None,
-        batch_id=None,
-        claimed_at=None,
+        **RELEASED,
     )
 )
 ROLLING_DAY = timedelta(days=1)
-RELEASED: dict[str, Any] = {"batch_id": None, "claimed_at": None}
 #: A run's ticket swapped for its own id, returning what the run needs of its account.
 TAKE_ACCOUNT = (
     sa.update(ACCOUNT)
