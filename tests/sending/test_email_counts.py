@@ -18,8 +18,9 @@ from app import clock
 from app.campaigns.operations import cancel_pending, delete_campaign, retry_failed, unschedule_campaign
 from app.email_counts import disagreements
 from app.extensions import db
-from app.models import Campaign, Email, EmailCount, EmailStatus, SentCount, Suppression
+from app.models import Campaign, Email, EmailCount, SentCount, Suppression
 from app.sending.dispatcher import claim_batch, recover_stale_claims
+from app.states import EmailStatus
 from tests.factories import make_campaign
 from tests.sending.runs import run_claimed
 
