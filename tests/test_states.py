@@ -57,6 +57,28 @@ def test_no_group_of_statuses_is_spelled_out_outside_app_states():
     assert found == [], "statuses grouped outside app/states.py; name the group there and import it"
 
 
+def imports_of_the_enums_from_the_models(source: str) -> list[int]:
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom)
+        and node.module == "app.models"
+        and ENUMS & {alias.name for alias in node.names}
+    ]
+
+
+def test_the_statuses_are_imported_from_their_home():
+    """The models use the enums for their columns; the rest of the code takes them from `app.states`."""
+    root = APP.parent
+    found = [
+        f"{path.relative_to(root)}:{line}"
+        for folder in ("app", "tests", "bench")
+        for path in sorted((root / folder).rglob("*.py"))
+        for line in imports_of_the_enums_from_the_models(path.read_text())
+    ]
+    assert found == [], "import CampaignStatus and EmailStatus from app.states"
+
+
 @pytest.mark.parametrize(
     ("source", "lines"),
     [
