@@ -16,6 +16,7 @@ from app import clock
 from app.database import install_extensions
 from app.email_counts import install_triggers
 from app.extensions import Model, db
+from app.states import CLAIMED, CampaignStatus, EmailStatus
 
 
 def new_session_token() -> str:
@@ -120,16 +121,6 @@ class SMTPSettings(Model):
         return f"<SMTPSettings {self.id} {self.host}:{self.port}>"
 
 
-class CampaignStatus:
-    DRAFT = "draft"
-    SCHEDULED = "scheduled"
-    SENDING = "sending"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    RUNNING = (SCHEDULED, SENDING)
-
-
 class Campaign(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -164,16 +155,13 @@ class Campaign(Model):
         return f"<Campaign {self.id} {self.name!r} {self.status}>"
 
 
-class EmailStatus:
-    PENDING = "pending"
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    SUPPRESSED = "suppressed"
-    CLAIMED = (QUEUED, SENDING)
-    UNFINISHED = (PENDING, QUEUED, SENDING)
+#: The email's status in the conditions of its partial indexes (the table is not declared yet).
+_EMAIL_STATUS = sa.column("status", sa.String)
+
+
+def _partial(condition: sa.ColumnElement[bool] | sa.TextClause) -> dict[str, Any]:
+    """An index's keywords that make it partial, on PostgreSQL and SQLite alike."""
+    return {"postgresql_where": condition, "sqlite_where": condition}
 
 
 class Email(Model):
@@ -186,30 +174,26 @@ class Email(Model):
             "smtp_account_id",
             "scheduled_at",
             "id",
-            postgresql_where=sa.text("status = 'pending'"),
-            sqlite_where=sa.text("status = 'pending'"),
+            **_partial(_EMAIL_STATUS == EmailStatus.PENDING),
         ),
         # Stale claims, found by their age.
         sa.Index(
             "ix_email_claimed",
             "claimed_at",
-            postgresql_where=sa.text("status IN ('queued', 'sending')"),
-            sqlite_where=sa.text("status IN ('queued', 'sending')"),
+            **_partial(_EMAIL_STATUS.in_(CLAIMED)),
         ),
         # A batch finds its emails.
         sa.Index(
             "ix_email_batch",
             "batch_id",
-            postgresql_where=sa.text("batch_id IS NOT NULL"),
-            sqlite_where=sa.text("batch_id IS NOT NULL"),
+            **_partial(sa.text("batch_id IS NOT NULL")),
         ),
         # Hourly and daily caps count an account's recent sends.
         sa.Index(
             "ix_email_account_sent",
             "smtp_account_id",
             "sent_at",
-            postgresql_where=sa.text("status = 'sent'"),
-            sqlite_where=sa.text("status = 'sent'"),
+            **_partial(_EMAIL_STATUS == EmailStatus.SENT),
         ),
         # A campaign's report filtered by status, in id order (keyset pages).
         sa.Index("ix_email_campaign_status", "campaign_id", "status", "id"),
@@ -228,8 +212,7 @@ class Email(Model):
             "ix_email_user_failed",
             "user_id",
             "id",
-            postgresql_where=sa.text("status = 'failed'"),
-            sqlite_where=sa.text("status = 'failed'"),
+            **_partial(_EMAIL_STATUS == EmailStatus.FAILED),
         ),
     )
 

@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from app import clock, create_app
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, SMTPSettings, User
+from app.models import Campaign, SMTPSettings, User
+from app.states import CampaignStatus
 from config import celery_settings, normalise_database_url
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -25,9 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Email, EmailStatus, SMTPSettings
+from app.models import Email, SMTPSettings
 from app.sending.dispatcher import dispatch
 from app.sending.settings import EngineSettings
+from app.states import EmailStatus
 from bench.common import NO_PAUSES, bench_app, recreate_database, result_line, run, seed
 
 SIZES = {"1k": 1_000, "1m": 1_000_000}

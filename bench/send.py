@@ -35,12 +35,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Campaign, Email, EmailStatus, SMTPSettings
+from app.models import Campaign, Email, SMTPSettings
 from app.sending.connection import Endpoint, close_quietly, open_connection, run_sync, send_message
 from app.sending.dispatcher import dispatch
 from app.sending.message import CampaignTemplate, Recipient, Sender
 from app.sending.settings import EngineSettings
 from app.sending.unsubscribe_links import UnsubscribeLinks
+from app.states import EmailStatus
 from app.tasks import enqueue_batches
 from bench.common import NO_PAUSES, Bench, bench_app, empty_tables, result_line, run, seed
 from bench.probes import cpu_seconds

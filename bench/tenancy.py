@@ -57,7 +57,8 @@ import redis
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings, User
+from app.models import Campaign, Email, SMTPSettings, User
+from app.states import CampaignStatus, EmailStatus
 from bench.celery_processes import CeleryRole
 from bench.common import Bench, bench_app, run, vacuum_analyze
 from bench.multisink import (

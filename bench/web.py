@@ -30,7 +30,8 @@ from werkzeug.security import generate_password_hash
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, SMTPSettings, User
+from app.models import Campaign, SMTPSettings, User
+from app.states import CampaignStatus
 from bench.common import bench_app, result_line, run, vacuum_analyze
 from tests.services import free_port
 

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings, User
+from app.models import Campaign, Email, SMTPSettings, User
+from app.states import CampaignStatus, EmailStatus
 
 
 def add_campaign(

@@ -7,8 +7,9 @@ from typing import Any
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Email, SMTPSettings, User
+from app.models import Campaign, Email, SMTPSettings, User
 from app.smtp_crypto import encrypt_password
+from app.states import CampaignStatus
 from tests.smtp_sink import SMTPSink
 
 

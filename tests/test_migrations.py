@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
+from sqlalchemy.schema import CreateIndex
 
 from app import create_app
 from app.email_counts import disagreements
 from app.extensions import db
+from app.models import Email
 from tests.services import postgres_url
 
 #: The migration that adds the campaigns' email counters.
@@ -58,6 +60,36 @@ def test_dispatcher_indexes_exist_after_migrating(empty_database):
         indexes = {index["name"] for index in sa.inspect(db.engine).get_indexes("email")}
         db.engine.dispose()
     assert {"ix_email_due", "ix_email_claimed", "ix_email_batch", "ix_email_account_sent"} <= indexes
+
+
+#: Where each database keeps an index's definition, as it normalises it.
+INDEX_DEFINITION = {
+    "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = :name",
+    "sqlite": "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name",
+}
+
+
+def test_migrated_partial_indexes_have_the_conditions_the_models_give_them(empty_database):
+    """The models build their partial indexes' conditions from the status groups, the migrations spell
+    them out: an index twin made from the model must read, in the database's catalogue, as the migrated one."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        partial = [
+            index for index in Email.__table__.indexes if index.dialect_options["sqlite"]["where"] is not None
+        ]
+        query = sa.text(INDEX_DEFINITION[db.engine.dialect.name])
+        with db.engine.connect() as connection:
+            for index in partial:
+                twin = f"twin_{index.name}"
+                ddl = str(CreateIndex(index).compile(dialect=db.engine.dialect)).replace(index.name, twin, 1)
+                connection.execute(sa.text(ddl))
+                migrated = connection.scalar(query, {"name": index.name})
+                modelled = connection.scalar(query, {"name": twin}).replace(twin, index.name, 1)
+                assert modelled == migrated, index.name
+            connection.rollback()
+        db.engine.dispose()
+    assert {index.name for index in partial} >= {"ix_email_due", "ix_email_claimed", "ix_email_user_failed"}
 
 
 def test_migrating_counts_the_emails_already_there(empty_database):

@@ -1,9 +1,11 @@
-"""What a user can do to a campaign: each function is one use-case, changes the session and never commits.
+"""What a user can do to a campaign and to its emails: each function is one use-case, changes the session
+and never commits.
 
 The handler commits once. A refused action raises `ActionRefused` with a message for the user, before
 anything was written. State changes are conditional UPDATEs (`... WHERE status IN (...)`), so an action
 racing the engine (which moves `scheduled` to `sending` and `sending` to `completed`) either applies
-to the state the user saw or is refused, never half-applied.
+to the state the user saw or is refused, never half-applied; an email the engine moved on meanwhile
+is left alone.
 """
 
 from __future__ import annotations
@@ -17,24 +19,23 @@ from app.campaigns.personalise import check_campaign
 from app.campaigns.queries import campaign_account
 from app.database import changed_rows
 from app.extensions import db
-from app.models import (
-    Campaign,
-    CampaignRecipient,
-    CampaignStatus,
-    Email,
-    EmailStatus,
-    SMTPSettings,
-    Suppression,
-    Template,
-)
+from app.models import Campaign, CampaignRecipient, Email, SMTPSettings, Suppression, Template
 from app.sending.plain_text import html_to_text
 from app.settings.account import in_cooldown, release_hold, resume_sending
+from app.states import (
+    CANCELLABLE,
+    EDITABLE,
+    NOT_STARTED,
+    PAUSABLE,
+    RELEASED,
+    RESUMABLE,
+    RETRIABLE,
+    UNSCHEDULABLE,
+    CampaignStatus,
+    EmailStatus,
+    completion,
+)
 
-EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
-UNSCHEDULABLE = (CampaignStatus.SCHEDULED,)
-PAUSABLE = CampaignStatus.RUNNING
-RESUMABLE = (CampaignStatus.PAUSED,)
-CANCELLABLE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
 #: The buttons of the campaign page, each offered in the statuses its action applies to.
 ACTIONS = {
     "edit": EDITABLE,
@@ -43,8 +44,6 @@ ACTIONS = {
     "resume": RESUMABLE,
     "cancel": CANCELLABLE,
 }
-#: Emails the engine has not started on: cancelling or deleting a campaign stops them.
-NOT_STARTED = (EmailStatus.PENDING, EmailStatus.QUEUED)
 
 
 class ActionRefused(Exception):
@@ -70,7 +69,7 @@ def stop_unsent_emails(campaign: Campaign) -> int:
     result = db.session.execute(
         sa.update(Email)
         .where(Email.campaign_id == campaign.id, Email.status.in_(NOT_STARTED))
-        .values(status=EmailStatus.CANCELLED, batch_id=None, claimed_at=None)
+        .values(status=EmailStatus.CANCELLED, **RELEASED)
         .execution_options(synchronize_session=False)
     )
     return changed_rows(result)
@@ -303,3 +302,71 @@ def start_from_template(campaign: Campaign, template: Template) -> None:
     campaign.html_body = template.html_body
     campaign.text_edited = bool(template.text_body)
     campaign.text_body = template.text_body or html_to_text(template.html_body)
+
+
+# ----- the report's actions on a campaign's emails ------------------------------------------------
+
+
+def retry_failed(campaign: Campaign, include_permanent: bool = False) -> int:
+    """The campaign's temporary failures (or, with `include_permanent`, all its failed emails) go back
+    to `pending`, due now, attempts reset (returns how many).
+
+    A permanent failure is an address the receiving server refused, or a message that could not be
+    built: sending it again only helps when something changed, and mailing refused addresses hurts the
+    sender's reputation, so it is retried only when the user asks for it apart.
+
+    A completed campaign is sending again, so the dispatcher takes them; the engine still re-checks
+    each address against the suppression list before sending.
+    """
+    if campaign.status not in RETRIABLE:
+        raise ActionRefused(f"“{campaign.name}” is {campaign.status}: its failed emails cannot be retried.")
+    which = [] if include_permanent else [Email.permanent_failure.is_(False)]
+    retried = changed_rows(
+        db.session.execute(
+            sa.update(Email)
+            .where(
+                Email.user_id == campaign.user_id,
+                Email.campaign_id == campaign.id,
+                Email.status == EmailStatus.FAILED,
+                *which,
+            )
+            .values(
+                status=EmailStatus.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                rate_limit_retry_at=None,
+                scheduled_at=clock.utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if retried == 0:
+        kind = "failed emails" if include_permanent else "temporary failures"
+        raise ActionRefused(f"“{campaign.name}” has no {kind} to retry.")
+    db.session.execute(
+        sa.update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.COMPLETED)
+        .values(status=CampaignStatus.SENDING, completed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return retried
+
+
+def retry_all_failed(campaign: Campaign) -> int:
+    """`retry_failed`, permanent failures included."""
+    return retry_failed(campaign, include_permanent=True)
+
+
+def cancel_pending(campaign: Campaign) -> int:
+    """The campaign's emails not yet started become `cancelled` (returns how many); what was sent stays.
+
+    With nothing left in flight the campaign is completed at once, whatever its status: the engine
+    only completes campaigns it is sending, and a scheduled or paused one would otherwise wait forever.
+    """
+    if campaign.status not in CANCELLABLE:
+        raise ActionRefused(f"“{campaign.name}” is {campaign.status}: it has no pending emails.")
+    cancelled = stop_unsent_emails(campaign)
+    if cancelled == 0:
+        raise ActionRefused(f"“{campaign.name}” has no pending emails to cancel.")
+    db.session.execute(completion(CANCELLABLE).where(Campaign.id == campaign.id))
+    return cancelled

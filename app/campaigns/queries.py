@@ -12,18 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
 
 from app.extensions import db
-from app.models import (
-    Campaign,
-    CampaignRecipient,
-    CampaignStatus,
-    Email,
-    EmailCount,
-    EmailStatus,
-    SMTPSettings,
-    Template,
-)
+from app.models import Campaign, CampaignRecipient, Email, EmailCount, SMTPSettings, Template
 from app.ownership import owned
 from app.settings.account import current_account
+from app.states import CampaignStatus, EmailStatus
 
 
 def visible_campaigns() -> sa.Select:

@@ -25,10 +25,11 @@ from app.campaigns.recipient_store import recipient_count, recipients_page, repl
 from app.campaigns.recipient_uploads import PendingImport
 from app.extensions import db
 from app.forms import search_text
-from app.models import Campaign, CampaignStatus
+from app.models import Campaign
 from app.recipients import ColumnMap, ImportResult, RecipientFileError, UploadLimits, invalid_rows_csv
 from app.recipients.columns import locate_columns
 from app.recipients.importer import import_table
+from app.states import CampaignStatus
 from app.suppressions.operations import suppressed_addresses
 
 #: How many rows of each kind the summary shows; the invalid ones can all be downloaded.

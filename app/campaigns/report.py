@@ -23,14 +23,7 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.bounds import whole_number
 from app.campaigns import bp
-from app.campaigns.email_actions import (
-    RETRIABLE,
-    WITH_PENDING,
-    cancel_pending,
-    retry_all_failed,
-    retry_failed,
-)
-from app.campaigns.operations import offered_actions
+from app.campaigns.operations import cancel_pending, offered_actions, retry_all_failed, retry_failed
 from app.campaigns.queries import (
     FailedCounts,
     Liveness,
@@ -44,6 +37,7 @@ from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export
 from app.campaigns.routes import perform
 from app.forms import EmptyForm
 from app.models import Campaign
+from app.states import CANCELLABLE, NOT_STARTED, RETRIABLE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT = "campaigns.report"
@@ -73,7 +67,7 @@ def report(campaign_id: int) -> str:
         liveness=Liveness.read(clock.utcnow(), campaign.id),
         action_form=EmptyForm(),
         retriable=campaign.status in RETRIABLE,
-        cancellable=campaign.status in WITH_PENDING,
+        cancellable=campaign.status in CANCELLABLE and any(counts[status] for status in NOT_STARTED),
     )
 
 

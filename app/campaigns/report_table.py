@@ -17,19 +17,13 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.forms import search_text
-from app.models import Campaign, Email, EmailStatus
+from app.models import Campaign, Email
 from app.ownership import owned
+from app.states import EmailStatus
 
 PAGE_SIZE = 50
-STATUSES = (
-    EmailStatus.PENDING,
-    EmailStatus.QUEUED,
-    EmailStatus.SENDING,
-    EmailStatus.SENT,
-    EmailStatus.FAILED,
-    EmailStatus.CANCELLED,
-    EmailStatus.SUPPRESSED,
-)
+#: The report's columns and filters, in the order the statuses are declared (an email's way through them).
+STATUSES = tuple(EmailStatus)
 COLUMNS = (
     Email.id,
     Email.address,

@@ -19,12 +19,11 @@ from app.campaigns.queries import counters, visible_campaigns
 from app.dashboard.estimate import Queued, estimated_finishes
 from app.dashboard.periods import Bucket
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Email, EmailCount, EmailStatus, SentCount, SMTPSettings
+from app.models import Campaign, Email, EmailCount, SentCount, SMTPSettings
 from app.ownership import owned
+from app.states import CLAIMED, OPEN, RUNNING, UNFINISHED, CampaignStatus, EmailStatus
 
-#: Campaigns listed with their progress: those the engine is on or will be, and those held by a pause.
-ACTIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
-#: At most this many active campaigns are listed, the next to go first.
+#: At most this many active campaigns (the open ones) are listed, the next to go first.
 ACTIVE_SHOWN = 20
 RECENT_FAILURES = 10
 
@@ -55,7 +54,7 @@ class CampaignProgress:
 
     @property
     def remaining(self) -> int:
-        return sum(self.counts[status] for status in EmailStatus.UNFINISHED)
+        return sum(self.counts[status] for status in UNFINISHED)
 
     @property
     def percent_done(self) -> int:
@@ -171,7 +170,7 @@ def email_figures(
         sent_today=sent_each_day[-1],
         sent_week=sum(sent_each_day),
         sent_total=totals[EmailStatus.SENT],
-        pending=due + sum(totals[status] for status in EmailStatus.CLAIMED),
+        pending=due + sum(totals[status] for status in CLAIMED),
         scheduled=later,
         rate_limited=rate_limited,
         failed=totals[EmailStatus.FAILED],
@@ -201,7 +200,7 @@ def active_campaigns(
     campaigns = list(
         db.session.scalars(
             visible_campaigns()
-            .where(Campaign.status.in_(ACTIVE))
+            .where(Campaign.status.in_(OPEN))
             .order_by(Campaign.scheduled_at, Campaign.id)
             .limit(ACTIVE_SHOWN)
         )
@@ -213,9 +212,9 @@ def active_campaigns(
     finishes: dict[int, datetime] = {}
     for account in accounts:
         queue = [
-            Queued(c.id, c.scheduled_at or now, sum(counts_of[c.id][s] for s in EmailStatus.UNFINISHED))
+            Queued(c.id, c.scheduled_at or now, sum(counts_of[c.id][s] for s in UNFINISHED))
             for c in campaigns
-            if c.smtp_account_id == account.id and c.status in CampaignStatus.RUNNING
+            if c.smtp_account_id == account.id and c.status in RUNNING
         ]
         finishes |= estimated_finishes(queue, account, default_interval, now)
     return [CampaignProgress(c, counts_of[c.id], finishes.get(c.id)) for c in campaigns]

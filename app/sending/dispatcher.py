@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -26,9 +26,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import QueryableAttribute
 
 from app import clock
-from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.models import Campaign, Email, SMTPSettings
 from app.sending.executors import Transaction, connection_of
 from app.sending.settings import EngineSettings
+from app.states import CLAIMED, RELEASED, RUNNING, CampaignStatus, EmailStatus, completion
 
 #: Claims handed to the workers in one message: few enough to spread over several workers, enough that a
 #: thousand accounts cost twenty messages, not a thousand.
@@ -63,9 +64,7 @@ def due_emails(
     now: datetime | sa.ColumnElement[datetime],
 ) -> sa.Select:
     """Pending emails of an account that may go now (served by `ix_email_due`)."""
-    running = sa.select(Campaign.id).where(
-        Campaign.id == Email.campaign_id, Campaign.status.in_(CampaignStatus.RUNNING)
-    )
+    running = sa.select(Campaign.id).where(Campaign.id == Email.campaign_id, Campaign.status.in_(RUNNING))
     return sa.select(Email.id).where(
         Email.smtp_account_id == account_id,
         Email.status == EmailStatus.PENDING,
@@ -94,8 +93,8 @@ def release_emails(transaction: Transaction, batch_id: str) -> int:
         connection_of(transaction)
         .execute(
             sa.update(Email)
-            .where(Email.batch_id == batch_id, Email.status.in_(EmailStatus.CLAIMED))
-            .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
+            .where(Email.batch_id == batch_id, Email.status.in_(CLAIMED))
+            .values(status=EmailStatus.PENDING, **RELEASED)
             .execution_options(synchronize_session=False)
         )
         .rowcount
@@ -133,8 +132,8 @@ def recover_stale_claims(transaction: Transaction, settings: EngineSettings, now
         connection_of(transaction)
         .execute(
             sa.update(Email)
-            .where(Email.status.in_(EmailStatus.CLAIMED), Email.claimed_at < stale_before, ~held.exists())
-            .values(status=EmailStatus.PENDING, batch_id=None, claimed_at=None)
+            .where(Email.status.in_(CLAIMED), Email.claimed_at < stale_before, ~held.exists())
+            .values(status=EmailStatus.PENDING, **RELEASED)
             .execution_options(synchronize_session=False)
         )
         .rowcount
@@ -364,20 +363,6 @@ def claim_batches(transaction: Transaction, settings: EngineSettings, account_id
     claims = _claim_accounts(transaction, settings, account_ids, clock.utcnow())
     _start_campaigns(transaction, claims)
     return claims
-
-
-def completion(statuses: Collection[str]) -> sa.Update:
-    """Campaigns in `statuses` none of whose emails is left unfinished become completed (narrow it
-    further with `.where`)."""
-    unfinished = sa.select(Email.id).where(
-        Email.campaign_id == Campaign.id, Email.status.in_(EmailStatus.UNFINISHED)
-    )
-    return (
-        sa.update(Campaign)
-        .where(Campaign.status.in_(statuses), ~unfinished.exists())
-        .values(status=CampaignStatus.COMPLETED, completed_at=clock.utcnow())
-        .execution_options(synchronize_session=False)
-    )
 
 
 def completing(campaign_ids: list[int] | None = None) -> sa.Update:

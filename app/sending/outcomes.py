@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import clock
-from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.models import Campaign, Email, SMTPSettings
 from app.sending.builders import CampaignSource
 from app.sending.dispatcher import completing, release_emails
 from app.sending.executors import Transaction, connection_of
@@ -24,13 +24,12 @@ from app.sending.message import Recipient
 from app.sending.replies import smtp_reply
 from app.sending.settings import EngineSettings
 from app.sending.suppression import EMAIL_SUPPRESSED
+from app.states import RELEASED, RUNNING, CampaignStatus, EmailStatus
 
 EMAIL = Email.__table__
 ACCOUNT = SMTPSettings.__table__
 CAMPAIGN_RUNNING = (
-    sa.select(Campaign.id)
-    .where(Campaign.id == EMAIL.c.campaign_id, Campaign.status.in_(CampaignStatus.RUNNING))
-    .exists()
+    sa.select(Campaign.id).where(Campaign.id == EMAIL.c.campaign_id, Campaign.status.in_(RUNNING)).exists()
 )
 OF_THIS_RUN = sa.and_(EMAIL.c.id == sa.bindparam("email_id"), EMAIL.c.batch_id == sa.bindparam("run_id"))
 #: `queued -> sending`, giving the email its Message-ID once, before its first try: a copy re-sent after
@@ -56,12 +55,10 @@ MARK_SENT = (
         sent_at=sa.bindparam("now"),
         last_smtp_code=250,
         last_smtp_message=None,
-        batch_id=None,
-        claimed_at=None,
+        **RELEASED,
     )
 )
 ROLLING_DAY = timedelta(days=1)
-RELEASED: dict[str, Any] = {"batch_id": None, "claimed_at": None}
 #: A run's ticket swapped for its own id, returning what the run needs of its account.
 TAKE_ACCOUNT = (
     sa.update(ACCOUNT)

@@ -10,12 +10,13 @@ from flask_login import current_user
 
 from app import clock
 from app.extensions import db
-from app.models import Email, EmailStatus, SMTPSettings
+from app.models import Email, SMTPSettings
 from app.ownership import owned
 from app.sending.connection import Endpoint, endpoint_for
 from app.sending.settings import EngineSettings
 from app.settings.forms import SMTPAccountForm
 from app.smtp_crypto import PasswordUnreadable, decrypt_password, encrypt_password
+from app.states import EmailStatus
 
 # Form fields stored as they are; the password is handled on its own.
 ACCOUNT_FIELDS = (

@@ -15,9 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app import clock
 from app.database import changed_rows
 from app.extensions import db
-from app.models import Email, EmailStatus, Suppression, SuppressionReason
+from app.models import Email, Suppression, SuppressionReason
 from app.sending.classify import is_mailbox_failure
 from app.sending.suppression import EMAIL_SUPPRESSED
+from app.states import EmailStatus
 
 
 def suppressed_addresses(user_id: int) -> set[str]:

@@ -17,18 +17,10 @@ from app import clock
 from app.campaigns import recipient_uploads
 from app.campaigns.recipient_store import replace_recipients
 from app.extensions import db
-from app.models import (
-    Campaign,
-    CampaignStatus,
-    Email,
-    EmailStatus,
-    SMTPSettings,
-    SuppressionReason,
-    Template,
-    User,
-)
+from app.models import Campaign, Email, SMTPSettings, SuppressionReason, Template, User
 from app.recipients import UploadLimits, import_upload
 from app.sending.unsubscribe_links import UnsubscribeLinks
+from app.states import CampaignStatus, EmailStatus
 from app.suppressions.operations import suppress
 from app.unsubscribe.resubscribe import ResubscribeLinks
 from tests.conftest import PASSWORD

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from playwright.sync_api import Dialog, Page, expect
 
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Suppression, SuppressionReason
+from app.models import Campaign, Suppression, SuppressionReason
+from app.states import CampaignStatus
 from tests.browser.conftest import log_in
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.email_builders import add_campaign, add_emails

@@ -17,7 +17,8 @@ from playwright.sync_api import Page, expect
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, SMTPSettings
+from app.models import Campaign, SMTPSettings
+from app.states import CampaignStatus
 from tests.browser.conftest import log_in
 from tests.factories import make_account, make_campaign
 from tests.smtp_sink import RATE_LIMITED

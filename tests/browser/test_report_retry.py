@@ -8,7 +8,8 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from app.extensions import db
-from app.models import CampaignStatus, EmailStatus, User
+from app.models import User
+from app.states import CampaignStatus, EmailStatus
 from tests.browser.test_smtp_settings import sign_up
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.email_builders import add_campaign, add_emails, add_failures

@@ -7,7 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, CampaignStatus, Email, SMTPSettings, User
+from app.models import Campaign, CampaignRecipient, Email, SMTPSettings, User
+from app.states import CampaignStatus
 
 HTML = "<p>Dear {{ name }}, your code is {{ code }}.</p>"
 

@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, CampaignStatus, User
+from app.models import Campaign, CampaignRecipient, User
+from app.states import CampaignStatus
 from tests.conftest import csrf_token_from, post_form
 
 RECIPIENT_FIXTURES = Path(__file__).parent.parent / "fixtures" / "recipients"

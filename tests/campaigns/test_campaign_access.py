@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import CampaignStatus, Template
+from app.models import Template
+from app.states import CampaignStatus
 from tests.campaigns.campaign_builders import make_campaign, make_smtp_account, reload
 from tests.conftest import csrf_token_from
 

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, CampaignStatus, Email, EmailStatus
+from app.models import Campaign, CampaignRecipient, Email
+from app.states import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import emails_of, make_campaign, make_smtp_account, reload, statuses_of
 from tests.conftest import post_form
 

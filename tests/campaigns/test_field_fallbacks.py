@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.campaigns.personalise import HTML, Part, check_message
-from app.models import CampaignStatus
+from app.states import CampaignStatus
 from tests.campaigns.campaign_builders import emails_of, make_campaign, make_smtp_account, reload
 from tests.conftest import post_form
 

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import CampaignRecipient, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.models import CampaignRecipient, Email, SMTPSettings
+from app.states import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.conftest import csrf_token_from, post_form
 from tests.email_builders import add_campaign, add_emails

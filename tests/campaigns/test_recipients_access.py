@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, User
+from app.models import Campaign, User
+from app.states import CampaignStatus
 from tests.campaigns.conftest import RecipientsFlow
 from tests.conftest import AuthActions
 

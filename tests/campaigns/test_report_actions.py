@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CampaignStatus, Email, EmailStatus
+from app.models import Email
+from app.states import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account, reload
 from tests.conftest import post_form
 from tests.email_builders import add_campaign, add_emails, add_failures

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from app.campaigns import report_table
 from app.campaigns.report import XLSX
 from app.extensions import db
-from app.models import CampaignStatus, EmailStatus
+from app.states import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.email_builders import add_campaign, add_emails
 

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import CampaignStatus, EmailStatus, Suppression
+from app.models import Suppression
+from app.states import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import emails_of, make_campaign, make_smtp_account, reload
 from tests.conftest import post_form
 

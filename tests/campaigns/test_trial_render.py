@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.models import Campaign, CampaignStatus, User
+from app.models import Campaign, User
+from app.states import CampaignStatus
 from tests.campaigns.campaign_builders import reload
 from tests.conftest import post_form
 from tests.factories import make_account

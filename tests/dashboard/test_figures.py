@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.extensions import db
-from app.models import CampaignStatus, EmailStatus
+from app.states import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.dashboard.conftest import NOW
 from tests.email_builders import add_campaign, add_emails

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.models import CampaignStatus
+from app.states import CampaignStatus
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.dashboard.conftest import NOW
 from tests.email_builders import add_campaign

@@ -19,10 +19,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import EmailStatus, SMTPSettings
+from app.models import SMTPSettings
 from app.sending import connection as connection_module
 from app.sending.connection import NO_SMTP_SERVER, NOT_SMTP, Endpoint, open_connection, run_sync
 from app.sending.destinations import ALLOW_SETTING, refusal
+from app.states import EmailStatus
 from tests.factories import make_account, make_campaign
 from tests.sending.runs import run_batch
 from tests.services import free_port

@@ -23,10 +23,11 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, Email, EmailStatus, User
+from app.models import Campaign, CampaignRecipient, Email, User
 from app.sending import sandbox
 from app.sending.message import CampaignTemplate, Recipient
 from app.sending.sandbox import RenderLimits, RenderRefused
+from app.states import EmailStatus
 from tests.campaigns.campaign_builders import make_campaign as make_draft_campaign
 from tests.conftest import post_form
 from tests.email_html import written_body

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, Email, EmailStatus, SMTPSettings
+from app.models import Campaign, Email, SMTPSettings
 from app.sending.dispatcher import ready_accounts
+from app.states import EmailStatus
 from tests.factories import make_campaign
 from tests.sending import runs
 from tests.sending.test_batch import emails_of

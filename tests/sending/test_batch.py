@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings, Suppression
+from app.models import Campaign, Email, SMTPSettings, Suppression
 from app.sending.connection import open_connection
 from app.sending.dispatcher import claim_batch
+from app.states import CampaignStatus, EmailStatus
 from tests.factories import make_account, make_campaign
 from tests.sending import runs
 from tests.smtp_sink import RATE_LIMITED

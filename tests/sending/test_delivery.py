@@ -15,8 +15,9 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.models import Campaign, Email, SMTPSettings
 from app.sending.dispatcher import claim_batch
+from app.states import CampaignStatus, EmailStatus
 from app.tasks import send_batches
 from tests.factories import make_account, make_campaign
 from tests.processes import wait_until

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Campaign, CampaignStatus, Email, EmailStatus, SMTPSettings
+from app.models import Campaign, Email, SMTPSettings
 from app.sending.dispatcher import (
     HANDOFF_CHUNK,
     Handoff,
@@ -20,6 +20,7 @@ from app.sending.dispatcher import (
     dispatch,
     recover_stale_claims,
 )
+from app.states import CampaignStatus, EmailStatus
 from tests.factories import make_account, make_campaign
 
 

@@ -15,12 +15,12 @@ import pytest
 import sqlalchemy as sa
 
 from app import clock
-from app.campaigns.email_actions import cancel_pending, retry_failed
-from app.campaigns.operations import delete_campaign, unschedule_campaign
+from app.campaigns.operations import cancel_pending, delete_campaign, retry_failed, unschedule_campaign
 from app.email_counts import disagreements
 from app.extensions import db
-from app.models import Campaign, Email, EmailCount, EmailStatus, SentCount, Suppression
+from app.models import Campaign, Email, EmailCount, SentCount, Suppression
 from app.sending.dispatcher import claim_batch, recover_stale_claims
+from app.states import EmailStatus
 from tests.factories import make_campaign
 from tests.sending.runs import run_claimed
 

@@ -15,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Email, EmailStatus, SMTPSettings
+from app.models import Email, SMTPSettings
 from app.sending.unsubscribe_links import UnsubscribeLinks
+from app.states import EmailStatus
 from tests.email_html import written_body
 from tests.factories import make_campaign
 from tests.sending.test_batch import emails_of, run_batch

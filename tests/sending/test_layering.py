@@ -34,3 +34,9 @@ def test_importing_the_engine_loads_neither_pandas_nor_any_blueprint():
     assert {"app.auth", "app.campaigns", "app.unsubscribe"} <= areas
     web = [name for name in loaded if any(name == area or name.startswith(f"{area}.") for area in areas)]
     assert web == []
+
+
+def test_the_statuses_sit_below_the_engine_and_the_pages():
+    """`app.states` is imported by the models, the engine and the pages, and imports none of them."""
+    loaded = {name for name in modules_loaded_by(["app.states"]) if name == "app" or name.startswith("app.")}
+    assert loaded == {"app", "app.clock", "app.states"}

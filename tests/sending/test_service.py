@@ -10,11 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Email, EmailStatus, SMTPSettings
+from app.models import Email, SMTPSettings
 from app.sending.dispatcher import Handoff, claim_batch
 from app.sending.service import SenderService
 from app.sending.settings import EngineSettings
 from app.smtp_crypto import configured_keys, password_decrypter
+from app.states import EmailStatus
 from tests.factories import make_account, make_campaign
 from tests.processes import wait_until
 

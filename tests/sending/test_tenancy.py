@@ -31,7 +31,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app.extensions import db
-from app.models import Email, EmailStatus, SMTPSettings, User
+from app.models import Email, SMTPSettings, User
+from app.states import EmailStatus
 from tests.factories import make_account, make_campaign
 from tests.smtp_sink import SMTPSink
 from tests.stack import RedisServer, Stack

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Email, EmailStatus, SMTPSettings
+from app.models import Email, SMTPSettings
+from app.states import EmailStatus
 from tests.conftest import post_form
 from tests.factories import make_campaign
 from tests.settings.conftest import accounts

@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CampaignStatus, EmailStatus, Suppression
+from app.models import Suppression
 from app.sending.classify import is_mailbox_failure
+from app.states import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import make_campaign, make_smtp_account
 from tests.conftest import post_form
 from tests.email_builders import add_emails
