@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: an app on a fresh database, a client, factories and log-in helpers."""
+"""Fixtures shared by every test: an app on a fresh database, a client and log-in helpers (test data: tests/builders.py)."""
 
 from __future__ import annotations
 

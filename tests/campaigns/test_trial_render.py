@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.models import Campaign, CampaignStatus, User
-from tests.campaigns.campaign_builders import reload
+from tests.builders import make_account, reload
 from tests.conftest import post_form
-from tests.factories import make_account
 from tests.security.test_rendering import LONG_CODE, LOOP_OVER_CODE, TOO_SLOW
 from tests.smtp_sink import SMTPSink
 

@@ -30,7 +30,6 @@ from tests.campaigns.conftest import RecipientsFlow
 from tests.conftest import csrf_token_from, post_form
 
 # The campaigns area's fixtures: a draft campaign of the logged-in user and its Recipients page.
-make_draft = campaigns_area.make_draft
 draft = campaigns_area.draft
 uploads_folder = campaigns_area.uploads_folder
 recipients_flow = campaigns_area.recipients_flow
