@@ -110,6 +110,13 @@ def fresh_g_per_request(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
+def production_errors(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A view's exception reaches the client as production serves it, the 500 page, instead of being
+    re-raised into the test (Flask's behaviour when testing)."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+
+
+@pytest.fixture
 def engine_settings(app: Flask) -> EngineSettings:
     return EngineSettings.from_config(app.config)
 

@@ -39,6 +39,7 @@ def test_saving_replaces_recipients_and_merge_fields(recipients_flow: Recipients
     assert recipients_flow.merge_fields() == [{"key": "amount", "header": "Amount"}]
 
 
+@pytest.mark.usefixtures("production_errors")
 def test_failure_midway_leaves_the_old_recipients_intact(
     recipients_flow: RecipientsFlow, saved_old_list: list, monkeypatch: pytest.MonkeyPatch
 ):
