@@ -22,7 +22,7 @@ from tests.browser.conftest import log_in
 from tests.builders import make_account, make_queued_campaign
 from tests.smtp_sink import RATE_LIMITED
 
-pytestmark = pytest.mark.worker
+pytestmark = pytest.mark.processes
 
 RECIPIENTS = 40
 #: The campaigns start this long after they are made: their pages are opened while they wait.

@@ -255,7 +255,7 @@ def test_an_smtp_server_still_reports_its_own_reply(app, client, logged_in, subm
     assert f"Connected to 127.0.0.1:{sink.port} without logging in." in page
 
 
-@pytest.mark.worker
+@pytest.mark.processes
 def test_a_real_worker_refuses_too_and_the_emails_wait(app, stack, make_user, smtp_sink):
     """The worker reads the setting from its environment (here SMTP_ALLOW_PRIVATE_HOSTS=False, this
     module's setting), like every other engine setting."""

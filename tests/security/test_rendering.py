@@ -305,7 +305,7 @@ def app_settings(smtp_tls_files: Any) -> dict[str, Any]:
     return {**unpaused_settings(smtp_tls_files.ca_file), "DISPATCH_INTERVAL": 0.5}
 
 
-@pytest.mark.worker
+@pytest.mark.processes
 def test_a_template_stopped_in_the_worker_fails_its_emails_and_another_users_campaign_keeps_sending(
     stack: Stack, app: Flask, make_user: Callable[..., User], make_smtp_sink: Callable[..., SMTPSink]
 ) -> None:

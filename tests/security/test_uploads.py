@@ -183,6 +183,7 @@ def importer_costs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
     return {line["name"]: line for line in map(json.loads, done.stdout.splitlines())}
 
 
+@pytest.mark.processes  # each bomb measured in a fresh interpreter
 @pytest.mark.parametrize("name", BOMBS)
 def test_importer_refuses_each_bomb_quickly_in_little_memory(importer_costs, name: str):
     cost = importer_costs[name]

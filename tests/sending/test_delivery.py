@@ -24,7 +24,7 @@ from tests.services import free_port, service_missing
 from tests.smtp_sink import RATE_LIMITED, SMTPSink
 from tests.stack import Stack
 
-pytestmark = pytest.mark.worker
+pytestmark = pytest.mark.processes
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from tests.builders import make_account, make_queued_campaign
 from tests.smtp_sink import SMTPSink
 from tests.stack import RedisServer, Stack
 
-pytestmark = pytest.mark.worker
+pytestmark = pytest.mark.processes
 
 STARTUP = 30.0
 """Seconds a fresh worker and beat may take to send their first email on a busy machine."""
