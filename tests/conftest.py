@@ -24,9 +24,26 @@ from tests.services import database_backends, postgres_url
 
 pytest_plugins = ["tests.loopback_only", "tests.smtp_fixtures", "tests.stack", "tests.newcomer"]
 
+#: Fixtures that start real processes: a test using one must be marked `processes`, which
+#: `make test-fast` leaves out (the others start theirs in the test and are marked by hand).
+PROCESS_FIXTURES = {"stack", "make_run", "make_sink", "gunicorn", "importer_costs"}
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 _postgres_schema_ready = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and not item.get_closest_marker("processes")
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "These tests start real processes but are not marked `processes` (add "
+            "`pytestmark = pytest.mark.processes`): " + ", ".join(unmarked)
+        )
 
 
 def reset_postgres_schema() -> None:
