@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,24 @@ def postgres_database() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with every table, made once: each test starts from a copy of the file,
+    which takes no time where `create_all` took about 0.1 s a test."""
+    path = tmp_path_factory.mktemp("schema") / "app.db"
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return path
+
+
 @pytest.fixture(params=database_backends())
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database with every table, empty: a SQLite file of this test's own, or the run's
+    PostgreSQL database emptied (by `app`)."""
     if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), tmp_path / "app.db")
         return f"sqlite:///{tmp_path / 'app.db'}"
     return request.getfixturevalue("postgres_database")
 
@@ -99,8 +115,6 @@ def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iter
     with app.app_context():
         if database_url.startswith("postgresql"):
             reset_postgres_schema()
-        else:
-            db.create_all()
         yield app
         db.session.remove()
         with db.engine.connect() as connection:
