@@ -8,15 +8,12 @@ from playwright.sync_api import Page, expect
 from app.extensions import db
 from app.models import Campaign, CampaignStatus
 from tests.browser.conftest import log_in
-from tests.builders import add_campaign, add_emails, make_account
+from tests.builders import add_campaign, add_draft, add_emails, make_account
 
 
 def test_a_draft_with_a_problem_shows_one_notice_listing_what_is_missing(page: Page, served, make_user):
-    user_id = make_user("drafter").id
-    campaign = Campaign(user_id=user_id, name="Promo", subject="Hi", html_body="<p>Hello {{ company }}</p>")
-    db.session.add(campaign)
-    db.session.commit()
-    campaign_id = campaign.id
+    drafter = make_user("drafter")
+    campaign_id = add_draft(drafter, name="Promo", subject="Hi", html_body="<p>Hello {{ company }}</p>").id
     db.session.rollback()
     log_in(page, served, "drafter")
 
