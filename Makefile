@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 VENDOR := app/static/vendor
 export FLASK_APP := run
 
-.PHONY: run test sink install install-dev assets migrate lint typecheck format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
+.PHONY: run test test-fast check sink install install-dev assets migrate lint typecheck format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
 
 # honcho with the Procfile (app/devtools/run.py): Ctrl-C stops web, worker and beat and ends the run.
 run: install assets migrate
@@ -14,6 +14,14 @@ run: install assets migrate
 
 test: install-dev assets
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite without the browser tests and the tests that start real processes (workers, beat, make run,
+# gunicorn, the sink): the quick loop while editing; `make test` runs everything.
+test-fast: install-dev assets
+	$(BIN)/pytest -m "not browser and not processes" $(PYTEST_ARGS)
+
+# What CI checks, the cheapest first: ruff, mypy, then the whole suite.
+check: lint typecheck test
 
 # A test SMTP server on 127.0.0.1:1025 (or SINK_PORT) that prints each email it receives (README).
 sink: install-dev

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -67,9 +68,9 @@ def database_url(default: str) -> str:
 def celery_settings(broker_url: str, instance: Path, lease_seconds: float) -> dict[str, Any]:
     """Celery's own settings (Flask's Celery pattern keeps them in one `CELERY` dict).
 
-    With no broker server the embedded filesystem transport is used; its folders must exist before any
-    worker or producer touches them. With Redis, the visibility timeout must outlast the longest batch,
-    or Redis would hand an unfinished batch to a second worker.
+    With no broker server the embedded filesystem transport is used (it makes its folders itself when a
+    worker or producer connects: app.filesystem_broker). With Redis, the visibility timeout must outlast
+    the longest batch, or Redis would hand an unfinished batch to a second worker.
     """
     settings: dict[str, Any] = {
         "broker_url": broker_url,
@@ -86,8 +87,6 @@ def celery_settings(broker_url: str, instance: Path, lease_seconds: float) -> di
     if broker_url.startswith("filesystem://"):
         queue = instance / "broker" / "queue"
         control = instance / "broker" / "control"
-        for folder in (queue, control):
-            folder.mkdir(parents=True, exist_ok=True)
         settings["broker_transport"] = "app.filesystem_broker:Transport"
         settings["broker_transport_options"] = {
             "data_folder_in": str(queue),
@@ -101,6 +100,18 @@ def celery_settings(broker_url: str, instance: Path, lease_seconds: float) -> di
         settings["broker_transport_options"] = visibility
         settings["result_backend_transport_options"] = visibility
     return settings
+
+
+def derived_settings(settings: Mapping[str, Any], instance: Path) -> dict[str, Any]:
+    """Settings computed from others, once every override is in (`create_app`), so none goes stale.
+
+    A `CELERY` given explicitly is kept as it is: its caller chose Celery's settings whole.
+    """
+    derived: dict[str, Any] = {"MAX_CONTENT_LENGTH": settings["MAX_UPLOAD_MB"] * 1024 * 1024}
+    if "CELERY" not in settings:
+        longest_batch = settings["CLAIM_LEASE"] + settings["BATCH_SIZE"] * settings["SEND_INTERVAL"]
+        derived["CELERY"] = celery_settings(settings["CELERY_BROKER_URL"], instance, longest_batch)
+    return derived
 
 
 class Config:
@@ -143,8 +154,8 @@ class Config:
     #: Strict-Transport-Security's max-age on HTTPS responses (a year); 0 sends no such header.
     HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 31_536_000)
 
+    #: Flask's MAX_CONTENT_LENGTH is derived from it (derived_settings).
     MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 20)
-    MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
     MAX_RECIPIENTS = env_int("MAX_RECIPIENTS", 200_000)
     # What one upload or paste may hold, checked before it is parsed (app.recipients.limits).
     MAX_COLUMNS = env_int("MAX_COLUMNS", 1_000)
@@ -179,8 +190,6 @@ class Config:
     SENDER_DB_CONNECTIONS = env_int("SENDER_DB_CONNECTIONS", 4)
     #: Threads that build messages (render templates) for one worker process's sender.
     SENDER_BUILD_THREADS = env_int("SENDER_BUILD_THREADS", 4)
-
-    CELERY = celery_settings(CELERY_BROKER_URL, INSTANCE_PATH, CLAIM_LEASE + BATCH_SIZE * SEND_INTERVAL)
 
     @classmethod
     def check(cls) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import config_for
+from config import config_for, derived_settings
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -16,7 +16,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app = Flask(__name__, instance_path=str(settings.INSTANCE_PATH), instance_relative_config=True)
     app.config.from_object(settings)
     app.config.update(overrides or {})
-    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    app.config.update(derived_settings(app.config, Path(app.instance_path)))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from app.bounds import IdConverter

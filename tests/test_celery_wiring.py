@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.worker
+pytestmark = pytest.mark.processes
 
 
 def test_worker_answers_and_knows_the_app_tasks(stack):

@@ -1,8 +1,10 @@
 import importlib
+from pathlib import Path
 
 import pytest
 
 import config
+from app import create_app
 
 
 @pytest.mark.parametrize(
@@ -86,3 +88,46 @@ def test_production_refuses_an_unsubscribe_link_base_that_is_not_https(monkeypat
     assert config.ProductionConfig.PUBLIC_BASE_URL.startswith("http://")
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
         config.ProductionConfig.check()
+
+
+def test_importing_the_settings_creates_no_folder(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    try:
+        importlib.reload(config)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)
+
+
+def test_settings_derived_from_others_follow_the_overrides_given_to_create_app():
+    overrides = {
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "BATCH_SIZE": 500,
+        "SEND_INTERVAL": 60,
+        "CLAIM_LEASE": 20,
+        "MAX_UPLOAD_MB": 3,
+    }
+    app = create_app("testing", overrides)
+    assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
+    celery = app.config["CELERY"]
+    assert celery["broker_url"] == "redis://127.0.0.1:6379/0"
+    assert celery["broker_transport_options"]["visibility_timeout"] == (20 + 500 * 60) * 3
+    assert app.extensions["celery"].conf.broker_transport_options == celery["broker_transport_options"]
+
+
+def test_the_embedded_broker_lives_in_the_apps_instance_folder():
+    app = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://", "CELERY_BROKER_URL": "filesystem://"}
+    )
+    options = app.config["CELERY"]["broker_transport_options"]
+    assert options["data_folder_in"] == str(Path(app.instance_path) / "broker" / "queue")
+    assert options["control_folder"] == str(Path(app.instance_path) / "broker" / "control")
+
+
+def test_a_celery_dict_given_whole_is_kept_as_given(tmp_path):
+    given = config.celery_settings("filesystem://", tmp_path, 60)
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://", "CELERY": given, "BATCH_SIZE": 500})
+    assert app.config["CELERY"] == given

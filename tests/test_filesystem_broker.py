@@ -1,4 +1,4 @@
-"""The embedded broker never hands a worker a half-written message."""
+"""The embedded broker never hands a worker a half-written message, and makes its own folders."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ RACE = Queue("race", routing_key="race")
 
 
 def connection_to(folder) -> Connection:
-    (folder / "control").mkdir(exist_ok=True)
     options = {
         "data_folder_in": str(folder),
         "data_folder_out": str(folder),
@@ -44,3 +43,13 @@ def test_a_consumer_racing_a_producer_reads_every_message_whole(tmp_path):
         queue.close()
     producer.join()
     assert sorted(received) == list(range(MESSAGES))
+
+
+def test_a_producer_connecting_first_makes_the_queue_and_control_folders(tmp_path):
+    broker = tmp_path / "instance" / "broker"
+    options = {"data_folder_in": str(broker / "queue"), "data_folder_out": str(broker / "queue")}
+    options["control_folder"] = str(broker / "control")
+    with Connection(transport=Transport, transport_options=options) as connection:
+        connection.Producer().publish({"hello": 1}, routing_key="race", declare=[RACE])
+    assert (broker / "control").is_dir()
+    assert len(list((broker / "queue").glob("*.msg"))) == 1

@@ -14,7 +14,7 @@ import pytest
 from tests.newcomer import MakeRun, alive, needs_make
 from tests.services import free_port
 
-pytestmark = pytest.mark.worker
+pytestmark = pytest.mark.processes
 
 
 @pytest.fixture

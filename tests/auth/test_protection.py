@@ -46,15 +46,3 @@ def test_too_large_upload_gets_the_413_page(app, client, logged_in):
     response = client.post("/campaigns/new", data={"name": "x" * 4096})
     assert response.status_code == 413
     assert "The upload is larger than" in response.get_data(as_text=True)
-
-
-def test_unexpected_error_gets_the_500_page_without_a_trace(app, client):
-    @app.get("/boom")
-    def boom():
-        raise RuntimeError("secret internals")
-
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    response = client.get("/boom")
-    assert response.status_code == 500
-    page = response.get_data(as_text=True)
-    assert "Something went wrong" in page and "secret internals" not in page

@@ -23,8 +23,8 @@ from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.states import CampaignStatus, EmailStatus
 from app.suppressions.operations import suppress
 from app.unsubscribe.resubscribe import ResubscribeLinks
+from tests.builders import make_queued_campaign
 from tests.conftest import PASSWORD
-from tests.factories import make_campaign
 
 OWNER = "priya-menon"
 NEWCOMER = "new-arrival"
@@ -130,17 +130,19 @@ def _campaigns(account: SMTPSettings) -> dict[str, int]:
     name = "Monsoon specials for our regular customers in Kerala and Karnataka"
     subject = "{{ name }}, the monsoon sale starts now: 20% off everything until Sunday night"
     made = {
-        "completed": make_campaign(account, 40, CampaignStatus.COMPLETED, now - timedelta(days=2), name=name),
-        "cancelled": make_campaign(
+        "completed": make_queued_campaign(
+            account, 40, CampaignStatus.COMPLETED, now - timedelta(days=2), name=name
+        ),
+        "cancelled": make_queued_campaign(
             account, 12, CampaignStatus.CANCELLED, now - timedelta(days=1), name="Diwali preview"
         ),
-        "paused": make_campaign(
+        "paused": make_queued_campaign(
             account, 20, CampaignStatus.PAUSED, now - timedelta(hours=3), name="Paused reminder"
         ),
-        "sending": make_campaign(
+        "sending": make_queued_campaign(
             account, 48, CampaignStatus.SENDING, now - timedelta(hours=1), subject=subject
         ),
-        "scheduled": make_campaign(
+        "scheduled": make_queued_campaign(
             account, 25, CampaignStatus.SCHEDULED, now + timedelta(days=3), name="Next week"
         ),
     }

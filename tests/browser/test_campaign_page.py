@@ -9,16 +9,12 @@ from app.extensions import db
 from app.models import Campaign
 from app.states import CampaignStatus
 from tests.browser.conftest import log_in
-from tests.campaigns.campaign_builders import make_smtp_account
-from tests.email_builders import add_campaign, add_emails
+from tests.builders import add_campaign, add_draft, add_emails, make_account
 
 
 def test_a_draft_with_a_problem_shows_one_notice_listing_what_is_missing(page: Page, served, make_user):
-    user_id = make_user("drafter").id
-    campaign = Campaign(user_id=user_id, name="Promo", subject="Hi", html_body="<p>Hello {{ company }}</p>")
-    db.session.add(campaign)
-    db.session.commit()
-    campaign_id = campaign.id
+    drafter = make_user("drafter")
+    campaign_id = add_draft(drafter, name="Promo", subject="Hi", html_body="<p>Hello {{ company }}</p>").id
     db.session.rollback()
     log_in(page, served, "drafter")
 
@@ -42,7 +38,7 @@ def test_a_draft_with_a_problem_shows_one_notice_listing_what_is_missing(page: P
 
 def test_buttons_follow_a_pause_made_elsewhere_without_a_reload(page: Page, served, make_user):
     user = make_user("pauser")
-    campaign = add_campaign(user, make_smtp_account(user), CampaignStatus.SENDING)
+    campaign = add_campaign(user, make_account(user), CampaignStatus.SENDING)
     add_emails(campaign, 3)
     campaign_id = campaign.id
     db.session.rollback()

@@ -9,8 +9,7 @@ from app.extensions import db
 from app.models import Campaign, Suppression, SuppressionReason
 from app.states import CampaignStatus
 from tests.browser.conftest import log_in
-from tests.campaigns.campaign_builders import make_smtp_account
-from tests.email_builders import add_campaign, add_emails
+from tests.builders import add_campaign, add_emails, make_account
 
 
 def answer(page: Page, accept: bool) -> list[str]:
@@ -35,7 +34,7 @@ def stored(query: sa.Select):
 
 def test_cancel_campaign_asks_first_even_after_the_page_refreshed_its_buttons(page: Page, served, make_user):
     user = make_user("canceller")
-    campaign = add_campaign(user, make_smtp_account(user), CampaignStatus.SENDING, name="Winter sale")
+    campaign = add_campaign(user, make_account(user), CampaignStatus.SENDING, name="Winter sale")
     add_emails(campaign, 3)
     campaign_id = campaign.id
     db.session.rollback()

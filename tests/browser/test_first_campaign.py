@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.newcomer import MakeRun, Sink, needs_make
 from tests.services import free_port
 
-pytestmark = pytest.mark.worker
+pytestmark = pytest.mark.processes
 
 RECIPIENTS = (
     "Ada Lovelace <ada@example.com>\nAlan Turing <alan@example.com>\nGrace Hopper <grace@example.com>\n"

@@ -20,10 +20,10 @@ from app.extensions import db
 from app.models import Campaign, SMTPSettings
 from app.states import CampaignStatus
 from tests.browser.conftest import log_in
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 from tests.smtp_sink import RATE_LIMITED
 
-pytestmark = pytest.mark.worker
+pytestmark = pytest.mark.processes
 
 RECIPIENTS = 40
 #: The campaigns start this long after they are made: their pages are opened while they wait.
@@ -80,7 +80,7 @@ def test_the_campaign_page_opened_before_its_time_follows_a_real_worker_to_100_p
 ):
     user = make_user("watcher")
     start = clock.utcnow() + STARTS_IN
-    campaign_id = make_campaign(make_account(user, smtp_sink), RECIPIENTS, scheduled_at=start).id
+    campaign_id = make_queued_campaign(make_account(user, smtp_sink), RECIPIENTS, scheduled_at=start).id
     db.session.rollback()  # reading the id began a transaction, which on SQLite holds the write lock
     log_in(page, served, "watcher")
 
@@ -151,7 +151,7 @@ def test_a_page_opened_before_its_time_shows_failures_apart_and_the_providers_co
 ):
     user = make_user("cooler")
     account = make_account(user, smtp_sink)
-    campaign_id = make_campaign(account, 12, scheduled_at=clock.utcnow() + STARTS_IN).id
+    campaign_id = make_queued_campaign(account, 12, scheduled_at=clock.utcnow() + STARTS_IN).id
     account_id = account.id
     db.session.rollback()
     # Two mailboxes do not exist; the provider says "slow down" at the 8th recipient, once.

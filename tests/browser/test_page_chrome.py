@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from app.extensions import db
 from app.models import User
 from tests.browser.test_smtp_settings import sign_up
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 
 NO_SINK = SimpleNamespace(host="127.0.0.1", port=2525, tls="none", username="", password="")
 
@@ -20,7 +20,7 @@ def campaign_of(live_app: Flask, username: str, recipients: int) -> int:
     with live_app.app_context():
         user = db.session.scalar(db.select(User).filter_by(username=username))
         account = make_account(user, NO_SINK)
-        return make_campaign(account, recipients, name=f"{recipients} readers").id
+        return make_queued_campaign(account, recipients, name=f"{recipients} readers").id
 
 
 def test_every_page_shows_the_apps_icon_and_favicon_ico_answers(page: Page, base_url: str):

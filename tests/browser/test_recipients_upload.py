@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from app.extensions import db
 from app.models import User
 from tests.browser.test_smtp_settings import RECORD_BUSY_LABEL, sign_up
-from tests.campaigns.campaign_builders import make_campaign
+from tests.builders import make_campaign
 
 LIMIT_MB = 1
 

@@ -11,15 +11,14 @@ from app.extensions import db
 from app.models import User
 from app.states import CampaignStatus, EmailStatus
 from tests.browser.test_smtp_settings import sign_up
-from tests.campaigns.campaign_builders import make_smtp_account
-from tests.email_builders import add_campaign, add_emails, add_failures
+from tests.builders import add_campaign, add_emails, add_failures, make_account
 
 
 def completed_with_failures(live_app: Flask, username: str) -> int:
     """A completed campaign of `username`: 1 sent, 2 temporary failures, 3 addresses refused."""
     with live_app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == username))
-        campaign = add_campaign(user, make_smtp_account(user), CampaignStatus.COMPLETED, name="Diwali")
+        campaign = add_campaign(user, make_account(user), CampaignStatus.COMPLETED, name="Diwali")
         add_emails(campaign, 1, EmailStatus.SENT)
         add_failures(campaign)
         return campaign.id

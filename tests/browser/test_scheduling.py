@@ -9,14 +9,14 @@ from playwright.sync_api import Page, expect
 from app.extensions import db
 from app.models import Suppression, User
 from tests.browser.test_smtp_settings import RECORD_BUSY_LABEL, sign_up
-from tests.campaigns.campaign_builders import make_campaign, make_smtp_account
+from tests.builders import make_account, make_campaign
 
 
 def campaign_of(live_app, username: str, recipients: list[str], suppressed: str) -> int:
     """A draft with `recipients`, one of them suppressed, and an SMTP account, for the signed-up user."""
     with live_app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == username))
-        make_smtp_account(user)
+        make_account(user)
         db.session.add(Suppression(user_id=user.id, address=suppressed))
         return make_campaign(user, recipients=recipients, name="Winter sale").id
 

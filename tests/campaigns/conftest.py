@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,21 +15,11 @@ from werkzeug.test import TestResponse
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, User
 from app.states import CampaignStatus
+from tests.builders import add_draft
 from tests.conftest import csrf_token_from, post_form
 
 RECIPIENT_FIXTURES = Path(__file__).parent.parent / "fixtures" / "recipients"
 _SAVE_ACTION = re.compile(r'<form method="post"[^>]*action="([^"]*/recipients/save/[^"]*)"')
-
-
-@pytest.fixture
-def make_draft(app: Flask) -> Callable[..., Campaign]:
-    def make(user: User, **fields: Any) -> Campaign:
-        campaign = Campaign(user_id=user.id, name=fields.pop("name", "Spring sale"), **fields)
-        db.session.add(campaign)
-        db.session.commit()
-        return campaign
-
-    return make
 
 
 class RecipientsFlow:
@@ -94,9 +82,9 @@ def uploads_folder(app: Flask, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def draft(logged_in: User, make_draft: Callable[..., Campaign]) -> Campaign:
+def draft(logged_in: User) -> Campaign:
     """A draft campaign of the logged-in user."""
-    return make_draft(logged_in, status=CampaignStatus.DRAFT)
+    return add_draft(logged_in, status=CampaignStatus.DRAFT)
 
 
 @pytest.fixture

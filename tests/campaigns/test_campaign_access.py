@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import Template
 from app.states import CampaignStatus
-from tests.campaigns.campaign_builders import make_campaign, make_smtp_account, reload
+from tests.builders import make_account, make_campaign, reload
 from tests.conftest import csrf_token_from
 
 # (method, url) for every campaign route of this area; {c} is a campaign id, {t} a template id.
@@ -45,7 +45,7 @@ FORM_DATA = {
 def others(make_user):
     """Another user's scheduled campaign and template."""
     other = make_user()
-    make_smtp_account(other)
+    make_account(other)
     campaign = make_campaign(other, status=CampaignStatus.SCHEDULED, name="Their sale")
     template = Template(user_id=other.id, name="Their template")
     db.session.add(template)

@@ -11,7 +11,7 @@ from app import clock
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, Email
 from app.states import CampaignStatus, EmailStatus
-from tests.campaigns.campaign_builders import emails_of, make_campaign, make_smtp_account, reload, statuses_of
+from tests.builders import emails_of, make_account, make_campaign, reload, statuses_of
 from tests.conftest import post_form
 
 
@@ -38,7 +38,7 @@ def schedule_now(client, campaign: Campaign):
 
 @pytest.fixture
 def scheduled(client, logged_in):
-    make_smtp_account(logged_in)
+    make_account(logged_in)
     campaign = make_campaign(logged_in)
     schedule_now(client, campaign)
     assert reload(campaign).status == CampaignStatus.SCHEDULED
@@ -46,7 +46,7 @@ def scheduled(client, logged_in):
 
 
 def test_list_shows_status_schedule_recipients_and_progress(client, logged_in):
-    make_smtp_account(logged_in)
+    make_account(logged_in)
     campaign = make_campaign(logged_in, recipients=4, name="Diwali offers")
     make_campaign(logged_in, recipients=2, name="Draft newsletter")
     schedule_now(client, campaign)
@@ -125,7 +125,7 @@ def test_cancel_stops_unsent_emails_and_keeps_sent_ones(client, scheduled):
     ],
 )
 def test_action_that_does_not_fit_the_status_is_refused(client, logged_in, status, action, refusal):
-    make_smtp_account(logged_in)
+    make_account(logged_in)
     campaign = make_campaign(logged_in, status=status)
     data = {"when": "now", "timezone": "Asia/Kolkata"} if action == "schedule" else {}
     response = post_form(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Campaign, Template
 from app.sending.message import HTML_FOOTER
-from tests.campaigns.campaign_builders import make_campaign, reload
+from tests.builders import make_campaign, reload
 from tests.conftest import post_form
 
 VALID = {"name": "Spring sale", "subject": "Hello {{ name }}", "html_body": "<p>Hi <b>{{ name }}</b></p>"}

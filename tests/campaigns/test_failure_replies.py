@@ -9,7 +9,7 @@ import html
 
 import pytest
 
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 from tests.sending import runs
 from tests.sending.conftest import unpaused_settings
 
@@ -43,7 +43,7 @@ def test_a_refusal_is_shown_with_its_code_once(
     client, logged_in, smtp_sink, engine_settings, scripted, shown
 ):
     account = make_account(logged_in, smtp_sink)
-    campaign = make_campaign(account, ["gone@rcpt.example", "here@rcpt.example"])
+    campaign = make_queued_campaign(account, ["gone@rcpt.example", "here@rcpt.example"])
     smtp_sink.script.reject_recipients("gone@rcpt.example", reply=scripted)
     runs.run_batch(engine_settings, account.id)
     for page in failure_pages(client, campaign):
@@ -56,7 +56,7 @@ def test_an_international_address_is_delivered_by_a_server_offering_smtputf8(
 ):
     sink = make_smtp_sink(smtputf8=True)
     account = make_account(logged_in, sink)
-    campaign = make_campaign(account, ["josé@exämple.com"])
+    campaign = make_queued_campaign(account, ["josé@exämple.com"])
     report = runs.run_batch(engine_settings, account.id)
     assert report.sent == 1
     assert [message.rcpt_tos for message in sink.messages] == [("josé@xn--exmple-cua.com",)]
@@ -67,7 +67,7 @@ def test_an_international_address_fails_in_words_on_a_server_without_smtputf8(
     client, logged_in, smtp_sink, engine_settings
 ):
     account = make_account(logged_in, smtp_sink)
-    campaign = make_campaign(account, ["josé@exämple.com", "plain@rcpt.example"])
+    campaign = make_queued_campaign(account, ["josé@exämple.com", "plain@rcpt.example"])
     report = runs.run_batch(engine_settings, account.id)
     assert (report.sent, report.failed) == (1, 1)
     for page in failure_pages(client, campaign):

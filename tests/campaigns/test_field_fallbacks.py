@@ -6,7 +6,7 @@ import pytest
 
 from app.campaigns.personalise import HTML, Part, check_message
 from app.states import CampaignStatus
-from tests.campaigns.campaign_builders import emails_of, make_campaign, make_smtp_account, reload
+from tests.builders import emails_of, make_account, make_campaign, reload
 from tests.conftest import post_form
 
 KNOWN = ["name", "email", "unsubscribe_url"]
@@ -82,7 +82,7 @@ def schedule_now(client, campaign):
 
 
 def test_a_campaign_whose_missing_field_has_a_fallback_can_be_scheduled(client, logged_in):
-    make_smtp_account(logged_in)
+    make_account(logged_in)
     campaign = make_campaign(
         logged_in,
         html_body="<p>{{ code }} from {{ company | default('our shop') }}</p>",

@@ -12,9 +12,8 @@ from app import clock
 from app.extensions import db
 from app.models import CampaignRecipient, Email, SMTPSettings
 from app.states import CampaignStatus, EmailStatus
-from tests.campaigns.campaign_builders import make_smtp_account
+from tests.builders import add_campaign, add_draft, add_emails, make_account
 from tests.conftest import csrf_token_from, post_form
-from tests.email_builders import add_campaign, add_emails
 
 #: 15:30 in India (the users' default zone, UTC+05:30).
 NOW = datetime(2026, 11, 26, 10, 0)
@@ -34,7 +33,7 @@ def stats_of(client, campaign) -> dict:
 def test_a_campaign_scheduled_for_later_is_looked_at_again_when_it_is_due(client, logged_in):
     campaign = add_campaign(
         logged_in,
-        make_smtp_account(logged_in),
+        make_account(logged_in),
         CampaignStatus.SCHEDULED,
         scheduled_at=NOW + timedelta(minutes=5),
     )
@@ -49,9 +48,7 @@ def test_a_campaign_scheduled_for_later_is_looked_at_again_when_it_is_due(client
     "status", [CampaignStatus.COMPLETED, CampaignStatus.PAUSED, CampaignStatus.CANCELLED]
 )
 def test_a_campaign_the_engine_is_not_on_is_not_looked_at_again(client, logged_in, status):
-    campaign = add_campaign(
-        logged_in, make_smtp_account(logged_in), status, scheduled_at=NOW + timedelta(hours=1)
-    )
+    campaign = add_campaign(logged_in, make_account(logged_in), status, scheduled_at=NOW + timedelta(hours=1))
     stats = stats_of(client, campaign)
     assert (stats["in_flight"], stats["starts_in"]) == (False, None)
 
@@ -67,7 +64,7 @@ def test_a_campaign_the_engine_is_not_on_is_not_looked_at_again(client, logged_i
     ],
 )
 def test_the_live_buttons_are_those_of_the_campaigns_status(client, logged_in, status, offered):
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), status)
+    campaign = add_campaign(logged_in, make_account(logged_in), status)
     actions = stats_of(client, campaign)["html"]["actions"]
     labels = ["Edit", "Back to draft", "Pause", "Resume", "Cancel campaign"]
     assert [label for label in labels if f">{label}</" in actions] == offered
@@ -76,7 +73,7 @@ def test_the_live_buttons_are_those_of_the_campaigns_status(client, logged_in, s
 
 
 def test_the_bar_shows_sent_failed_and_skipped_apart_from_what_remains(client, logged_in):
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in))
+    campaign = add_campaign(logged_in, make_account(logged_in))
     add_emails(campaign, 5, EmailStatus.SENT, sent_at=NOW)
     add_emails(campaign, 2, EmailStatus.FAILED)
     add_emails(campaign, 1, EmailStatus.SUPPRESSED)
@@ -90,7 +87,7 @@ def test_the_bar_shows_sent_failed_and_skipped_apart_from_what_remains(client, l
 
 
 def test_a_cooldown_shows_its_reply_and_the_time_it_lifts_in_the_users_zone(client, logged_in):
-    account = make_smtp_account(logged_in, paused_until=NOW + timedelta(minutes=45), pause_reason=REPLY)
+    account = make_account(logged_in, paused_until=NOW + timedelta(minutes=45), pause_reason=REPLY)
     campaign = add_campaign(logged_in, account)
     cooldown = stats_of(client, campaign)["html"]["cooldown"]
     assert "sends again at" in cooldown and "<strong>16:15 IST</strong>" in cooldown
@@ -102,12 +99,12 @@ def test_a_cooldown_shows_its_reply_and_the_time_it_lifts_in_the_users_zone(clie
 
 
 def test_a_cooldown_that_has_lifted_is_not_shown(client, logged_in):
-    account = make_smtp_account(logged_in, paused_until=NOW - timedelta(seconds=1), pause_reason=REPLY)
+    account = make_account(logged_in, paused_until=NOW - timedelta(seconds=1), pause_reason=REPLY)
     assert stats_of(client, add_campaign(logged_in, account))["html"]["cooldown"].strip() == ""
 
 
 def test_resume_now_lifts_the_cooldown_and_frees_the_held_emails(client, logged_in):
-    account = make_smtp_account(logged_in, paused_until=NOW + timedelta(hours=1), pause_reason=REPLY)
+    account = make_account(logged_in, paused_until=NOW + timedelta(hours=1), pause_reason=REPLY)
     campaign = add_campaign(logged_in, account)
     add_emails(campaign, 2, rate_limit_retry_at=NOW + timedelta(hours=1))
     page = f"/campaigns/{campaign.id}"
@@ -125,14 +122,14 @@ def test_resume_now_lifts_the_cooldown_and_frees_the_held_emails(client, logged_
 
 
 def test_resume_now_without_a_cooldown_says_so(client, logged_in):
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in))
+    campaign = add_campaign(logged_in, make_account(logged_in))
     page = f"/campaigns/{campaign.id}"
     response = post_form(client, f"{page}/resume-sending", {}, form_url=page, follow_redirects=True)
     assert "Your SMTP account is not cooling down" in response.get_data(as_text=True)
 
 
 def test_resume_now_needs_the_forms_token(client, logged_in):
-    account = make_smtp_account(logged_in, paused_until=NOW + timedelta(hours=1), pause_reason=REPLY)
+    account = make_account(logged_in, paused_until=NOW + timedelta(hours=1), pause_reason=REPLY)
     campaign = add_campaign(logged_in, account)
     assert client.post(f"/campaigns/{campaign.id}/resume-sending").status_code == 400
     db.session.expire_all()
@@ -143,7 +140,7 @@ def test_resume_now_on_another_users_campaign_is_a_404_and_leaves_their_cooldown
     client, logged_in, make_user
 ):
     other = make_user()
-    theirs = make_smtp_account(other, paused_until=NOW + timedelta(hours=1), pause_reason=REPLY)
+    theirs = make_account(other, paused_until=NOW + timedelta(hours=1), pause_reason=REPLY)
     campaign = add_campaign(other, theirs)
     token = csrf_token_from(client.get("/campaigns/"))
     response = client.post(f"/campaigns/{campaign.id}/resume-sending", data={"csrf_token": token})
@@ -154,14 +151,14 @@ def test_resume_now_on_another_users_campaign_is_a_404_and_leaves_their_cooldown
 
 
 def test_cancel_campaign_asks_first(client, logged_in):
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), name="Winter sale")
+    campaign = add_campaign(logged_in, make_account(logged_in), name="Winter sale")
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert 'data-confirm="Cancel “Winter sale” for good?' in page
     assert "/static/campaigns/confirm.js" in page
 
 
-def test_a_new_draft_lists_what_it_needs_in_one_notice(client, logged_in, make_draft):
-    draft = make_draft(logged_in, html_body="<p>Hello {{ company }}</p>")
+def test_a_new_draft_lists_what_it_needs_in_one_notice(client, logged_in):
+    draft = add_draft(logged_in, html_body="<p>Hello {{ company }}</p>")
     page = client.get(f"/campaigns/{draft.id}").get_data(as_text=True)
     assert page.count('role="alert"') == 1
     notice = page[page.index('id="campaign-notice"') :]
@@ -169,9 +166,9 @@ def test_a_new_draft_lists_what_it_needs_in_one_notice(client, logged_in, make_d
         assert need in notice
 
 
-def test_a_ready_draft_has_no_notice(client, logged_in, make_draft):
-    make_smtp_account(logged_in)
-    draft = make_draft(logged_in, html_body="<p>Hello {{ name }}</p>")
+def test_a_ready_draft_has_no_notice(client, logged_in):
+    make_account(logged_in)
+    draft = add_draft(logged_in, html_body="<p>Hello {{ name }}</p>")
     db.session.add(
         CampaignRecipient(user_id=logged_in.id, campaign_id=draft.id, address="a@example.com", position=0)
     )
@@ -183,7 +180,7 @@ HELD = "RCPT failed: 554 5.7.1 Relay access denied — The server will not pass 
 
 
 def test_a_held_account_shows_what_the_provider_said_and_what_to_do_with_try_again(client, logged_in):
-    account = make_smtp_account(logged_in, held=True, last_error=HELD, last_error_at=NOW)
+    account = make_account(logged_in, held=True, last_error=HELD, last_error_at=NOW)
     campaign = add_campaign(logged_in, account)
     notice = stats_of(client, campaign)["html"]["cooldown"]
     assert "is held, and nothing of this campaign is lost" in notice and HELD in notice
@@ -202,7 +199,7 @@ def test_try_again_on_another_users_campaign_is_a_404_and_leaves_their_account_h
     client, logged_in, make_user
 ):
     other = make_user()
-    theirs = make_smtp_account(other, held=True, last_error=HELD, last_error_at=NOW)
+    theirs = make_account(other, held=True, last_error=HELD, last_error_at=NOW)
     campaign = add_campaign(other, theirs)
     token = csrf_token_from(client.get("/campaigns/"))
     assert (

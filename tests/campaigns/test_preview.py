@@ -14,10 +14,9 @@ from app.models import CampaignRecipient, Suppression
 from app.sending.message import HTML_FOOTER
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.smtp_crypto import encrypt_password
-from tests.campaigns.campaign_builders import make_campaign
+from tests.builders import make_account, make_campaign
 from tests.conftest import post_form
 from tests.email_html import written_body
-from tests.factories import make_account
 
 
 def srcdoc(page: str) -> str:

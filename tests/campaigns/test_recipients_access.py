@@ -14,6 +14,7 @@ from app import clock
 from app.extensions import db
 from app.models import Campaign, User
 from app.states import CampaignStatus
+from tests.builders import add_draft
 from tests.campaigns.conftest import RecipientsFlow
 from tests.conftest import AuthActions
 
@@ -41,12 +42,11 @@ def test_another_users_campaign_is_not_found(
     client: FlaskClient,
     logged_in: User,
     make_user: Callable[..., User],
-    make_draft: Callable[..., Campaign],
     method: str,
     suffix: str,
 ):
     """Every recipients URL of someone else's campaign answers 404, as if it did not exist."""
-    theirs = make_draft(make_user())
+    theirs = add_draft(make_user())
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/").get_data(as_text=True))
     data = {"csrf_token": token.group(1)} if token else {}
     response = getattr(client, method)(f"/campaigns/{theirs.id}/recipients{suffix}", data=data)
@@ -58,13 +58,12 @@ def test_another_users_upload_cannot_be_reviewed_or_saved(
     client: FlaskClient,
     auth: AuthActions,
     make_user: Callable[..., User],
-    make_draft: Callable[..., Campaign],
 ):
     token = save_path(recipients_flow).rsplit("/", 1)[1]
     auth.logout()
     intruder = make_user()
     auth.login(intruder.username)
-    own = make_draft(intruder)
+    own = add_draft(intruder)
     assert client.get(f"/campaigns/{own.id}/recipients/review/{token}").status_code == 404
     page = client.get(f"/campaigns/{own.id}/recipients")
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(1)

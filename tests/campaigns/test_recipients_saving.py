@@ -17,6 +17,7 @@ from app.campaigns.recipient_uploads import MAX_AGE_SECONDS, MAX_PENDING_PER_USE
 from app.extensions import db
 from app.models import Campaign, User
 from app.recipients import import_paste, import_upload
+from tests.builders import add_draft
 from tests.campaigns.conftest import RecipientsFlow
 from tests.upload_bombs import upload_limits
 
@@ -39,6 +40,7 @@ def test_saving_replaces_recipients_and_merge_fields(recipients_flow: Recipients
     assert recipients_flow.merge_fields() == [{"key": "amount", "header": "Amount"}]
 
 
+@pytest.mark.usefixtures("production_errors")
 def test_failure_midway_leaves_the_old_recipients_intact(
     recipients_flow: RecipientsFlow, saved_old_list: list, monkeypatch: pytest.MonkeyPatch
 ):
@@ -84,9 +86,7 @@ def test_name_longer_than_the_column_is_cut(draft: Campaign):
 
 
 def test_replace_leaves_other_campaigns_alone(draft: Campaign, logged_in: User):
-    other = Campaign(user_id=logged_in.id, name="Other")
-    db.session.add(other)
-    db.session.commit()
+    other = add_draft(logged_in, name="Other")
     replace_recipients(db.session, other, import_paste("x@example.com", limits=upload_limits(10)))
     replace_recipients(
         db.session, draft, import_paste("a@example.com, b@example.com", limits=upload_limits(10))

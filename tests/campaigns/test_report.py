@@ -9,9 +9,8 @@ import pytest
 
 from app.campaigns.report_table import PAGE_SIZE
 from app.states import CampaignStatus, EmailStatus
-from tests.campaigns.campaign_builders import make_smtp_account
+from tests.builders import add_campaign, add_emails, make_account
 from tests.conftest import csrf_token_from
-from tests.email_builders import add_campaign, add_emails
 
 ROW_ADDRESS = re.compile(r"<tr>\s*<td>([^<]+@[^<]+)</td>")
 
@@ -19,7 +18,7 @@ ROW_ADDRESS = re.compile(r"<tr>\s*<td>([^<]+@[^<]+)</td>")
 @pytest.fixture
 def campaign(logged_in):
     """120 sent, 7 failed, 3 pending, in that order."""
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.SENDING, name="Monsoon")
+    campaign = add_campaign(logged_in, make_account(logged_in), CampaignStatus.SENDING, name="Monsoon")
     add_emails(campaign, 120, EmailStatus.SENT, sent_at=datetime(2026, 11, 26, 10, 0))
     add_emails(
         campaign,
@@ -119,7 +118,7 @@ def test_the_campaign_page_links_the_report_and_polls_while_sending(client, camp
 )
 def test_another_users_campaign_is_a_404_everywhere(client, logged_in, make_user, path):
     other = make_user()
-    theirs = add_campaign(other, make_smtp_account(other))
+    theirs = add_campaign(other, make_account(other))
     add_emails(theirs, 2, EmailStatus.FAILED)
     token = csrf_token_from(client.get("/campaigns/new"))
     url = f"/campaigns/{theirs.id}/{path}"

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Email
 from app.states import CampaignStatus, EmailStatus
-from tests.campaigns.campaign_builders import make_smtp_account, reload
+from tests.builders import add_campaign, add_emails, add_failures, make_account, reload
 from tests.conftest import post_form
-from tests.email_builders import add_campaign, add_emails, add_failures
 
 
 def emails(campaign) -> list[tuple[str, int]]:
@@ -35,7 +34,7 @@ def press(client, campaign, action):
 
 @pytest.fixture
 def completed(logged_in):
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
+    campaign = add_campaign(logged_in, make_account(logged_in), CampaignStatus.COMPLETED)
     add_emails(campaign, 2, EmailStatus.SENT, sent_at=datetime(2026, 11, 26))
     add_emails(campaign, 3, EmailStatus.FAILED, attempts=5, next_attempt_at=datetime(2026, 11, 27))
     add_emails(campaign, 1, EmailStatus.CANCELLED)
@@ -44,7 +43,7 @@ def completed(logged_in):
 
 def test_retry_failed_puts_them_back_to_pending_with_attempts_reset(client, completed, make_user):
     other = make_user()
-    theirs = add_campaign(other, make_smtp_account(other), CampaignStatus.COMPLETED)
+    theirs = add_campaign(other, make_account(other), CampaignStatus.COMPLETED)
     add_emails(theirs, 2, EmailStatus.FAILED, attempts=5)
 
     response = press(client, completed, "retry-failed")
@@ -64,7 +63,7 @@ def test_retry_failed_puts_them_back_to_pending_with_attempts_reset(client, comp
 
 
 def test_retry_with_nothing_failed_or_on_a_cancelled_campaign_is_refused(client, logged_in):
-    account = make_smtp_account(logged_in)
+    account = make_account(logged_in)
     clean = add_campaign(logged_in, account, CampaignStatus.COMPLETED, name="Clean")
     add_emails(clean, 1, EmailStatus.SENT)
     assert "“Clean” has no temporary failures to retry." in press(client, clean, "retry-failed").get_data(
@@ -78,7 +77,7 @@ def test_retry_with_nothing_failed_or_on_a_cancelled_campaign_is_refused(client,
 
 
 def test_cancel_pending_cancels_the_rest_and_a_sending_one_finishes(client, logged_in):
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.SENDING)
+    campaign = add_campaign(logged_in, make_account(logged_in), CampaignStatus.SENDING)
     add_emails(campaign, 1, EmailStatus.SENT)
     add_emails(campaign, 1, EmailStatus.SENDING)
     add_emails(campaign, 2, EmailStatus.QUEUED)
@@ -94,7 +93,7 @@ def test_cancel_pending_cancels_the_rest_and_a_sending_one_finishes(client, logg
 
 @pytest.mark.parametrize("status", [CampaignStatus.SCHEDULED, CampaignStatus.PAUSED])
 def test_cancel_pending_completes_a_campaign_with_nothing_left(client, logged_in, status):
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), status)
+    campaign = add_campaign(logged_in, make_account(logged_in), status)
     add_emails(campaign, 4)
     press(client, campaign, "cancel-pending")
     campaign = reload(campaign)
@@ -110,7 +109,7 @@ def test_cancel_pending_on_a_completed_campaign_is_refused(client, completed):
 @pytest.fixture
 def refused_and_busy(logged_in):
     """A completed campaign: 2 temporary failures given up on, 3 addresses refused for good."""
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
+    campaign = add_campaign(logged_in, make_account(logged_in), CampaignStatus.COMPLETED)
     add_emails(campaign, 1, EmailStatus.SENT, sent_at=datetime(2026, 11, 26))
     add_failures(campaign)
     return campaign
@@ -149,7 +148,7 @@ def test_retry_permanent_failures_too_sends_every_failed_email_again(client, ref
 
 def test_another_users_campaign_cannot_have_its_failures_retried(client, logged_in, make_user):
     other = make_user()
-    theirs = add_campaign(other, make_smtp_account(other), CampaignStatus.COMPLETED)
+    theirs = add_campaign(other, make_account(other), CampaignStatus.COMPLETED)
     add_emails(theirs, 1, EmailStatus.FAILED, permanent_failure=True)
     assert press(client, theirs, "retry-all-failed").status_code == 404
     assert emails(theirs) == [(EmailStatus.FAILED, 0)]

@@ -13,15 +13,14 @@ from app.campaigns import report_table
 from app.campaigns.report import XLSX
 from app.extensions import db
 from app.states import CampaignStatus, EmailStatus
-from tests.campaigns.campaign_builders import make_smtp_account
-from tests.email_builders import add_campaign, add_emails
+from tests.builders import add_campaign, add_emails, make_account
 
 HEADER = ["Address", "Name", "Status", "Attempts", "Last SMTP code", "Last SMTP reply", "Sent (Asia/Kolkata)"]
 
 
 @pytest.fixture
 def campaign(logged_in, make_user):
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
+    campaign = add_campaign(logged_in, make_account(logged_in), CampaignStatus.COMPLETED)
     add_emails(
         campaign, 1, EmailStatus.SENT, name='=HYPERLINK("http://x")', sent_at=datetime(2026, 11, 26, 10, 0)
     )
@@ -36,7 +35,7 @@ def campaign(logged_in, make_user):
     )
     add_emails(campaign, 1, EmailStatus.CANCELLED, name="Asha\x01")
     other = make_user()
-    add_emails(add_campaign(other, make_smtp_account(other)), 2, EmailStatus.SENT)
+    add_emails(add_campaign(other, make_account(other)), 2, EmailStatus.SENT)
     return campaign
 
 

@@ -12,7 +12,7 @@ from app import clock
 from app.extensions import db
 from app.models import Suppression
 from app.states import CampaignStatus, EmailStatus
-from tests.campaigns.campaign_builders import emails_of, make_campaign, make_smtp_account, reload
+from tests.builders import emails_of, make_account, make_campaign, reload
 from tests.conftest import post_form
 
 NOW = datetime(2026, 1, 10, 12, 0)
@@ -36,7 +36,7 @@ def schedule(client, campaign, **fields):
 
 @pytest.fixture
 def account(logged_in):
-    return make_smtp_account(logged_in)
+    return make_account(logged_in)
 
 
 def test_scheduling_creates_one_pending_email_per_recipient_due_at_the_utc_time(client, logged_in, account):

@@ -10,9 +10,8 @@ from typing import Any
 
 from app.models import Campaign, User
 from app.states import CampaignStatus
-from tests.campaigns.campaign_builders import reload
+from tests.builders import make_account, reload
 from tests.conftest import post_form
-from tests.factories import make_account
 from tests.security.test_rendering import LONG_CODE, LOOP_OVER_CODE, TOO_SLOW
 from tests.smtp_sink import SMTPSink
 

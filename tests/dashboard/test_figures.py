@@ -10,9 +10,8 @@ import pytest
 
 from app.extensions import db
 from app.states import CampaignStatus, EmailStatus
-from tests.campaigns.campaign_builders import make_smtp_account
+from tests.builders import add_campaign, add_emails, make_account
 from tests.dashboard.conftest import NOW
-from tests.email_builders import add_campaign, add_emails
 
 COOLDOWN_END = NOW + timedelta(minutes=30)
 #: 00:00 IST on Thursday 26 Nov and on Monday 23 Nov, in UTC.
@@ -24,8 +23,8 @@ MINUTE = timedelta(minutes=1)
 @pytest.fixture
 def history(logged_in, make_user, frozen_now):
     """The logged-in user (IST) with a known history on two accounts, and another user with more."""
-    main = make_smtp_account(logged_in)
-    cooling = make_smtp_account(logged_in, paused_until=COOLDOWN_END, pause_reason="451 4.7.1 slow down")
+    main = make_account(logged_in)
+    cooling = make_account(logged_in, paused_until=COOLDOWN_END, pause_reason="451 4.7.1 slow down")
     done = add_campaign(logged_in, main, CampaignStatus.COMPLETED, name="Done")
     add_emails(done, 3, EmailStatus.SENT, sent_at=NOW - timedelta(hours=1))
     add_emails(done, 1, EmailStatus.SENT, sent_at=TODAY_STARTS)
@@ -52,7 +51,7 @@ def history(logged_in, make_user, frozen_now):
     add_emails(held_later, 2, scheduled_at=NOW + timedelta(hours=2))
 
     other = make_user()
-    theirs = add_campaign(other, make_smtp_account(other, paused_until=COOLDOWN_END))
+    theirs = add_campaign(other, make_account(other, paused_until=COOLDOWN_END))
     for status in (EmailStatus.PENDING, EmailStatus.QUEUED, EmailStatus.FAILED, EmailStatus.CANCELLED):
         add_emails(theirs, 10, status)
     add_emails(theirs, 10, EmailStatus.SENT, sent_at=NOW - timedelta(minutes=5))
@@ -90,7 +89,7 @@ def test_a_week_starts_on_the_users_monday(client, logged_in, frozen_now):
     """In New York it is still Thursday morning, and Monday began at 05:00 UTC."""
     logged_in.timezone = "America/New_York"
     db.session.commit()
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
+    campaign = add_campaign(logged_in, make_account(logged_in), CampaignStatus.COMPLETED)
     add_emails(campaign, 1, EmailStatus.SENT, sent_at=NOW.replace(hour=5) - timedelta(days=3))
     add_emails(campaign, 2, EmailStatus.SENT, sent_at=NOW.replace(hour=4, minute=59) - timedelta(days=3))
     add_emails(campaign, 3, EmailStatus.SENT, sent_at=NOW.replace(hour=4, minute=59))
@@ -110,7 +109,7 @@ def test_active_campaigns_show_progress_and_an_estimated_finish(client, history)
 
 
 def test_nothing_in_flight_without_a_sending_or_due_campaign(client, logged_in, frozen_now):
-    account = make_smtp_account(logged_in)
+    account = make_account(logged_in)
     add_campaign(logged_in, account, CampaignStatus.COMPLETED)
     add_campaign(logged_in, account, CampaignStatus.SCHEDULED, scheduled_at=NOW + timedelta(hours=1))
     assert client.get("/dashboard/stats").get_json()["in_flight"] is False
@@ -119,14 +118,14 @@ def test_nothing_in_flight_without_a_sending_or_due_campaign(client, logged_in, 
 
 @pytest.mark.parametrize("status", [CampaignStatus.SENDING, CampaignStatus.SCHEDULED])
 def test_a_sending_or_due_campaign_is_in_flight(client, logged_in, frozen_now, status):
-    add_campaign(logged_in, make_smtp_account(logged_in), status)
+    add_campaign(logged_in, make_account(logged_in), status)
     assert client.get("/dashboard/stats").get_json()["in_flight"] is True
     assert 'data-in-flight="true"' in client.get("/").get_data(as_text=True)
 
 
 def test_another_users_sending_is_not_in_flight_for_me(client, logged_in, make_user, frozen_now):
     other = make_user()
-    add_campaign(other, make_smtp_account(other), CampaignStatus.SENDING)
+    add_campaign(other, make_account(other), CampaignStatus.SENDING)
     stats = client.get("/dashboard/stats").get_json()
     assert (stats["in_flight"], stats["figures"], stats["campaigns"], stats["badges"]) == (
         False,
@@ -161,7 +160,7 @@ def test_hours_and_days_are_exact_where_the_zone_is_a_quarter_hour_off(client, l
     """In Kathmandu (UTC+05:45) it is 15:45: the hour began at 09:15 UTC, the day at 18:15 UTC."""
     logged_in.timezone = "Asia/Kathmandu"
     db.session.commit()
-    campaign = add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
+    campaign = add_campaign(logged_in, make_account(logged_in), CampaignStatus.COMPLETED)
     for sent_at, count in (
         (datetime(2026, 11, 25, 18, 14, 59), 1),
         (datetime(2026, 11, 25, 18, 15), 2),
@@ -197,7 +196,7 @@ def test_a_campaign_the_page_shows_is_followed_to_its_end(client, history, make_
     """The page names the campaigns it lists; one that completed since comes back completed."""
     done = history["done"]
     other = make_user()
-    theirs = add_campaign(other, make_smtp_account(other), CampaignStatus.COMPLETED)
+    theirs = add_campaign(other, make_account(other), CampaignStatus.COMPLETED)
     add_emails(theirs, 1, EmailStatus.SENT, sent_at=NOW)
     shown = f"{history['sending'].id},{done.id},{theirs.id},oops"
     stats = client.get("/dashboard/stats", query_string={"shown": shown}).get_json()

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.states import CampaignStatus
-from tests.campaigns.campaign_builders import make_smtp_account
+from tests.builders import add_campaign, make_account
 from tests.dashboard.conftest import NOW
-from tests.email_builders import add_campaign
 
 
 def test_the_dashboard_looks_again_when_the_first_scheduled_campaign_is_due(client, logged_in, frozen_now):
-    account = make_smtp_account(logged_in)
+    account = make_account(logged_in)
     add_campaign(logged_in, account, CampaignStatus.SCHEDULED, scheduled_at=NOW + timedelta(hours=2))
     add_campaign(logged_in, account, CampaignStatus.SCHEDULED, scheduled_at=NOW + timedelta(minutes=10))
     add_campaign(logged_in, account, CampaignStatus.PAUSED, scheduled_at=NOW + timedelta(minutes=1))
@@ -22,7 +21,7 @@ def test_the_dashboard_looks_again_when_the_first_scheduled_campaign_is_due(clie
 
 
 def test_nothing_scheduled_means_nothing_to_look_again_for(client, logged_in, frozen_now):
-    add_campaign(logged_in, make_smtp_account(logged_in), CampaignStatus.COMPLETED)
+    add_campaign(logged_in, make_account(logged_in), CampaignStatus.COMPLETED)
     assert client.get("/dashboard/stats").get_json()["starts_in"] is None
     assert 'data-starts-in=""' in client.get("/").get_data(as_text=True)
 
@@ -30,13 +29,13 @@ def test_nothing_scheduled_means_nothing_to_look_again_for(client, logged_in, fr
 def test_another_users_scheduled_campaign_is_not_mine_to_wait_for(client, logged_in, make_user, frozen_now):
     other = make_user()
     add_campaign(
-        other, make_smtp_account(other), CampaignStatus.SCHEDULED, scheduled_at=NOW + timedelta(minutes=5)
+        other, make_account(other), CampaignStatus.SCHEDULED, scheduled_at=NOW + timedelta(minutes=5)
     )
     assert client.get("/dashboard/stats").get_json()["starts_in"] is None
 
 
 def test_while_sending_the_dashboard_refreshes_without_waiting_for_a_start(client, logged_in, frozen_now):
-    account = make_smtp_account(logged_in)
+    account = make_account(logged_in)
     add_campaign(logged_in, account, CampaignStatus.SENDING)
     add_campaign(logged_in, account, CampaignStatus.SCHEDULED, scheduled_at=NOW + timedelta(minutes=5))
     stats = client.get("/dashboard/stats").get_json()

@@ -11,6 +11,8 @@ import pytest
 
 from tests.newcomer import Sink
 
+pytestmark = pytest.mark.processes
+
 
 def campaign_like_email() -> EmailMessage:
     message = EmailMessage()

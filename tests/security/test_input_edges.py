@@ -15,6 +15,7 @@ from app.bounds import INTEGER_MAX, IdConverter, page_number, record_id, record_
 from app.extensions import db
 from app.forms import SINGLE_LINE_MESSAGE, TEXT_MESSAGE
 from app.models import Campaign, SMTPSettings, Suppression, Template, User
+from tests.builders import add_draft
 from tests.conftest import PASSWORD, csrf_token_from, post_form
 from tests.settings.conftest import VALID_SMTP
 
@@ -25,10 +26,7 @@ CONTROL_CHARACTERS = ["\x00", "\x01", "\x1b", "\x7f"]
 
 @pytest.fixture
 def campaign(logged_in: User) -> Campaign:
-    campaign = Campaign(user_id=logged_in.id, name="Spring sale", subject="Hi", html_body="<p>Hi</p>")
-    db.session.add(campaign)
-    db.session.commit()
-    return campaign
+    return add_draft(logged_in, subject="Hi", html_body="<p>Hi</p>")
 
 
 def id_routes(app: Flask) -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ from app.sending import connection as connection_module
 from app.sending.connection import NO_SMTP_SERVER, NOT_SMTP, Endpoint, open_connection, run_sync
 from app.sending.destinations import ALLOW_SETTING, refusal
 from app.states import EmailStatus
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 from tests.sending.runs import run_batch
 from tests.services import free_port
 from tests.settings.conftest import submit_smtp  # noqa: F401 (a fixture)
@@ -131,7 +131,7 @@ def test_a_name_is_judged_by_the_addresses_it_resolves_to(client, logged_in, sub
 def test_the_engine_refuses_too_and_loses_nothing(app, make_user, smtp_sink, engine_settings):
     """Like a wrong password: the batch goes back untouched and the account says why."""
     account = make_account(make_user("sender"), smtp_sink)
-    campaign = make_campaign(account, 2)
+    campaign = make_queued_campaign(account, 2)
     report = run_batch(engine_settings, account.id)
     assert report.sent == 0 and smtp_sink.count == 0
     db.session.expire_all()
@@ -146,7 +146,7 @@ def test_the_engine_refuses_too_and_loses_nothing(app, make_user, smtp_sink, eng
 
 def test_the_operator_setting_allows_a_local_relay(app, make_user, smtp_sink, engine_settings):
     account = make_account(make_user("sender"), smtp_sink)
-    make_campaign(account, 2)
+    make_queued_campaign(account, 2)
     report = run_batch(replace(engine_settings, smtp_allow_private_hosts=True), account.id)
     assert report.sent == 2 and smtp_sink.count == 2
 
@@ -256,12 +256,12 @@ def test_an_smtp_server_still_reports_its_own_reply(app, client, logged_in, subm
     assert f"Connected to 127.0.0.1:{sink.port} without logging in." in page
 
 
-@pytest.mark.worker
+@pytest.mark.processes
 def test_a_real_worker_refuses_too_and_the_emails_wait(app, stack, make_user, smtp_sink):
     """The worker reads the setting from its environment (here SMTP_ALLOW_PRIVATE_HOSTS=False, this
     module's setting), like every other engine setting."""
     account = make_account(make_user("sender"), smtp_sink)
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     stack.worker()
     stack.beat(DISPATCH_INTERVAL="0.5")
     stack.wait_for(lambda: db.session.get(SMTPSettings, account.id).last_error is not None, 30, "refused")

@@ -28,11 +28,9 @@ from app.sending import sandbox
 from app.sending.message import CampaignTemplate, Recipient
 from app.sending.sandbox import RenderLimits, RenderRefused
 from app.states import EmailStatus
-from tests.campaigns.campaign_builders import make_campaign as make_draft_campaign
+from tests.builders import make_account, make_campaign, make_queued_campaign
 from tests.conftest import post_form
 from tests.email_html import written_body
-from tests.factories import make_account
-from tests.factories import make_campaign as make_sending_campaign
 from tests.sending.conftest import unpaused_settings
 from tests.sending.runs import run_batch
 from tests.sending.test_tenancy import (
@@ -246,7 +244,7 @@ def test_saving_a_bomb_is_refused_with_the_reason(client: Any, logged_in: User, 
 
 def bomb_campaign(user: User, html_body: str, **fields: Any) -> Campaign:
     """A campaign holding a bomb, as one saved before the limits existed."""
-    return make_draft_campaign(user, html_body=html_body, text_body="Plain", **fields)
+    return make_campaign(user, html_body=html_body, text_body="Plain", **fields)
 
 
 def test_the_campaign_page_of_a_bomb_answers_quickly_and_small(client: Any, logged_in: User) -> None:
@@ -293,7 +291,7 @@ def test_the_engine_fails_a_too_big_email_with_the_reason_and_sends_nothing(
     app: Flask, engine_settings: Any, make_user: Callable[..., User], smtp_sink: SMTPSink
 ) -> None:
     account = make_account(make_user("bomber"), smtp_sink)
-    campaign = make_sending_campaign(account, 2, html_body="{{ 'a'*10**7 }}")
+    campaign = make_queued_campaign(account, 2, html_body="{{ 'a'*10**7 }}")
     report = run_batch(engine_settings, account.id)
     assert report.failed == 2
     emails = db.session.scalars(sa.select(Email).where(Email.campaign_id == campaign.id)).all()
@@ -308,7 +306,7 @@ def app_settings(smtp_tls_files: Any) -> dict[str, Any]:
     return {**unpaused_settings(smtp_tls_files.ca_file), "DISPATCH_INTERVAL": 0.5}
 
 
-@pytest.mark.worker
+@pytest.mark.processes
 def test_a_template_stopped_in_the_worker_fails_its_emails_and_another_users_campaign_keeps_sending(
     stack: Stack, app: Flask, make_user: Callable[..., User], make_smtp_sink: Callable[..., SMTPSink]
 ) -> None:

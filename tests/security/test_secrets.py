@@ -61,6 +61,7 @@ def _race(path: str, start: multiprocessing.synchronize.Barrier, results: multip
     results.put(instance_secret(Path(path), lambda: os.urandom(16).hex()))
 
 
+@pytest.mark.processes
 def test_processes_starting_at_once_all_get_the_same_key(tmp_path):
     folder = tmp_path / "instance"
     folder.mkdir()
@@ -88,6 +89,7 @@ print(json.dumps({name: hashlib.sha256(app.config[name].encode()).hexdigest()
 """
 
 
+@pytest.mark.processes
 def test_web_worker_and_beat_started_together_agree_on_the_keys(tmp_path):
     """Three real processes of the default run (development settings, no key in the environment)."""
     folder = tmp_path / "instance"

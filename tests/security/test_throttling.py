@@ -253,6 +253,7 @@ def gunicorn(app, tmp_path, database_url) -> Iterator[str]:
         log.close()
 
 
+@pytest.mark.processes
 def test_web_processes_share_one_budget(gunicorn, make_user):
     """16 simultaneous wrong passwords, spread over gunicorn's workers: 5 are checked, 11 refused."""
     make_user("asha")

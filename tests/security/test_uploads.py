@@ -30,7 +30,6 @@ from tests.campaigns.conftest import RecipientsFlow
 from tests.conftest import csrf_token_from, post_form
 
 # The campaigns area's fixtures: a draft campaign of the logged-in user and its Recipients page.
-make_draft = campaigns_area.make_draft
 draft = campaigns_area.draft
 uploads_folder = campaigns_area.uploads_folder
 recipients_flow = campaigns_area.recipients_flow
@@ -184,6 +183,7 @@ def importer_costs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
     return {line["name"]: line for line in map(json.loads, done.stdout.splitlines())}
 
 
+@pytest.mark.processes  # each bomb measured in a fresh interpreter
 @pytest.mark.parametrize("name", BOMBS)
 def test_importer_refuses_each_bomb_quickly_in_little_memory(importer_costs, name: str):
     cost = importer_costs[name]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.models import Campaign, SMTPSettings, User
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 from tests.smtp_sink import SMTPSink
 
 
@@ -40,4 +40,4 @@ def account(sender: User, smtp_sink: SMTPSink) -> SMTPSettings:
 
 @pytest.fixture
 def campaign_for() -> Callable[..., Campaign]:
-    return make_campaign
+    return make_queued_campaign

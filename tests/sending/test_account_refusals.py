@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Campaign, Email, SMTPSettings
 from app.sending.dispatcher import ready_accounts
 from app.states import EmailStatus
-from tests.factories import make_campaign
+from tests.builders import make_queued_campaign
 from tests.sending import runs
 from tests.sending.test_batch import emails_of
 from tests.services import free_port
@@ -51,7 +51,7 @@ def statuses(campaign: Campaign) -> list[str]:
 def test_an_account_refusal_at_any_stage_fails_no_recipient_and_holds_the_account(
     account, engine_settings, smtp_sink, stage, reply
 ):
-    campaign = make_campaign(account, 5)
+    campaign = make_queued_campaign(account, 5)
     smtp_sink.script.add(stage, reply)
     report = run_batch(engine_settings, account)
     assert report.failed == 0 and report.stopped_by.startswith("account")
@@ -66,7 +66,7 @@ def test_an_account_refusal_at_any_stage_fails_no_recipient_and_holds_the_accoun
 def test_a_network_failure_does_not_hold_the_account(account, engine_settings):
     account.port = free_port()
     db.session.commit()
-    make_campaign(account, 1)
+    make_queued_campaign(account, 1)
     run_batch(engine_settings, account)
     failing = account_of(account)
     assert failing.last_error and not failing.held
@@ -75,7 +75,7 @@ def test_a_network_failure_does_not_hold_the_account(account, engine_settings):
 def test_the_same_policy_refusal_for_three_recipients_in_a_row_trips_the_circuit_breaker(
     account, engine_settings, smtp_sink
 ):
-    campaign = make_campaign(account, 10)
+    campaign = make_queued_campaign(account, 10)
     smtp_sink.script.add("RCPT", "550 5.7.1 Message refused by local policy ({address})")
     report = run_batch(engine_settings, account)
     assert report.stopped_by.startswith("account") and report.failed == 0
@@ -89,7 +89,7 @@ def test_the_same_policy_refusal_for_three_recipients_in_a_row_trips_the_circuit
 def test_unknown_users_in_a_row_are_a_stale_list_not_a_refusal_of_the_account(
     account, engine_settings, smtp_sink
 ):
-    campaign = make_campaign(account, 5)
+    campaign = make_queued_campaign(account, 5)
     smtp_sink.script.add("RCPT", "550 5.1.1 <{address}>: Recipient address rejected: User unknown")
     report = run_batch(engine_settings, account)
     assert report.failed == 5 and report.stopped_by is None
@@ -98,7 +98,7 @@ def test_unknown_users_in_a_row_are_a_stale_list_not_a_refusal_of_the_account(
 
 
 def test_a_different_refusal_between_two_resets_the_breaker(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, 5)
+    campaign = make_queued_campaign(account, 5)
     smtp_sink.script.add(
         "RCPT",
         "550 5.7.1 Message refused by local policy",
@@ -115,7 +115,7 @@ def test_a_different_refusal_between_two_resets_the_breaker(account, engine_sett
 
 
 def test_a_wait_named_in_the_reply_sets_the_cooldown(account, engine_settings, smtp_sink):
-    make_campaign(account, 3)
+    make_queued_campaign(account, 3)
     smtp_sink.script.add("MAIL", "421 4.7.0 Too many messages, try again in 92 seconds", nth=2)
     before = clock.utcnow()
     report = run_batch(engine_settings, account)
@@ -128,7 +128,7 @@ def test_a_wait_named_in_the_reply_sets_the_cooldown(account, engine_settings, s
 def test_a_daily_quota_waits_until_the_oldest_send_of_the_day_is_a_day_old(
     account, engine_settings, smtp_sink
 ):
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     smtp_sink.script.add("RCPT", "550 5.4.5 Daily user sending limit exceeded.", nth=2)
     run_batch(engine_settings, account)
     first = emails_of(campaign)[0]
@@ -149,7 +149,7 @@ def test_a_daily_quota_waits_until_the_oldest_send_of_the_day_is_a_day_old(
 def test_greylisting_retries_that_recipient_in_minutes_and_does_not_park_the_account(
     account, engine_settings, smtp_sink
 ):
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     smtp_sink.script.add(
         "RCPT",
         "450 4.2.0 <{address}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/rcpt.example.html",
@@ -164,7 +164,7 @@ def test_greylisting_retries_that_recipient_in_minutes_and_does_not_park_the_acc
 
 
 def test_a_full_mailbox_is_that_recipients_temporary_problem_even_as_5xx(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, 2)
+    campaign = make_queued_campaign(account, 2)
     smtp_sink.script.add(
         "RCPT",
         "552 5.2.2 The email account that you tried to reach is over quota.",
@@ -176,7 +176,7 @@ def test_a_full_mailbox_is_that_recipients_temporary_problem_even_as_5xx(account
 
 
 def test_a_temporary_refusal_before_any_recipient_burns_no_attempt(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     smtp_sink.script.add("MAIL", "421 4.7.0 Try again later, closing connection. (MAIL) gsmtp")
     report = run_batch(engine_settings, account)
     assert report.stopped_by.startswith("account")

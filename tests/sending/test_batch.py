@@ -15,7 +15,7 @@ from app.models import Campaign, Email, SMTPSettings, Suppression
 from app.sending.connection import open_connection
 from app.sending.dispatcher import claim_batch
 from app.states import CampaignStatus, EmailStatus
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 from tests.sending import runs
 from tests.smtp_sink import RATE_LIMITED
 
@@ -44,7 +44,7 @@ def set_status_once_sent(sink, count: int, status: str):
 
 
 def test_every_email_arrives_once_personalised(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     report = run_batch(engine_settings, account)
     assert report.sent == 3
     assert smtp_sink.addresses_received() == {f"r{i:05d}@rcpt.example": 1 for i in range(3)}
@@ -60,7 +60,7 @@ def test_every_email_arrives_once_personalised(account, engine_settings, smtp_si
 
 
 def test_whole_batch_uses_one_connection(account, engine_settings):
-    make_campaign(account, 5)
+    make_queued_campaign(account, 5)
     connections = []
 
     async def counting_connect(endpoint):
@@ -72,7 +72,7 @@ def test_whole_batch_uses_one_connection(account, engine_settings):
 
 
 def test_reconnects_every_so_many_emails(account, engine_settings, smtp_sink):
-    make_campaign(account, 5)
+    make_queued_campaign(account, 5)
     connections = []
     settings = replace(engine_settings, reconnect_every=2)
 
@@ -87,7 +87,7 @@ def test_reconnects_every_so_many_emails(account, engine_settings, smtp_sink):
 def test_rate_limit_parks_the_email_cools_the_account_and_returns_the_rest(
     account, engine_settings, smtp_sink
 ):
-    campaign = make_campaign(account, 8)
+    campaign = make_queued_campaign(account, 8)
     smtp_sink.script.add("DATA", RATE_LIMITED, nth=3)
     report = run_batch(engine_settings, account)
     assert report.sent == 2 and report.stopped_by.startswith("rate limit")
@@ -105,7 +105,7 @@ def test_rate_limit_parks_the_email_cools_the_account_and_returns_the_rest(
 def test_rejected_recipient_fails_with_the_server_reply_and_the_batch_goes_on(
     account, engine_settings, smtp_sink
 ):
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     smtp_sink.script.reject_recipients("r00001@rcpt.example")
     report = run_batch(engine_settings, account)
     assert report.sent == 2 and report.failed == 1
@@ -118,7 +118,7 @@ def test_rejected_recipient_fails_with_the_server_reply_and_the_batch_goes_on(
 
 def test_every_try_the_recipients_server_answered_counts_as_an_attempt(account, engine_settings, smtp_sink):
     """What the report's Attempts column shows: a sent email and a rejected one were each tried once."""
-    campaign = make_campaign(account, 2)
+    campaign = make_queued_campaign(account, 2)
     smtp_sink.script.reject_recipients("r00001@rcpt.example")
     run_batch(engine_settings, account)
     assert [(e.status, e.attempts) for e in emails_of(campaign)] == [
@@ -130,7 +130,7 @@ def test_every_try_the_recipients_server_answered_counts_as_an_attempt(account, 
 def test_dropped_connection_retries_that_email_later_and_reconnects_for_the_rest(
     account, engine_settings, smtp_sink
 ):
-    campaign = make_campaign(account, 4)
+    campaign = make_queued_campaign(account, 4)
     smtp_sink.script.drop_connection(nth=2)
     report = run_batch(engine_settings, account)
     assert report.sent == 3 and report.retried == 1
@@ -141,7 +141,7 @@ def test_dropped_connection_retries_that_email_later_and_reconnects_for_the_rest
 
 
 def test_temporary_failure_backs_off_exponentially_then_fails(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, 1)
+    campaign = make_queued_campaign(account, 1)
     smtp_sink.script.add("RCPT", "450 4.2.1 Mailbox busy")
     delays = []
     for attempt in range(1, engine_settings.max_attempts + 1):
@@ -185,7 +185,7 @@ def test_account_problem_returns_the_batch_and_records_the_error(
     if "security" in account_changes:
         account.security = account_changes["security"]
     db.session.commit()
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     report = run_batch(engine_settings, account)
     assert report.sent == 0
     assert [(e.status, e.attempts, e.batch_id) for e in emails_of(campaign)] == [
@@ -199,19 +199,19 @@ def test_account_problem_returns_the_batch_and_records_the_error(
 def test_starttls_with_login_sends(make_user, make_smtp_sink, engine_settings):
     sink = make_smtp_sink(tls="starttls", require_starttls=True, username="u", password="p")
     account = make_account(make_user("tls"), sink)
-    make_campaign(account, 2)
+    make_queued_campaign(account, 2)
     assert run_batch(engine_settings, account).sent == 2
 
 
 def test_implicit_tls_sends(make_user, make_smtp_sink, engine_settings):
     sink = make_smtp_sink(tls="implicit", username="u", password="p")
     account = make_account(make_user("ssl"), sink)
-    make_campaign(account, 2)
+    make_queued_campaign(account, 2)
     assert run_batch(engine_settings, account).sent == 2 and sink.count == 2
 
 
 def test_paused_campaign_stops_before_its_next_email(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, 5)
+    campaign = make_queued_campaign(account, 5)
 
     settings = replace(engine_settings, send_interval=0.01)
     run_batch(settings, account, pause=set_status_once_sent(smtp_sink, 2, CampaignStatus.PAUSED))
@@ -221,7 +221,7 @@ def test_paused_campaign_stops_before_its_next_email(account, engine_settings, s
 
 
 def test_cancelled_campaign_stops_and_its_emails_are_cancelled(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, 4)
+    campaign = make_queued_campaign(account, 4)
 
     settings = replace(engine_settings, send_interval=0.01)
     run_batch(settings, account, pause=set_status_once_sent(smtp_sink, 1, CampaignStatus.CANCELLED))
@@ -229,7 +229,7 @@ def test_cancelled_campaign_stops_and_its_emails_are_cancelled(account, engine_s
 
 
 def test_suppressed_address_is_skipped(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, ["a@rcpt.example", "Gone@Rcpt.Example", "c@rcpt.example"])
+    campaign = make_queued_campaign(account, ["a@rcpt.example", "Gone@Rcpt.Example", "c@rcpt.example"])
     db.session.add(Suppression(user_id=account.user_id, address="gone@rcpt.example", reason="unsubscribed"))
     db.session.commit()
     run_batch(engine_settings, account)
@@ -242,7 +242,7 @@ def test_suppressed_address_is_skipped(account, engine_settings, smtp_sink):
 
 
 def test_running_a_batch_twice_sends_nothing_twice(account, engine_settings, smtp_sink):
-    make_campaign(account, 3)
+    make_queued_campaign(account, 3)
     claim = claim_batch(db.session, engine_settings, account.id)
     runs.run_claimed(engine_settings, claim.batch_id, account.id)
     again = runs.run_claimed(engine_settings, claim.batch_id, account.id)
@@ -252,7 +252,7 @@ def test_running_a_batch_twice_sends_nothing_twice(account, engine_settings, smt
 def test_emails_are_spaced_by_the_accounts_interval(account, engine_settings, smtp_sink):
     account.send_interval = 0.2
     db.session.commit()
-    make_campaign(account, 3)
+    make_queued_campaign(account, 3)
     run_batch(engine_settings, account)
     arrivals = [m.received_monotonic for m in smtp_sink.messages]
     assert all(later - earlier >= 0.19 for earlier, later in zip(arrivals, arrivals[1:], strict=False))
@@ -262,14 +262,14 @@ def test_interval_holds_across_batches(account, engine_settings, smtp_sink):
     account.send_interval = 0.3
     account.last_send_at = clock.utcnow()
     db.session.commit()
-    make_campaign(account, 1)
+    make_queued_campaign(account, 1)
     started = time.monotonic()
     run_batch(engine_settings, account)
     assert smtp_sink.messages[0].received_monotonic - started >= 0.25
 
 
 def test_header_injection_through_merge_values_and_names_is_impossible(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, ["a@rcpt.example"], subject="Hi {{ name }}")
+    campaign = make_queued_campaign(account, ["a@rcpt.example"], subject="Hi {{ name }}")
     db.session.execute(
         sa.update(Email).values(name="Eve\r\nBcc: victim@evil.example", merge_data={"code": "x\r\nX-Evil: 1"})
     )
@@ -286,7 +286,7 @@ def test_a_working_connection_clears_the_accounts_last_error(account, engine_set
     account.last_error = "AUTH failed: 535 5.7.8 Authentication failed"
     account.last_error_at = clock.utcnow() - timedelta(minutes=5)
     db.session.commit()
-    make_campaign(account, 1)
+    make_queued_campaign(account, 1)
     run_batch(engine_settings, account)
     db.session.expire_all()
     healed = db.session.get(SMTPSettings, account.id)

@@ -19,13 +19,13 @@ from app.models import Campaign, Email, SMTPSettings
 from app.sending.dispatcher import claim_batch
 from app.states import CampaignStatus, EmailStatus
 from app.tasks import send_batches
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 from tests.processes import wait_until
 from tests.services import free_port, service_missing
 from tests.smtp_sink import RATE_LIMITED, SMTPSink
 from tests.stack import Stack
 
-pytestmark = pytest.mark.worker
+pytestmark = pytest.mark.processes
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def received_once(sink: SMTPSink, campaign: Campaign) -> bool:
 
 
 def test_200_recipients_each_receive_the_campaign_exactly_once(stack: Stack, account, smtp_sink):
-    campaign = make_campaign(account, 200)
+    campaign = make_queued_campaign(account, 200)
     stack.worker()
     stack.beat()
     stack.wait_for(lambda: sent_count(campaign) == 200, 90, "200 sent")
@@ -70,7 +70,7 @@ def test_a_campaign_due_between_two_ticks_starts_on_time_not_at_the_next_tick(
     stack.beat(DISPATCH_INTERVAL=10)
     worker.wait_for_log("Task campaigns.dispatch[", timeout=30)
     start = clock.utcnow() + timedelta(seconds=14)  # seen by the next tick, 6 s before the one after
-    make_campaign(account, 1, scheduled_at=start)
+    make_queued_campaign(account, 1, scheduled_at=start)
     db.session.commit()
     wait_until(lambda: smtp_sink.messages, 30, "the first email")
     late = datetime.fromtimestamp(smtp_sink.messages[0].received_at, UTC).replace(tzinfo=None) - start
@@ -80,7 +80,9 @@ def test_a_campaign_due_between_two_ticks_starts_on_time_not_at_the_next_tick(
 def test_two_beats_and_two_workers_still_send_each_email_once(stack: Stack, make_user, make_smtp_sink):
     """Only one beat should run, but a second one (and a second worker) must do no harm."""
     sinks = [make_smtp_sink(), make_smtp_sink()]
-    campaigns = [make_campaign(make_account(make_user(f"u{i}"), sink), 60) for i, sink in enumerate(sinks)]
+    campaigns = [
+        make_queued_campaign(make_account(make_user(f"u{i}"), sink), 60) for i, sink in enumerate(sinks)
+    ]
     stack.worker("w1")
     stack.worker("w2")
     stack.beat("b1")
@@ -95,8 +97,8 @@ def test_rate_limit_parks_the_account_for_the_cooldown_while_others_keep_sending
 ):
     limited_sink, other_sink = make_smtp_sink(), make_smtp_sink()
     limited_sink.script.add("DATA", RATE_LIMITED, nth=5, once=True)
-    limited = make_campaign(make_account(make_user("limited"), limited_sink), 10)
-    other = make_campaign(make_account(make_user("other"), other_sink, send_interval=0.2), 30)
+    limited = make_queued_campaign(make_account(make_user("limited"), limited_sink), 10)
+    other = make_queued_campaign(make_account(make_user("other"), other_sink, send_interval=0.2), 30)
     stack.worker(concurrency=2, RATE_LIMIT_RETRY=4)
     stack.beat(RATE_LIMIT_RETRY=4)
 
@@ -132,7 +134,7 @@ def test_rate_limit_parks_the_account_for_the_cooldown_while_others_keep_sending
 def test_two_workers_keep_each_accounts_spacing(stack: Stack, make_user, make_smtp_sink):
     sinks = [make_smtp_sink(), make_smtp_sink()]
     for index, sink in enumerate(sinks):
-        make_campaign(make_account(make_user(f"s{index}"), sink, send_interval=0.3, batch_size=3), 7)
+        make_queued_campaign(make_account(make_user(f"s{index}"), sink, send_interval=0.3, batch_size=3), 7)
     stack.worker("w1")
     stack.worker("w2")
     stack.beat()
@@ -146,7 +148,7 @@ def test_two_workers_keep_each_accounts_spacing(stack: Stack, make_user, make_sm
 def test_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_the_email_in_flight(
     stack: Stack, account, smtp_sink
 ):
-    campaign = make_campaign(account, 30)
+    campaign = make_queued_campaign(account, 30)
     settings = {"SEND_INTERVAL": 0.2, "CLAIM_LEASE": 3}
     doomed = stack.worker("doomed", **settings)
     stack.beat(**settings)
@@ -160,7 +162,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_the_email_in_
 
 
 def test_rejected_recipient_fails_with_the_server_reply_and_the_rest_go(stack: Stack, account, smtp_sink):
-    campaign = make_campaign(account, 5)
+    campaign = make_queued_campaign(account, 5)
     smtp_sink.script.reject_recipients("r00002@rcpt.example")
     stack.worker()
     stack.beat()
@@ -179,7 +181,7 @@ def test_rejected_recipient_fails_with_the_server_reply_and_the_rest_go(stack: S
 
 def test_an_account_refused_at_every_recipient_fails_nobody_and_is_held(stack: Stack, account, smtp_sink):
     """(The circuit breaker, for refusals whose words say nothing, is proven in test_account_refusals.)"""
-    campaign = make_campaign(account, 20)
+    campaign = make_queued_campaign(account, 20)
     smtp_sink.script.add("RCPT", "554 5.7.1 <{address}>: Relay access denied")
     stack.worker()
     stack.beat()
@@ -190,7 +192,7 @@ def test_an_account_refused_at_every_recipient_fails_nobody_and_is_held(stack: S
 
 
 def test_dropped_connections_lose_nothing_and_send_nothing_twice(stack: Stack, account, smtp_sink):
-    campaign = make_campaign(account, 30)
+    campaign = make_queued_campaign(account, 30)
     smtp_sink.script.drop_connection(nth=4)
     smtp_sink.script.drop_connection(nth=17, stage="RCPT")
     stack.worker(RETRY_BACKOFF=1)
@@ -205,7 +207,7 @@ def test_dropped_connections_lose_nothing_and_send_nothing_twice(stack: Stack, a
 
 @pytest.mark.parametrize("action", [CampaignStatus.PAUSED, CampaignStatus.CANCELLED])
 def test_paused_or_cancelled_campaign_stops_before_its_next_email(stack: Stack, account, smtp_sink, action):
-    campaign = make_campaign(account, 10)
+    campaign = make_queued_campaign(account, 10)
     stack.worker(SEND_INTERVAL=0.4)
     stack.beat(SEND_INTERVAL=0.4)
     smtp_sink.wait_for(2, timeout=30)
@@ -233,7 +235,7 @@ def test_paused_or_cancelled_campaign_stops_before_its_next_email(stack: Stack, 
 
 def test_a_batch_delivered_twice_is_sent_once(stack: Stack, account, smtp_sink, engine_settings):
     """Redis re-delivers a task whose worker did not acknowledge it in time: that must be harmless."""
-    campaign = make_campaign(account, 10)
+    campaign = make_queued_campaign(account, 10)
     claim = claim_batch(db.session, engine_settings, account.id)
     stack.worker(concurrency=2)
     send_batches.delay([[claim.batch_id, account.id, 0]])
@@ -257,7 +259,7 @@ def test_broker_restarted_mid_campaign_loses_nothing(
     wait_until(lambda: _redis_answers(port), 10, "the test's own Redis")
     stack = Stack(app, database_url, f"redis://127.0.0.1:{port}/0", tmp_path, app_settings)
     try:
-        campaign = make_campaign(account, 60)
+        campaign = make_queued_campaign(account, 60)
         settings = {"SEND_INTERVAL": 0.05, "BATCH_SIZE": 5, "CLAIM_LEASE": 3}
         stack.worker(**settings)
         stack.beat(**settings)

@@ -21,7 +21,7 @@ from app.sending.dispatcher import (
     recover_stale_claims,
 )
 from app.states import CampaignStatus, EmailStatus
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 
 
 class Recorder:
@@ -54,8 +54,8 @@ def statuses(campaign: Campaign) -> dict[str, int]:
 
 
 def test_claims_a_batch_of_the_oldest_due_emails(account, engine_settings):
-    old = make_campaign(account, 5, scheduled_at=clock.utcnow() - timedelta(hours=2))
-    new = make_campaign(account, 30)
+    old = make_queued_campaign(account, 5, scheduled_at=clock.utcnow() - timedelta(hours=2))
+    new = make_queued_campaign(account, 30)
     enqueue = Recorder()
     claims = dispatch(db.session, engine_settings, enqueue)
     assert len(claims) == 1 and len(claims[0].email_ids) == engine_settings.batch_size == 20
@@ -65,14 +65,14 @@ def test_claims_a_batch_of_the_oldest_due_emails(account, engine_settings):
 
 
 def test_batch_is_enqueued_only_after_its_claim_is_committed(account, engine_settings):
-    make_campaign(account, 3)
+    make_queued_campaign(account, 3)
     enqueue = Recorder()
     dispatch(db.session, engine_settings, enqueue)
     assert enqueue.visible == [3]
 
 
 def test_account_with_a_batch_in_flight_gets_no_second_one(account, engine_settings):
-    make_campaign(account, 50)
+    make_queued_campaign(account, 50)
     assert len(dispatch(db.session, engine_settings, Recorder())) == 1
     assert dispatch(db.session, engine_settings, Recorder()) == []
 
@@ -80,8 +80,8 @@ def test_account_with_a_batch_in_flight_gets_no_second_one(account, engine_setti
 def test_accounts_are_served_least_recently_used_first_and_spaced(make_user, smtp_sink, app, engine_settings):
     busy = make_account(make_user("busy"), smtp_sink, last_send_at=clock.utcnow())
     idle = make_account(make_user("idle"), smtp_sink)
-    make_campaign(busy, 100)
-    make_campaign(idle, 2)
+    make_queued_campaign(busy, 100)
+    make_queued_campaign(idle, 2)
     enqueue = Recorder()
     settings = replace(engine_settings, dispatch_spacing=1.5)
     dispatch(db.session, settings, enqueue)
@@ -96,7 +96,7 @@ def test_batches_to_different_hosts_start_together(make_user, make_smtp_sink, en
     db.session.execute(sa.update(SMTPSettings).where(SMTPSettings.id == second.id).values(host="localhost"))
     db.session.commit()
     for account in (first, second):
-        make_campaign(account, 2)
+        make_queued_campaign(account, 2)
     enqueue = Recorder()
     dispatch(db.session, replace(engine_settings, dispatch_spacing=1.5), enqueue)
     assert sorted((account_id, delay) for _, account_id, delay in enqueue.calls) == [
@@ -108,7 +108,7 @@ def test_batches_to_different_hosts_start_together(make_user, make_smtp_sink, en
 def test_many_ready_accounts_are_handed_over_in_few_messages(make_user, smtp_sink, engine_settings):
     """A thousand accounts must not cost the broker a thousand messages."""
     for i in range(HANDOFF_CHUNK + 5):
-        make_campaign(make_account(make_user(f"many{i}"), smtp_sink), 1)
+        make_queued_campaign(make_account(make_user(f"many{i}"), smtp_sink), 1)
     enqueue = Recorder()
     dispatch(db.session, engine_settings, enqueue)
     assert len(enqueue.calls) == HANDOFF_CHUNK + 5 and enqueue.messages == 2
@@ -123,8 +123,8 @@ def test_one_tick_claims_capped_and_uncapped_accounts_each_within_its_limits(
     plain = make_account(make_user("plain"), smtp_sink)
     idle = make_account(make_user("idle"), smtp_sink)
     for account in (capped, small, plain):
-        make_campaign(account, 30)
-    make_campaign(idle, 2, scheduled_at=clock.utcnow() + timedelta(hours=1))
+        make_queued_campaign(account, 30)
+    make_queued_campaign(idle, 2, scheduled_at=clock.utcnow() + timedelta(hours=1))
     claims = dispatch(db.session, engine_settings, Recorder())
     assert {claim.account_id: len(claim.email_ids) for claim in claims} == {
         capped.id: 3,
@@ -135,14 +135,14 @@ def test_one_tick_claims_capped_and_uncapped_accounts_each_within_its_limits(
 
 
 def test_nothing_is_claimed_for_an_account_in_cooldown(account, engine_settings):
-    make_campaign(account, 3)
+    make_queued_campaign(account, 3)
     account.paused_until = clock.utcnow() + timedelta(minutes=30)
     db.session.commit()
     assert dispatch(db.session, engine_settings, Recorder()) == []
 
 
 def test_account_with_a_fresh_error_waits_one_backoff(account, engine_settings):
-    make_campaign(account, 3)
+    make_queued_campaign(account, 3)
     account.last_error_at = clock.utcnow()
     db.session.commit()
     assert dispatch(db.session, engine_settings, Recorder()) == []
@@ -152,9 +152,9 @@ def test_account_with_a_fresh_error_waits_one_backoff(account, engine_settings):
 
 
 def test_emails_not_yet_due_are_left_alone(account, engine_settings):
-    later = make_campaign(account, 2, scheduled_at=clock.utcnow() + timedelta(hours=1))
-    retrying = make_campaign(account, 2)
-    parked = make_campaign(account, 2)
+    later = make_queued_campaign(account, 2, scheduled_at=clock.utcnow() + timedelta(hours=1))
+    retrying = make_queued_campaign(account, 2)
+    parked = make_queued_campaign(account, 2)
     db.session.execute(
         sa.update(Email)
         .where(Email.campaign_id == retrying.id)
@@ -172,34 +172,34 @@ def test_emails_not_yet_due_are_left_alone(account, engine_settings):
 
 def test_paused_cancelled_and_draft_campaigns_are_not_dispatched(account, engine_settings):
     for status in (CampaignStatus.PAUSED, CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
-        make_campaign(account, 2, status=status)
+        make_queued_campaign(account, 2, status=status)
     assert dispatch(db.session, engine_settings, Recorder()) == []
 
 
 def test_hourly_cap_limits_the_batch(account, engine_settings):
     account.hourly_cap = 5
-    done = make_campaign(account, 3)
+    done = make_queued_campaign(account, 3)
     db.session.execute(
         sa.update(Email)
         .where(Email.campaign_id == done.id)
         .values(status=EmailStatus.SENT, sent_at=clock.utcnow())
     )
     db.session.commit()
-    make_campaign(account, 10)
+    make_queued_campaign(account, 10)
     claims = dispatch(db.session, engine_settings, Recorder())
     assert len(claims[0].email_ids) == 2
 
 
 def test_daily_cap_reached_claims_nothing(account, engine_settings):
     account.daily_cap = 3
-    done = make_campaign(account, 3)
+    done = make_queued_campaign(account, 3)
     db.session.execute(
         sa.update(Email)
         .where(Email.campaign_id == done.id)
         .values(status=EmailStatus.SENT, sent_at=clock.utcnow() - timedelta(hours=23))
     )
     db.session.commit()
-    make_campaign(account, 10)
+    make_queued_campaign(account, 10)
     assert claim_batch(db.session, engine_settings, account.id) is None
     assert db.session.get(SMTPSettings, account.id).batch_id is None
 
@@ -207,12 +207,12 @@ def test_daily_cap_reached_claims_nothing(account, engine_settings):
 def test_account_batch_size_overrides_the_global_one(account, engine_settings):
     account.batch_size = 7
     db.session.commit()
-    make_campaign(account, 10)
+    make_queued_campaign(account, 10)
     assert len(dispatch(db.session, engine_settings, Recorder())[0].email_ids) == 7
 
 
 def test_stale_claims_return_to_pending_and_free_the_account(account, engine_settings):
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     claim = claim_batch(db.session, engine_settings, account.id)
     long_ago = clock.utcnow() - timedelta(seconds=engine_settings.claim_lease + 1)
     db.session.execute(sa.update(Email).where(Email.batch_id == claim.batch_id).values(claimed_at=long_ago))
@@ -224,13 +224,13 @@ def test_stale_claims_return_to_pending_and_free_the_account(account, engine_set
 
 
 def test_fresh_claims_are_not_recovered(account, engine_settings):
-    make_campaign(account, 3)
+    make_queued_campaign(account, 3)
     claim_batch(db.session, engine_settings, account.id)
     assert recover_stale_claims(db.session, engine_settings, clock.utcnow()) == 0
 
 
 def test_campaign_with_nothing_left_to_send_is_completed(account, engine_settings):
-    campaign = make_campaign(account, 2, status=CampaignStatus.SENDING)
+    campaign = make_queued_campaign(account, 2, status=CampaignStatus.SENDING)
     db.session.execute(sa.update(Email).values(status=EmailStatus.SENT))
     db.session.commit()
     complete_finished_campaigns(db.session)
@@ -246,7 +246,7 @@ def test_two_dispatchers_at_once_never_claim_one_email_twice(
         pytest.skip("concurrent claiming is a PostgreSQL matter")
     accounts = [make_account(make_user(f"d{i}"), smtp_sink) for i in range(8)]
     for account in accounts:
-        make_campaign(account, 60)
+        make_queued_campaign(account, 60)
     claimed: list[int] = []
     lock = threading.Lock()
     errors: list[BaseException] = []

@@ -13,15 +13,16 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from app.campaigns.operations import cancel_pending, retry_failed
 
 from app import clock
-from app.campaigns.operations import cancel_pending, delete_campaign, retry_failed, unschedule_campaign
+from app.campaigns.operations import delete_campaign, unschedule_campaign
 from app.email_counts import disagreements
 from app.extensions import db
 from app.models import Campaign, Email, EmailCount, SentCount, Suppression
 from app.sending.dispatcher import claim_batch, recover_stale_claims
 from app.states import EmailStatus
-from tests.factories import make_campaign
+from tests.builders import make_queued_campaign
 from tests.sending.runs import run_claimed
 
 
@@ -49,7 +50,7 @@ def assert_counters(campaign: Campaign, **expected: int) -> None:
 
 
 def test_counters_follow_a_campaign_through_its_whole_life(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, 6)
+    campaign = make_queued_campaign(account, 6)
     assert_counters(campaign, pending=6)
 
     claim = claim_batch(db.session, engine_settings, account.id)
@@ -73,7 +74,7 @@ def test_counters_follow_a_campaign_through_its_whole_life(account, engine_setti
 
 
 def test_a_claim_abandoned_by_a_dead_worker_is_counted_pending_again(account, engine_settings):
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     claim_batch(db.session, engine_settings, account.id)
     assert_counters(campaign, queued=3)
     recover_stale_claims(db.session, engine_settings, clock.utcnow() + timedelta(days=1))
@@ -81,14 +82,14 @@ def test_a_claim_abandoned_by_a_dead_worker_is_counted_pending_again(account, en
 
 
 def test_unscheduling_removes_the_emails_and_their_counts(account):
-    campaign = make_campaign(account, 4, scheduled_at=clock.utcnow() + timedelta(days=1))
+    campaign = make_queued_campaign(account, 4, scheduled_at=clock.utcnow() + timedelta(days=1))
     assert_counters(campaign, pending=4)
     unschedule_campaign(campaign)
     assert_counters(campaign)
 
 
 def test_a_change_rolled_back_changes_no_counter(account):
-    campaign = make_campaign(account, 2)
+    campaign = make_queued_campaign(account, 2)
     db.session.execute(sa.update(Email).values(status=EmailStatus.SENT))
     db.session.rollback()
     assert_counters(campaign, pending=2)
@@ -98,21 +99,21 @@ def test_deleting_a_campaign_row_takes_its_emails_and_counters_with_it(account, 
     """What deleting a user does to their campaigns (ON DELETE CASCADE)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("the embedded SQLite does not enforce foreign keys, so nothing cascades there")
-    campaign = make_campaign(account, 2)
+    campaign = make_queued_campaign(account, 2)
     db.session.execute(sa.delete(Campaign).where(Campaign.id == campaign.id))
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EmailCount)) == 0
 
 
 def test_recount_command_says_when_all_agree(app, account):
-    make_campaign(account, 2)
+    make_queued_campaign(account, 2)
     result = app.test_cli_runner().invoke(args=["recount-campaigns"])
     assert result.exit_code == 0
     assert "Every email counter agrees with the emails." in result.output
 
 
 def test_recount_command_repairs_a_counter_changed_by_hand(app, account):
-    campaign = make_campaign(account, 5)
+    campaign = make_queued_campaign(account, 5)
     db.session.execute(sa.update(EmailCount).values(count=99))
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["recount-campaigns"])
@@ -126,7 +127,7 @@ def test_concurrent_changes_across_campaigns_keep_counters_exact(app, account, d
     both campaigns: no deadlock, no lost update."""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite runs one writer at a time")
-    campaigns = [make_campaign(account, 100, name=f"Campaign {n}") for n in range(2)]
+    campaigns = [make_queued_campaign(account, 100, name=f"Campaign {n}") for n in range(2)]
     statuses = [EmailStatus.PENDING, EmailStatus.QUEUED, EmailStatus.SENDING, EmailStatus.SENT]
     failures: list[BaseException] = []
 
@@ -163,7 +164,7 @@ def test_concurrent_changes_across_campaigns_keep_counters_exact(app, account, d
 
 
 def test_recount_command_repairs_a_users_sends_changed_by_hand(app, account):
-    campaign = make_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     sent_at = datetime(2026, 11, 26, 10, 7)
     db.session.execute(sa.update(Email).values(status=EmailStatus.SENT, sent_at=sent_at))
     db.session.execute(sa.update(SentCount).values(count=1))

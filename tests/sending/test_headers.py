@@ -18,8 +18,8 @@ from app.extensions import db
 from app.models import Email, SMTPSettings
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.states import EmailStatus
+from tests.builders import make_queued_campaign
 from tests.email_html import written_body
-from tests.factories import make_campaign
 from tests.sending.test_batch import emails_of, run_batch
 
 PUBLIC_BASE_URL = "https://campaigns.example.org"
@@ -43,7 +43,7 @@ def test_headers_are_present_and_well_formed(account, engine_settings, smtp_sink
     account.from_name = "Ünïcode Shop"
     account.reply_to = "help@sender.example"
     db.session.commit()
-    make_campaign(account, ["Reader@Rcpt.Example"])
+    make_queued_campaign(account, ["Reader@Rcpt.Example"])
     run_batch(engine_settings, account)
     raw = smtp_sink.messages[0].raw
     message = parsed(raw)
@@ -66,13 +66,13 @@ def test_headers_are_present_and_well_formed(account, engine_settings, smtp_sink
 
 
 def test_the_message_id_is_the_one_recorded_for_the_email(account, engine_settings, smtp_sink):
-    campaign = make_campaign(account, 1)
+    campaign = make_queued_campaign(account, 1)
     run_batch(engine_settings, account)
     assert emails_of(campaign)[0].message_id == parsed(smtp_sink.messages[0].raw)["Message-ID"]
 
 
 def test_default_footer_links_to_the_same_url_as_the_header(account, engine_settings, smtp_sink, links):
-    make_campaign(account, ["a@rcpt.example"])
+    make_queued_campaign(account, ["a@rcpt.example"])
     run_batch(engine_settings, account)
     message = parsed(smtp_sink.messages[0].raw)
     url = links.url(account.user_id, "a@rcpt.example")
@@ -81,7 +81,9 @@ def test_default_footer_links_to_the_same_url_as_the_header(account, engine_sett
 
 
 def test_a_body_with_its_own_unsubscribe_link_gets_no_footer(account, engine_settings, smtp_sink, links):
-    make_campaign(account, ["a@rcpt.example"], html_body='<p><a href="{{ unsubscribe_url }}">Leave</a></p>')
+    make_queued_campaign(
+        account, ["a@rcpt.example"], html_body='<p><a href="{{ unsubscribe_url }}">Leave</a></p>'
+    )
     run_batch(engine_settings, account)
     message = parsed(smtp_sink.messages[0].raw)
     url = links.url(account.user_id, "a@rcpt.example")
@@ -93,7 +95,7 @@ def test_an_address_unsubscribed_while_its_campaign_is_sending_is_not_sent_to(
     app, account, engine_settings, smtp_sink, links
 ):
     """The recipient clicks one-click unsubscribe (the provider's POST, no cookie) between two emails."""
-    campaign = make_campaign(account, ["a@rcpt.example", "b@rcpt.example", "c@rcpt.example"])
+    campaign = make_queued_campaign(account, ["a@rcpt.example", "b@rcpt.example", "c@rcpt.example"])
     provider = app.test_client(use_cookies=False)
     unsubscribe_path = urlsplit(links.url(account.user_id, "b@rcpt.example")).path
 
@@ -139,7 +141,7 @@ def test_header_injection_attempts_fail_safely(
     db.session.execute(
         sa.update(SMTPSettings).values(**{"reply_to": "help@sender.example", **account_fields})
     )
-    campaign = make_campaign(account, ["a@rcpt.example"], **campaign_fields)
+    campaign = make_queued_campaign(account, ["a@rcpt.example"], **campaign_fields)
     if email_fields:
         db.session.execute(sa.update(Email).values(**email_fields))
     db.session.commit()

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 APP = Path(__file__).resolve().parents[2] / "app"
 ENGINE_MODULES = sorted(f"app.sending.{path.stem}" for path in (APP / "sending").glob("*.py"))
 
@@ -27,6 +29,7 @@ def modules_loaded_by(imports: list[str]) -> set[str]:
     return set(json.loads(output.stdout))
 
 
+@pytest.mark.processes  # a fresh interpreter, to see what an import loads
 def test_importing_the_engine_loads_neither_pandas_nor_any_blueprint():
     loaded = modules_loaded_by(ENGINE_MODULES)
     assert "pandas" not in loaded

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from app.extensions import db
 from app.sending.message import CampaignTemplate, Recipient, Sender
 from app.sending.mime import MAX_LINE, address, encoded_words, mailbox
-from tests.factories import make_campaign
+from tests.builders import make_queued_campaign
 from tests.sending.test_batch import emails_of, run_batch
 
 PARSER = BytesParser(policy=email.policy.default)
@@ -172,7 +172,7 @@ def test_an_international_address_goes_out_with_smtputf8_when_the_server_offers_
     smtputf8_sink = make_smtp_sink(smtputf8=True)
     account.port = smtputf8_sink.port
     db.session.commit()
-    make_campaign(account, ["jürgen@rcpt.example"])
+    make_queued_campaign(account, ["jürgen@rcpt.example"])
     run_batch(engine_settings, account)
     received = smtputf8_sink.messages[0]
     assert received.rcpt_tos == ("jürgen@rcpt.example",)
@@ -182,7 +182,7 @@ def test_an_international_address_goes_out_with_smtputf8_when_the_server_offers_
 def test_an_international_address_fails_alone_on_a_server_without_smtputf8(
     account, engine_settings, smtp_sink
 ):
-    campaign = make_campaign(account, ["jürgen@rcpt.example", "plain@rcpt.example"])
+    campaign = make_queued_campaign(account, ["jürgen@rcpt.example", "plain@rcpt.example"])
     run_batch(engine_settings, account)
     international, plain = emails_of(campaign)
     assert international.status == "failed" and "SMTPUTF8" in international.last_smtp_message

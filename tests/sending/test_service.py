@@ -16,7 +16,7 @@ from app.sending.service import SenderService
 from app.sending.settings import EngineSettings
 from app.smtp_crypto import configured_keys, password_decrypter
 from app.states import EmailStatus
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 from tests.processes import wait_until
 
 DB_CONNECTIONS = 2
@@ -66,7 +66,7 @@ def test_many_accounts_send_at_once_each_at_its_own_pace(service, engine_setting
     """Twenty accounts, three emails each 0.4 s apart: done in about 0.8 s, not 20 × 0.8 s."""
     accounts = [make_account(make_user(f"u{i}"), smtp_sink, send_interval=0.4) for i in range(20)]
     for account in accounts:
-        make_campaign(account, 3)
+        make_queued_campaign(account, 3)
     started = time.monotonic()
     hand_over(service, engine_settings, *accounts)
     wait_until(lambda: count(Email.status == EmailStatus.SENT) == 60, 30, "60 sent")
@@ -87,7 +87,7 @@ def test_many_accounts_send_at_once_each_at_its_own_pace(service, engine_setting
 def test_a_finished_batch_goes_on_to_the_accounts_next_one_without_the_broker(
     service, engine_settings, account, smtp_sink
 ):
-    make_campaign(account, 45)
+    make_queued_campaign(account, 45)
     hand_over(service, engine_settings, account)
     wait_until(lambda: count(Email.status == EmailStatus.SENT) == 45, 30, "all 45 sent in three batches")
     assert smtp_sink.addresses_received() == {f"r{i:05d}@rcpt.example": 1 for i in range(45)}
@@ -97,7 +97,7 @@ def test_the_heartbeat_keeps_a_long_batch_claimed(service, engine_settings, acco
     """A batch outlives its lease (2 s here) and is not taken for a dead worker's."""
     account.send_interval = 0.5
     db.session.commit()
-    make_campaign(account, 8)
+    make_queued_campaign(account, 8)
     hand_over(service, engine_settings, account)
     smtp_sink.wait_for(1)
     first_beat = heartbeat()
@@ -110,7 +110,7 @@ def test_stopping_finishes_the_email_in_flight_and_gives_the_rest_back(
 ):
     account.send_interval = 0.5
     db.session.commit()
-    make_campaign(account, 10)
+    make_queued_campaign(account, 10)
     hand_over(service, engine_settings, account)
     smtp_sink.wait_for(2)
     started = time.monotonic()

@@ -33,11 +33,11 @@ from flask import Flask
 from app.extensions import db
 from app.models import Email, SMTPSettings, User
 from app.states import EmailStatus
-from tests.factories import make_account, make_campaign
+from tests.builders import make_account, make_queued_campaign
 from tests.smtp_sink import SMTPSink
 from tests.stack import RedisServer, Stack
 
-pytestmark = pytest.mark.worker
+pytestmark = pytest.mark.processes
 
 STARTUP = 30.0
 """Seconds a fresh worker and beat may take to send their first email on a busy machine."""
@@ -82,7 +82,7 @@ def make_tenant(
     recipients of their own, due now."""
     account = make_account(make_user(name), sink, **account_fields)
     addresses = [f"{name}-{index:02d}@rcpt.example" for index in range(emails)]
-    made = make_campaign(account, addresses, **(campaign or {}))
+    made = make_queued_campaign(account, addresses, **(campaign or {}))
     tenant = Tenant(account.from_address, account.id, made.id, tuple(addresses))
     # Reading the committed rows began a transaction; on SQLite every one holds the write lock (BEGIN
     # IMMEDIATE, app.database), which would stop the workers until it ends.

@@ -8,8 +8,8 @@ import re
 
 from app.sending.message import CampaignTemplate, Recipient
 from app.sending.typography import CSS_FILE
+from tests.builders import make_queued_campaign
 from tests.email_html import written_body
-from tests.factories import make_campaign
 from tests.sending.test_batch import run_batch
 
 READER = Recipient("reader@rcpt.example", "Reader", {"code": "C0"})
@@ -24,7 +24,7 @@ def sent_html(smtp_sink) -> str:
 def test_a_sent_email_carries_the_editors_stylesheet_and_its_fonts_on_the_wrapper(
     account, engine_settings, smtp_sink
 ):
-    make_campaign(account, ["a@rcpt.example"], html_body="<h1>Sale</h1><p>Dear {{ name }}</p>")
+    make_queued_campaign(account, ["a@rcpt.example"], html_body="<h1>Sale</h1><p>Dear {{ name }}</p>")
     run_batch(engine_settings, account)
     html = sent_html(smtp_sink)
     assert written_body(html).startswith("<h1>Sale</h1><p>Dear Reader 0</p>")
@@ -36,7 +36,9 @@ def test_a_sent_email_carries_the_editors_stylesheet_and_its_fonts_on_the_wrappe
 
 
 def test_the_preheader_is_a_hidden_span_at_the_top_of_the_html_only(account, engine_settings, smtp_sink):
-    make_campaign(account, ["a@rcpt.example"], preheader="Up to 40% off <today>", text_body="Dear {{ name }}")
+    make_queued_campaign(
+        account, ["a@rcpt.example"], preheader="Up to 40% off <today>", text_body="Dear {{ name }}"
+    )
     run_batch(engine_settings, account)
     html = sent_html(smtp_sink)
     span = re.search(r'<body style="margin:0"><span class="preheader" style="([^"]*)">([^<]*)</span>', html)
@@ -56,7 +58,7 @@ def test_a_body_written_as_a_whole_document_keeps_its_own_styles_and_gets_the_pr
 
 
 def test_an_unknown_merge_field_is_blank_in_sent_mail(account, engine_settings, smtp_sink):
-    make_campaign(account, ["a@rcpt.example"], html_body="<p>Hello {{ compny }}!</p>")
+    make_queued_campaign(account, ["a@rcpt.example"], html_body="<p>Hello {{ compny }}!</p>")
     run_batch(engine_settings, account)
     html = sent_html(smtp_sink)
     assert written_body(html).startswith("<p>Hello !</p>")

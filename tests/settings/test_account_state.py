@@ -9,8 +9,8 @@ from app import clock
 from app.extensions import db
 from app.models import Email, SMTPSettings
 from app.states import EmailStatus
+from tests.builders import make_queued_campaign
 from tests.conftest import post_form
-from tests.factories import make_campaign
 from tests.settings.conftest import accounts
 
 NOW = datetime(2026, 11, 26, 8, 0)  # 13:30 IST
@@ -67,7 +67,7 @@ def test_last_account_error_and_verification_are_shown(client, account):
 
 
 def test_emails_waiting_counts_my_pending_emails_only(client, account, make_user):
-    campaign = make_campaign(account, 4)
+    campaign = make_queued_campaign(account, 4)
     db.session.execute(
         sa.update(Email)
         .where(Email.campaign_id == campaign.id, Email.address == "r00000@rcpt.example")
@@ -80,7 +80,7 @@ def test_emails_waiting_counts_my_pending_emails_only(client, account, make_user
 
 
 def test_resume_now_ends_the_cooldown_and_releases_held_emails(client, account):
-    campaign = make_campaign(account, 2)
+    campaign = make_queued_campaign(account, 2)
     held = db.session.scalars(sa.select(Email).where(Email.campaign_id == campaign.id)).first()
     held.rate_limit_retry_at = datetime(2026, 11, 26, 8, 35)
     pause(account, datetime(2026, 11, 26, 8, 35))
@@ -94,7 +94,7 @@ def test_resume_now_ends_the_cooldown_and_releases_held_emails(client, account):
 
 def test_another_user_can_neither_read_nor_change_my_account(client, auth, account, make_user, submit_smtp):
     """Two users, one server: can Ravi see or touch Asha's SMTP account?"""
-    make_campaign(account, 2)
+    make_queued_campaign(account, 2)
     pause(account, datetime(2026, 11, 26, 8, 35))
     auth.logout()
     ravi = make_user("ravi")

@@ -9,9 +9,8 @@ from app.extensions import db
 from app.models import Suppression
 from app.sending.classify import is_mailbox_failure
 from app.states import CampaignStatus, EmailStatus
-from tests.campaigns.campaign_builders import make_campaign, make_smtp_account
+from tests.builders import add_emails, make_account, make_campaign
 from tests.conftest import post_form
-from tests.email_builders import add_emails
 
 
 @pytest.mark.parametrize(
@@ -40,7 +39,7 @@ def fail(campaign, address: str, code: int, reply: str) -> None:
 
 @pytest.fixture
 def bounced_campaign(logged_in):
-    account = make_smtp_account(logged_in)
+    account = make_account(logged_in)
     campaign = make_campaign(
         logged_in, recipients=0, status=CampaignStatus.COMPLETED, smtp_account_id=account.id
     )

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Suppression, SuppressionReason
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.unsubscribe.resubscribe import VALID_FOR, ResubscribeLinks
-from tests.campaigns.campaign_builders import make_smtp_account
+from tests.builders import make_account
 from tests.conftest import csrf_token_from
 
 ADDRESS = "reader@example.com"
@@ -22,7 +22,7 @@ ADDRESS = "reader@example.com"
 @pytest.fixture
 def owner(make_user):
     user = make_user("kiran")
-    make_smtp_account(user, from_name="Monsoon Books")
+    make_account(user, from_name="Monsoon Books")
     return user
 
 
@@ -56,7 +56,7 @@ def test_the_unsubscribe_page_shows_the_senders_name_and_none_of_the_apps_naviga
 
 def test_without_a_from_name_the_page_names_the_senders_address(app, make_user):
     user = make_user("ravi")
-    make_smtp_account(user)
+    make_account(user)
     token = UnsubscribeLinks.from_config(app.config).token(user.id, ADDRESS)
     page = app.test_client().get(f"/unsubscribe/{token}").get_data(as_text=True)
     assert "Stop emails from ravi@example.com" in page
