@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import aiosmtplib
 import pytest
 
@@ -91,3 +93,18 @@ def test_a_connection_dropped_before_the_end_is_a_failure_at_data(smtp_sink):
     failure = run_sync(send)
     assert failure.stage is Stage.DATA and failure.code is None
     assert smtp_sink.count == 0
+
+
+def test_the_final_dot_goes_out_at_once_not_after_the_servers_delayed_ack(smtp_sink):
+    """Sent alone after its body, the end would wait for the server's delayed ACK (40 ms a message)
+    under Nagle's algorithm: the connection turns it off."""
+
+    async def nodelay() -> int:
+        connection = await open_connection(endpoint(smtp_sink))
+        sock = connection.transport.get_extra_info("socket")
+        try:
+            return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        finally:
+            await close_quietly(connection)
+
+    assert run_sync(nodelay)
