@@ -7,9 +7,10 @@ database connection, no transaction (its writes are short transactions run by `D
 the loop, the pacing and the connection's life.
 
 Idempotent: a run first swaps the task's ticket for its own id, so a duplicate delivery of the task finds
-nothing to do; an email is sent only after an atomic `queued -> sending` update of its own row. When
-nothing forces a pause between two emails, one commit carries this email's outcome and the next one's
-`sending`, so a batch costs one commit per email and at most one email is ever in doubt.
+nothing to do; an email is sent only after an atomic `queued -> sending` update of its own row. One
+commit carries the last email's outcome and this one's `sending`, and runs while this email's message
+goes out; the message's final `.` waits for it (`_attempt`), so a batch costs one commit per email, the
+commit costs no time of its own, and at most one email is ever in doubt.
 """
 
 from __future__ import annotations
