@@ -254,6 +254,27 @@ def test_paused_campaign_stops_before_its_next_email(account, engine_settings, s
     assert all(e.batch_id is None for e in emails_of(campaign))
 
 
+def test_a_message_paused_mid_exchange_is_dropped_unsent_and_the_rest_cost_no_reconnection(
+    account, engine_settings, smtp_sink
+):
+    """The 3rd message goes out while its start commits; the campaign is paused by then, so the message
+    is abandoned before its final "." and the server keeps nothing; the 4th and 5th wait for their own
+    commits and never reach the server."""
+    campaign = make_campaign(account, 5)
+    connections = []
+
+    async def counting_connect(endpoint):
+        connections.append(endpoint)
+        return await open_connection(endpoint)
+
+    settings = replace(engine_settings, send_interval=0.01)
+    pause = set_status_once_sent(smtp_sink, 2, CampaignStatus.PAUSED)
+    run_batch(settings, account, pause=pause, connect=counting_connect)
+    assert smtp_sink.count == 2 and smtp_sink.script.seen("MAIL") == 3
+    assert len(connections) == 1
+    assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING] * 3
+
+
 def test_cancelled_campaign_stops_and_its_emails_are_cancelled(account, engine_settings, smtp_sink):
     campaign = make_campaign(account, 4)
 
