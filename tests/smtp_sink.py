@@ -242,6 +242,11 @@ class Script:
         with self._lock:
             self._rules.clear()
 
+    def seen(self, stage: Stage) -> int:
+        """How many commands at `stage` the sink has received (for DATA: messages whose data it has)."""
+        with self._lock:
+            return self._counts[stage]
+
     def answer(self, stage: Stage, address: str) -> tuple[str, float] | None:
         """Count one command at `stage`; return its scripted reply and delay, or None to accept it."""
         with self._lock:

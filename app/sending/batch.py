@@ -7,9 +7,10 @@ database connection, no transaction (its writes are short transactions run by `D
 the loop, the pacing and the connection's life.
 
 Idempotent: a run first swaps the task's ticket for its own id, so a duplicate delivery of the task finds
-nothing to do; an email is sent only after an atomic `queued -> sending` update of its own row. When
-nothing forces a pause between two emails, one commit carries this email's outcome and the next one's
-`sending`, so a batch costs one commit per email and at most one email is ever in doubt.
+nothing to do; an email is sent only after an atomic `queued -> sending` update of its own row. One
+commit carries the last email's outcome and this one's `sending`, and runs while this email's message
+goes out; the message's final `.` waits for it (`_attempt`), so a batch costs one commit per email, the
+commit costs no time of its own, and at most one email is ever in doubt.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Final, Literal, TypeVar
 
 import aiosmtplib
 from jinja2 import TemplateError
@@ -44,14 +45,16 @@ from app.sending.connection import (
     Endpoint,
     SMTPFailure,
     close_quietly,
+    end_message,
     endpoint_for,
     open_connection,
-    send_message,
+    start_message,
 )
 from app.sending.executors import Database, Transaction
 from app.sending.message import Sender
 from app.sending.outcomes import BatchEmail, BatchLedger, BatchReport, BatchWork
 from app.sending.settings import EngineSettings
+from app.sending.smtp_data import OpenData
 from app.sending.unsubscribe_links import UnsubscribeLinks
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,10 @@ Pause = Callable[[float], Awaitable[None]]
 Write = Callable[[Transaction], object]
 T = TypeVar("T")
 STOPPING = (Outcome.RATE_LIMIT, Outcome.ACCOUNT)
+#: An attempt whose email could not start (its campaign paused or cancelled, its address suppressed).
+NOT_STARTED: Final = "not started"
+#: How an attempt ended: sent (None), not started, or the outcome of its failure.
+Attempt = Outcome | None | Literal["not started"]
 #: How many recipients in a row may get the same refusal that does not name their mailbox before the
 #: circuit breaker holds the account (DESIGN.md, "Batch sender").
 BREAKER_THRESHOLD = 3
@@ -100,6 +107,8 @@ class BatchSender:
         #: The emails refused in a row with the same refusal (`refusal_signature`), for the circuit breaker.
         self.refused_in_a_row: list[int] = []
         self.last_refusal: str | None = None
+        #: Whether the next email's start commits while its message goes out (see `_attempt`).
+        self.overlap = True
 
     async def run(self) -> BatchReport:
         work = await self.database.run(self.ledger.take)
@@ -141,14 +150,9 @@ class BatchSender:
             if self.stopping.is_set():
                 self.report.stopped_by = "the worker is stopping"
                 return
-            message_id = await self._write(
-                functools.partial(self.ledger.begin, email=email, domain=self.sender.domain)
-            )
-            if message_id is None:
+            outcome = await self._attempt(email, work.campaigns.get(email.campaign_id))
+            if outcome is NOT_STARTED:
                 continue
-            if not await self._connected():
-                return
-            outcome = await self._send(email, work.campaigns.get(email.campaign_id), message_id)
             next_slot = time.monotonic() + self.interval
             if outcome in STOPPING:
                 return
@@ -165,15 +169,19 @@ class BatchSender:
         """Wait out the interval, or less if the worker is stopping."""
         await wait_unless(self.stopping, seconds)
 
-    async def _connected(self) -> bool:
-        """Connect, or reconnect every `reconnect_every` emails; on failure the batch stops and its
-        emails go back untouched."""
+    def _connection_usable(self) -> bool:
+        """Open, and short of `reconnect_every` emails."""
         connection = self.connection
-        if (
+        return (
             connection is not None
             and connection.is_connected
             and self.sent_on_connection < self.settings.reconnect_every
-        ):
+        )
+
+    async def _connected(self) -> bool:
+        """Connect, or reconnect every `reconnect_every` emails; on failure the batch stops and its
+        emails go back untouched."""
+        if self._connection_usable():
             return True
         await close_quietly(self.connection)
         self.connection = None
@@ -195,9 +203,53 @@ class BatchSender:
             await self.pause(self.settings.connection_settle)
         return True
 
+    async def _attempt(self, email: BatchEmail, source: CampaignSource | None) -> Attempt:
+        """Start the email and send it, the two overlapped: the commit that carries the last email's
+        outcome and this one's `sending` runs while this message goes out, and the message is ended
+        (its final `.`) only once that commit has returned, so at most one email is ever in doubt.
+        An email that may not start after all (its campaign paused, its address suppressed) is
+        abandoned before its end, and the next email waits for its commit before talking to the server
+        (a paused campaign's other emails then cost no reconnection each)."""
+        message_id = email.message_id_on(self.sender.domain)
+        starting = asyncio.ensure_future(
+            self._write(functools.partial(self.ledger.begin, email=email, message_id=message_id))
+        )
+        try:
+            if not (self.overlap and self._connection_usable()):
+                if not await starting:
+                    return NOT_STARTED
+                if not await self._connected():
+                    return Outcome.ACCOUNT
+            return await self._send(email, source, message_id, starting)
+        finally:
+            if not starting.done():  # an error or a cancellation before the commit was awaited
+                await asyncio.wait([starting])
+
+    async def _started(self, starting: asyncio.Future[bool], data: OpenData | None = None) -> bool:
+        """Whether the email's start committed; an open message of an email that did not start, or
+        whose commit failed, is abandoned."""
+        try:
+            started = await starting
+        except BaseException:
+            self._abandon(data)
+            raise
+        self.overlap = started
+        if not started:
+            self._abandon(data)
+        return started
+
+    def _abandon(self, data: OpenData | None) -> None:
+        if data is not None:
+            data.abandon()
+            self.connection = None
+
     async def _send(
-        self, email: BatchEmail, source: CampaignSource | None, message_id: str
-    ) -> Outcome | None:
+        self,
+        email: BatchEmail,
+        source: CampaignSource | None,
+        message_id: str,
+        starting: asyncio.Future[bool],
+    ) -> Attempt:
         unsubscribe_url = self.links.url(email.user_id, email.recipient.address)
         try:
             if source is None:
@@ -206,6 +258,8 @@ class BatchSender:
                 source, self.sender, email.recipient, unsubscribe_url, message_id
             )
         except (TemplateError, ValueError) as error:
+            if not await self._started(starting):
+                return NOT_STARTED
             reason = f"The message could not be built: {error}"
             await self._write(
                 lambda transaction: self.ledger.failed(transaction, email.id, None, reason, permanent=True)
@@ -217,12 +271,22 @@ class BatchSender:
                 self.ledger.run_id,
                 email.id,
             )
-            await self._write(lambda transaction: self.ledger.give_back(transaction, email.id))
+            if await self._started(starting):
+                await self._write(lambda transaction: self.ledger.give_back(transaction, email.id))
             self.report.stopped_by = "the message builder stopped"
             return Outcome.ACCOUNT
         assert self.connection is not None
+        connection = self.connection
         try:
-            await send_message(self.connection, message, self.sender.address, email.recipient.address)
+            try:
+                data = await start_message(connection, message, self.sender.address, email.recipient.address)
+            except SMTPFailure:
+                if not await self._started(starting):
+                    return NOT_STARTED
+                raise
+            if not await self._started(starting, data):
+                return NOT_STARTED
+            await end_message(connection, data)
         except SMTPFailure as failure:
             return await self._handle_failure(email, failure)
         finally:

@@ -31,6 +31,7 @@ from app.models import Security
 from app.sending.destinations import refusal
 from app.sending.mime import address, needs_smtputf8
 from app.sending.replies import smtp_reply
+from app.sending.smtp_data import OpenData, start_data
 
 T = TypeVar("T")
 
@@ -226,6 +227,9 @@ async def connected_socket(endpoint: Endpoint) -> socket.socket:
     for family, socket_address in addresses:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setblocking(False)
+        # A message's final "." goes out alone, after its body (`app.sending.smtp_data`): with Nagle's
+        # algorithm it would wait for the server's delayed ACK of the body, 40 ms a message.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             await asyncio.wait_for(loop.sock_connect(sock, socket_address), endpoint.timeout)
         except (OSError, TimeoutError) as failed:
@@ -285,6 +289,15 @@ async def send_message(
 ) -> None:
     """Send one message to one recipient; a refusal is an `SMTPFailure` with the stage it came at, and
     a connection still open is reset for the next message."""
+    data = await start_message(connection, message, sender, recipient)
+    await end_message(connection, data)
+
+
+async def start_message(
+    connection: aiosmtplib.SMTP, message: EmailMessage | bytes, sender: str, recipient: str
+) -> OpenData:
+    """MAIL, RCPT, DATA and the message but its final `.` (`app.sending.smtp_data`): the server has it
+    and waits for `end_message`, or for `OpenData.abandon` to drop it. Failures as `send_message`."""
     sender, recipient = address(sender), address(recipient)
     options, encoding = _envelope_options(connection, sender, recipient)
     stage = Stage.MAIL
@@ -293,12 +306,25 @@ async def send_message(
         stage = Stage.RCPT
         await connection.rcpt(recipient, encoding=encoding)
         stage = Stage.DATA
-        await connection.data(message_bytes(message))
+        return await start_data(connection, message_bytes(message))
     except SMTPErrors as error:
-        failure = _failure(stage, error)
-        if connection.is_connected and failure.code is not None:
-            await _reset(connection)
-        raise failure from error
+        raise await _refused(connection, stage, error) from error
+
+
+async def end_message(connection: aiosmtplib.SMTP, data: OpenData) -> None:
+    """End the message `start_message` sent: the server's 250, or an `SMTPFailure` at DATA."""
+    try:
+        await data.end()
+    except SMTPErrors as error:
+        raise await _refused(connection, Stage.DATA, error) from error
+
+
+async def _refused(connection: aiosmtplib.SMTP, stage: Stage, error: BaseException) -> SMTPFailure:
+    """The failure to raise for `error`, after resetting a connection the server keeps open."""
+    failure = _failure(stage, error)
+    if connection.is_connected and failure.code is not None:
+        await _reset(connection)
+    return failure
 
 
 def _envelope_options(connection: aiosmtplib.SMTP, *addresses: str) -> tuple[list[str], str]:

@@ -42,7 +42,6 @@ START_SENDING = (
         claimed_at=sa.bindparam("now"),
         message_id=sa.func.coalesce(EMAIL.c.message_id, sa.bindparam("new_message_id")),
     )
-    .returning(EMAIL.c.message_id)
 )
 #: What the server accepted is recorded whatever became of the claim: if the worker looked dead and the
 #: email went back to `pending`, marking it sent keeps it from going out a second time.
@@ -95,6 +94,7 @@ TAKE_EMAILS = (
         EMAIL.c.name,
         EMAIL.c.merge_data,
         EMAIL.c.scheduled_at,
+        EMAIL.c.message_id,
     )
 )
 
@@ -105,6 +105,12 @@ class BatchEmail:
     user_id: int
     campaign_id: int
     recipient: Recipient
+    #: Given by an earlier try (`START_SENDING`), kept by every later one.
+    message_id: str | None = None
+
+    def message_id_on(self, domain: str) -> str:
+        """The Message-ID this email goes out with: its own, or a new one on the sender's domain."""
+        return self.message_id or make_msgid(domain=domain)
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,11 @@ class BatchLedger:
         rows = sorted(connection.execute(TAKE_EMAILS, params), key=lambda row: (row.scheduled_at, row.id))
         emails = [
             BatchEmail(
-                row.id, row.user_id, row.campaign_id, Recipient(row.address, row.name, row.merge_data or {})
+                row.id,
+                row.user_id,
+                row.campaign_id,
+                Recipient(row.address, row.name, row.merge_data or {}),
+                row.message_id,
             )
             for row in rows
         ]
@@ -179,10 +189,12 @@ class BatchLedger:
 
     # ----- each email --------------------------------------------------------------------------------
 
-    def begin(self, transaction: Transaction, email: BatchEmail, domain: str) -> str | None:
+    def begin(self, transaction: Transaction, email: BatchEmail, message_id: str) -> bool:
         """Move the email to `sending` if it is still ours, its campaign runs and its address is not
-        suppressed, and return its Message-ID; anything else settles the email without sending (None)."""
-        message_id = (
+        suppressed, giving it `message_id` unless an earlier try gave it one (the batch builds with
+        `BatchEmail.message_id_on`, which is that one); anything else settles the email without
+        sending (False)."""
+        started = (
             connection_of(transaction)
             .execute(
                 START_SENDING,
@@ -190,14 +202,15 @@ class BatchLedger:
                     "run_id": self.run_id,
                     "email_id": email.id,
                     "now": clock.utcnow(),
-                    "new_message_id": make_msgid(domain=domain),
+                    "new_message_id": message_id,
                 },
             )
-            .scalar()
+            .rowcount
+            > 0
         )
-        if message_id is None:
+        if not started:
             self._settle_unstartable(transaction, email)
-        return message_id
+        return started
 
     def _settle_unstartable(self, transaction: Transaction, email: BatchEmail) -> None:
         self.report.skipped += 1

@@ -8,16 +8,23 @@ from app.extensions import db
 from app.sending.batch import BatchSender
 from app.sending.connection import run_sync
 from app.sending.dispatcher import claim_batch
-from app.sending.executors import SessionDatabase
+from app.sending.executors import Database, SessionDatabase
 from app.sending.outcomes import BatchReport
 from app.sending.settings import EngineSettings
 from app.smtp_crypto import decrypt_password
 
 
-def run_claimed(settings: EngineSettings, ticket: str, account_id: int, **options: Any) -> BatchReport:
-    """Send the batch claimed under `ticket` to its end, as a worker would."""
+def run_claimed(
+    settings: EngineSettings,
+    ticket: str,
+    account_id: int,
+    database: Database | None = None,
+    **options: Any,
+) -> BatchReport:
+    """Send the batch claimed under `ticket` to its end, as a worker would (its transactions on the
+    test's session unless `database` is given)."""
     sender = BatchSender(
-        SessionDatabase(db.session), settings, ticket, account_id, decrypt_password, **options
+        database or SessionDatabase(db.session), settings, ticket, account_id, decrypt_password, **options
     )
     return run_sync(sender.run)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -14,6 +15,7 @@ from app.extensions import db
 from app.models import Campaign, Email, SMTPSettings, Suppression
 from app.sending.connection import open_connection
 from app.sending.dispatcher import claim_batch
+from app.sending.executors import SessionDatabase
 from app.states import CampaignStatus, EmailStatus
 from tests.builders import make_account, make_queued_campaign
 from tests.sending import runs
@@ -57,6 +59,39 @@ def test_every_email_arrives_once_personalised(account, engine_settings, smtp_si
         e.status == EmailStatus.SENT and e.sent_at and e.message_id and e.batch_id is None for e in sent
     )
     assert db.session.get(Campaign, campaign.id).status == CampaignStatus.COMPLETED
+
+
+class SlowCommits(SessionDatabase):
+    """The test's session, each commit taking a while to return; notes, as each returns, how many
+    messages the sink has begun (MAIL) and how many it has kept."""
+
+    def __init__(self, sink) -> None:
+        super().__init__(db.session)
+        self.sink = sink
+        self.returned: list[tuple[int, int]] = []
+
+    async def run(self, work):
+        result = await super().run(work)
+        await asyncio.sleep(0.05)
+        self.returned.append((self.sink.script.seen("MAIL"), self.sink.count))
+        return result
+
+
+def test_each_email_costs_one_commit_that_overlaps_its_message_which_ends_only_after_it(
+    account, engine_settings, smtp_sink
+):
+    """The commit carrying the last email's `sent` and this one's `sending` runs while this message goes
+    out; the message's final "." waits for it, so a crash leaves at most one email in doubt."""
+    make_queued_campaign(account, 4)
+    database = SlowCommits(smtp_sink)
+    claim = claim_batch(db.session, engine_settings, account.id)
+    report = runs.run_claimed(engine_settings, claim.batch_id, account.id, database)
+    assert report.sent == 4 and smtp_sink.count == 4
+    take, *per_email, finish = database.returned
+    assert take == (0, 0) and finish == (4, 4)
+    # The first email connects once its commit has returned; from then on, when email n's commit
+    # returned, its message had begun and the ones before it were kept, but not it.
+    assert per_email == [(0, 0)] + [(n + 1, n) for n in range(1, 4)]
 
 
 def test_whole_batch_uses_one_connection(account, engine_settings):
@@ -218,6 +253,27 @@ def test_paused_campaign_stops_before_its_next_email(account, engine_settings, s
     assert smtp_sink.count == 2
     assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING] * 3
     assert all(e.batch_id is None for e in emails_of(campaign))
+
+
+def test_a_message_paused_mid_exchange_is_dropped_unsent_and_the_rest_cost_no_reconnection(
+    account, engine_settings, smtp_sink
+):
+    """The 3rd message goes out while its start commits; the campaign is paused by then, so the message
+    is abandoned before its final "." and the server keeps nothing; the 4th and 5th wait for their own
+    commits and never reach the server."""
+    campaign = make_queued_campaign(account, 5)
+    connections = []
+
+    async def counting_connect(endpoint):
+        connections.append(endpoint)
+        return await open_connection(endpoint)
+
+    settings = replace(engine_settings, send_interval=0.01)
+    pause = set_status_once_sent(smtp_sink, 2, CampaignStatus.PAUSED)
+    run_batch(settings, account, pause=pause, connect=counting_connect)
+    assert smtp_sink.count == 2 and smtp_sink.script.seen("MAIL") == 3
+    assert len(connections) == 1
+    assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING] * 3
 
 
 def test_cancelled_campaign_stops_and_its_emails_are_cancelled(account, engine_settings, smtp_sink):

@@ -161,6 +161,24 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_the_email_in_
     assert sum(copies.values()) - 30 <= 1, copies.most_common(3)
 
 
+def test_worker_killed_at_full_speed_loses_nothing_and_repeats_at_most_the_email_in_flight(
+    stack: Stack, account, smtp_sink
+):
+    """No pause between emails: each commit overlaps the next message, so the kill lands anywhere in
+    the exchange, a message's body sent and its end held back for a commit included."""
+    campaign = make_queued_campaign(account, 200)
+    settings = {"SEND_INTERVAL": 0, "CLAIM_LEASE": 3}
+    doomed = stack.worker("doomed", **settings)
+    stack.beat(**settings)
+    smtp_sink.wait_for(20, timeout=30)
+    doomed.kill()
+    stack.worker("survivor", **settings)
+    stack.wait_for(lambda: sent_count(campaign) == 200, 90, "all 200 sent after the lease")
+    copies = smtp_sink.addresses_received()
+    assert len(copies) == 200
+    assert sum(copies.values()) - 200 <= 1, copies.most_common(3)
+
+
 def test_rejected_recipient_fails_with_the_server_reply_and_the_rest_go(stack: Stack, account, smtp_sink):
     campaign = make_queued_campaign(account, 5)
     smtp_sink.script.reject_recipients("r00002@rcpt.example")

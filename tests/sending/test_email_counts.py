@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from app.campaigns.operations import cancel_pending, retry_failed
 
 from app import clock
-from app.campaigns.operations import delete_campaign, unschedule_campaign
+from app.campaigns.operations import cancel_pending, delete_campaign, retry_failed, unschedule_campaign
 from app.email_counts import disagreements
 from app.extensions import db
 from app.models import Campaign, Email, EmailCount, SentCount, Suppression
