@@ -29,7 +29,7 @@ from app.models import (
 )
 from app.recipients import UploadLimits, import_upload
 from app.sending.unsubscribe_links import UnsubscribeLinks
-from app.suppressions.operations import suppress
+from app.suppression_list import suppress
 from app.unsubscribe.resubscribe import ResubscribeLinks
 from tests.conftest import PASSWORD
 from tests.factories import make_campaign
