@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import clock
 from app.database import install_extensions
-from app.email_counts import install_triggers
+from app.email_counts import DELIVERED_SQL, DELIVERED_STATUSES, install_triggers
 from app.extensions import Model, db
 
 
@@ -271,7 +271,7 @@ class EmailStatus:
     CLAIMED = (QUEUED, SENDING)
     UNFINISHED = (PENDING, QUEUED, SENDING)
     #: Sent, whatever the mailbox heard about it afterwards.
-    DELIVERED = (SENT, BOUNCED, COMPLAINED, REPLIED)
+    DELIVERED = DELIVERED_STATUSES
     #: What the mailbox may still change: a complaint outranks a reply, a bounce ends everything.
     MAILBOX_MAY_CHANGE = (SENT, REPLIED)
 
@@ -308,8 +308,8 @@ class Email(Model):
             "ix_email_account_sent",
             "smtp_account_id",
             "sent_at",
-            postgresql_where=sa.text("status = 'sent'"),
-            sqlite_where=sa.text("status = 'sent'"),
+            postgresql_where=sa.text(f"status IN {DELIVERED_SQL}"),
+            sqlite_where=sa.text(f"status IN {DELIVERED_SQL}"),
         ),
         # A campaign's report filtered by status, in id order (keyset pages).
         sa.Index("ix_email_campaign_status", "campaign_id", "status", "id"),

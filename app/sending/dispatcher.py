@@ -179,7 +179,7 @@ def cap_room(
                 .execute(
                     sa.select(sa.func.count(Email.id)).where(
                         Email.smtp_account_id == account_id,
-                        Email.status == EmailStatus.SENT,
+                        Email.status.in_(EmailStatus.DELIVERED),
                         Email.sent_at > now - window,
                     )
                 )

@@ -337,7 +337,7 @@ class BatchLedger:
         oldest = connection_of(transaction).scalar(
             sa.select(sa.func.min(EMAIL.c.sent_at)).where(
                 EMAIL.c.smtp_account_id == self.account_id,
-                EMAIL.c.status == EmailStatus.SENT,
+                EMAIL.c.status.in_(EmailStatus.DELIVERED),
                 EMAIL.c.sent_at > now - ROLLING_DAY,
             )
         )

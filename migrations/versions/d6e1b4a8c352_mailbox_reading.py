@@ -9,6 +9,11 @@ Create Date: 2026-12-03 10:05:00
 import sqlalchemy as sa
 from alembic import op
 
+from app.email_counts import install_triggers, recount
+
+SENT = "status = 'sent'"
+DELIVERED = "status IN ('sent', 'bounced', 'complained', 'replied')"
+
 
 # revision identifiers, used by Alembic.
 revision = "d6e1b4a8c352"
@@ -78,8 +83,26 @@ def upgrade():
         sqlite_where=sa.text("message_id IS NOT NULL"),
     )
 
+    _account_sent_index(DELIVERED)
+    # A send counted in its quarter hour stays counted when the mailbox later hears of a bounce.
+    bind = op.get_bind()
+    install_triggers(bind)
+    recount(bind)
+
+
+def _account_sent_index(predicate):
+    op.drop_index("ix_email_account_sent", table_name="email")
+    op.create_index(
+        "ix_email_account_sent",
+        "email",
+        ["smtp_account_id", "sent_at"],
+        postgresql_where=sa.text(predicate),
+        sqlite_where=sa.text(predicate),
+    )
+
 
 def downgrade():
+    _account_sent_index(SENT)
     op.drop_index("ix_email_message_id", table_name="email")
     op.drop_table("mailbox_event")
     op.drop_table("mailbox_folder")
