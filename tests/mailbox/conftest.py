@@ -71,11 +71,13 @@ def make_mailbox(user: User, server: Dovecot, **fields: Any) -> MailboxAccount:
     db.session.flush()
     mailbox = MailboxAccount(
         smtp_account_id=account.id,
-        enabled=True,
-        host=server.host,
-        port=server.port,
-        security="ssl" if server.tls_files else "none",
-        **fields,
+        **{
+            "enabled": True,
+            "host": server.host,
+            "port": server.port,
+            "security": "ssl" if server.tls_files else "none",
+            **fields,
+        },
     )
     db.session.add(mailbox)
     db.session.commit()

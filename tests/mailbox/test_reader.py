@@ -3,6 +3,8 @@ a campaign has finished changes its emails within one read cycle, and is never c
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from app.extensions import db
@@ -154,7 +156,11 @@ def test_every_corpus_message_is_matched_to_its_email_through_the_real_server(do
     for sample in matchable:
         if sample.message_id:
             assert by_message_id[sample.message_id].kind == sample.kind, sample.name
-    final = {"bounce": EmailStatus.BOUNCED, "complaint": EmailStatus.COMPLAINED, "auto_reply": EmailStatus.SENT}
+    final = {
+        "bounce": EmailStatus.BOUNCED,
+        "complaint": EmailStatus.COMPLAINED,
+        "auto_reply": EmailStatus.SENT,
+    }
     for event in events:
         if event.kind != "auto_reply":
             assert db.session.get(Email, event.email_id).status == final[event.kind]
@@ -178,3 +184,28 @@ def test_a_watched_folder_other_than_the_inbox_is_read(dovecot, make_user, read_
     dovecot.make_folder(folder)
     dovecot.deliver(dsn("gone@rcpt.example", "<g@sender.example>"), folder=folder)
     assert read_cycle(mailbox).recorded == 1
+
+
+def test_beats_mailbox_task_hands_every_enabled_mailbox_to_the_readers_and_returns_at_once(
+    dovecot, make_user, app
+):
+    from app.tasks import read_mailboxes, stop_sending
+
+    assert (
+        app.extensions["celery"].conf.beat_schedule["mailboxes"]["schedule"]
+        == app.config["MAILBOX_READ_INTERVAL"]
+    )
+    user = make_user()
+    mailbox = make_mailbox(user, dovecot)
+    make_mailbox(make_user(), dovecot, enabled=False)
+    sent_campaign(mailbox, ["gone@rcpt.example"], ["<g@sender.example>"])
+    dovecot.deliver(dsn("gone@rcpt.example", "<g@sender.example>"))
+    try:
+        assert read_mailboxes() == 1
+        deadline = time.monotonic() + 30
+        while email_to("gone@rcpt.example").status != EmailStatus.BOUNCED and time.monotonic() < deadline:
+            db.session.rollback()
+            time.sleep(0.1)
+        assert email_to("gone@rcpt.example").status == EmailStatus.BOUNCED
+    finally:
+        stop_sending()
