@@ -22,7 +22,13 @@ from app.sending.settings import EngineSettings
 from config import celery_settings
 from tests.services import database_backends, postgres_url
 
-pytest_plugins = ["tests.loopback_only", "tests.smtp_fixtures", "tests.stack", "tests.newcomer"]
+pytest_plugins = [
+    "tests.loopback_only",
+    "tests.smtp_fixtures",
+    "tests.dovecot_fixtures",
+    "tests.stack",
+    "tests.newcomer",
+]
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')

@@ -13,11 +13,12 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
-from app.models import MailboxAccount, Security
+from app.models import Security, SMTPSettings
 from app.sending.connection import tls_context
 from app.sending.destinations import refusal
 
@@ -54,8 +55,21 @@ def imap_host_for(smtp_host: str) -> str:
     return "imap." + host.removeprefix("smtp.")
 
 
+class MailboxSettings(Protocol):
+    """A mailbox's own settings: a saved `MailboxAccount`, or a form's values not yet saved."""
+
+    host: str
+    port: int
+    security: str
+    username: str
+    password_encrypted: bytes | None
+
+    @property
+    def smtp_account(self) -> SMTPSettings: ...
+
+
 def endpoint_for(
-    mailbox: MailboxAccount,
+    mailbox: MailboxSettings,
     decrypt: Callable[[bytes], str],
     timeout: float,
     ca_file: str = "",

@@ -1,8 +1,9 @@
-"""Fixtures for the mailbox reader: a real Dovecot on loopback (tests/dovecot.py) with its user."""
+"""Fixtures for the mailbox reader: mailboxes on the tests' Dovecot (tests/dovecot_fixtures.py), sent
+campaigns, and one read cycle."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,30 +14,8 @@ from app.extensions import db
 from app.mailbox.reader import ReadReport, ReadSettings, read_mailbox
 from app.models import Campaign, CampaignStatus, Email, EmailStatus, MailboxAccount, SMTPSettings, User
 from app.smtp_crypto import decrypt_password, encrypt_password
-from tests.dovecot import Dovecot, dovecot_root
+from tests.dovecot import Dovecot
 from tests.factories import make_campaign
-from tests.smtp_sink import TLSFiles
-
-
-@pytest.fixture
-def make_dovecot(smtp_tls_files: TLSFiles) -> Iterator[Callable[..., Dovecot]]:
-    """Start Dovecots (`tls=True` for implicit TLS on the tests' CA); all are stopped at teardown."""
-    servers: list[Dovecot] = []
-
-    def make(tls: bool = False, **options: Any) -> Dovecot:
-        server = Dovecot(dovecot_root(), tls_files=smtp_tls_files if tls else None, **options)
-        servers.append(server)
-        return server.start()
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def dovecot(make_dovecot: Callable[..., Dovecot]) -> Dovecot:
-    """A running Dovecot with one user and an empty INBOX, plain IMAP on loopback."""
-    return make_dovecot()
 
 
 @pytest.fixture
