@@ -30,6 +30,7 @@ from app.campaigns.email_actions import (
     retry_all_failed,
     retry_failed,
 )
+from app.campaigns.mailbox_events import latest_replies
 from app.campaigns.operations import offered_actions
 from app.campaigns.queries import (
     FailedCounts,
@@ -68,6 +69,7 @@ def report(campaign_id: int) -> str:
         counts=counts,
         failed=failed_counts(campaign) if counts["failed"] else FailedCounts(0, 0),
         statuses=STATUSES,
+        replies=latest_replies(campaign),
         filters=filters,
         page=page,
         liveness=Liveness.read(clock.utcnow(), campaign.id),

@@ -41,6 +41,10 @@ class EmailFigures:
     #: Due, but their account is in a provider's rate-limit cooldown.
     rate_limited: int
     failed: int
+    #: What the senders' mailboxes heard afterwards (app.mailbox).
+    bounced: int = 0
+    complained: int = 0
+    replied: int = 0
 
 
 @dataclass(frozen=True)
@@ -170,11 +174,14 @@ def email_figures(
     return EmailFigures(
         sent_today=sent_each_day[-1],
         sent_week=sum(sent_each_day),
-        sent_total=totals[EmailStatus.SENT],
+        sent_total=sum(totals[status] for status in EmailStatus.DELIVERED),
         pending=due + sum(totals[status] for status in EmailStatus.CLAIMED),
         scheduled=later,
         rate_limited=rate_limited,
         failed=totals[EmailStatus.FAILED],
+        bounced=totals[EmailStatus.BOUNCED],
+        complained=totals[EmailStatus.COMPLAINED],
+        replied=totals[EmailStatus.REPLIED],
     )
 
 

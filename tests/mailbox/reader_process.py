@@ -25,11 +25,21 @@ def main() -> None:
         },
     )
     with app.app_context():
-        baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        baseline_kb, before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resident_kb()
         report = read_mailbox(int(sys.argv[1]), ReadSettings.from_config(app.config), decrypt_password)
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_kb, after_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resident_kb()
     print(json.dumps({"messages": report.messages, "recorded": report.recorded, "error": report.error,
-                      "baseline_mb": baseline_kb / 1024, "peak_mb": peak_kb / 1024}))  # fmt: skip
+                      "finished": report.finished, "folders": report.folders,
+                      "baseline_mb": baseline_kb / 1024, "peak_mb": peak_kb / 1024,
+                      "rss_before_mb": before_kb / 1024, "rss_after_mb": after_kb / 1024}))  # fmt: skip
+
+
+def resident_kb() -> int:
+    """The process's resident memory now (VmRSS), where `ru_maxrss` gives only its highest so far."""
+    for line in open("/proc/self/status"):  # noqa: SIM115
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
 if __name__ == "__main__":

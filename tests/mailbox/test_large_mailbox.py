@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from app.extensions import db
-from app.models import Email, EmailStatus, MailboxEvent, MailboxFolder
+from app.models import Email, EmailStatus, MailboxAccount, MailboxEvent, MailboxFolder
 from tests.mailbox.conftest import make_mailbox, sent_campaign
 from tests.mailbox.test_reader import dsn
 
@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 100_000
 BOUNCES = 200
 CHUNK = 1_000
-#: A reader's peak resident memory for the whole mailbox; one chunk of headers is about 1 MB.
-PEAK_MB = 160
+#: How much a reader's resident memory may grow over the whole mailbox (one chunk of headers is about
+#: 1 MB; the app alone, imported, is about 180 MB).
+GROWTH_MB = 40
 
 NEWSLETTER = (
     "From: News <news@shop.example>\r\nTo: sender@example.com\r\nSubject: This week's offers no. {0}\r\n"
@@ -31,16 +32,18 @@ NEWSLETTER = (
 
 
 def fill(server, bounce_ids: list[str]) -> None:
-    """100,000 messages written straight into the maildir: newsletters, with the bounces spread among them."""
+    """100,000 messages written straight into the maildir, newsletters with the bounces spread among
+    them, in `cur/` where the server keeps what it has already announced (a session that may not change
+    the folder would otherwise look through all of `new/` again at every command)."""
     every = MESSAGES // len(bounce_ids)
-    new = server.maildir / "new"
+    cur = server.maildir / "cur"
     for n in range(MESSAGES):
         if n % every == every - 1:
             index = n // every
             body = dsn(f"r{index:05d}@rcpt.example", bounce_ids[index])
         else:
             body = NEWSLETTER.format(n).encode()
-        (new / f"{1700000000 + n}.M{n}P1.test").write_bytes(body)
+        (cur / f"{1700000000 + n}.M{n}P1.test:2,").write_bytes(body)
 
 
 def reader(app, mailbox_id: int) -> subprocess.Popen[str]:
@@ -72,6 +75,7 @@ def test_a_reader_killed_mid_fetch_of_100000_messages_resumes_in_bounded_memory_
     user = make_user()
     mailbox = make_mailbox(user, dovecot)
     campaign = sent_campaign(mailbox, [f"r{i:05d}@rcpt.example" for i in range(BOUNCES)])
+    mailbox_id, campaign_id = mailbox.id, campaign.id
     ids = list(
         db.session.scalars(campaign.emails.select().with_only_columns(Email.message_id).order_by(Email.id))
     )
@@ -79,19 +83,22 @@ def test_a_reader_killed_mid_fetch_of_100000_messages_resumes_in_bounded_memory_
     fill(dovecot, ids)
     filled = time.monotonic() - started
 
-    first = reader(app, mailbox.id)
+    first = reader(app, mailbox_id)
     deadline = time.monotonic() + 600
-    while not 0 < last_uid(mailbox.id) < MESSAGES // 2 and time.monotonic() < deadline:
+    while not 0 < last_uid(mailbox_id) < MESSAGES // 2 and time.monotonic() < deadline:
         assert first.poll() is None, first.communicate()
         time.sleep(0.05)
     first.kill()
-    first.wait()
-    killed_at = last_uid(mailbox.id)
+    first.communicate()
+    killed_at = last_uid(mailbox_id)
+    # The killed reader's lease runs out before the next cycle's reader comes.
+    db.session.execute(db.update(MailboxAccount).values(reading_until=None))
+    db.session.commit()
     first_read = time.monotonic() - started - filled
     assert 0 < killed_at < MESSAGES
 
     started = time.monotonic()
-    second = reader(app, mailbox.id)
+    second = reader(app, mailbox_id)
     output, errors = second.communicate(timeout=900)
     resumed = time.monotonic() - started
     assert second.returncode == 0, errors
@@ -101,12 +108,11 @@ def test_a_reader_killed_mid_fetch_of_100000_messages_resumes_in_bounded_memory_
     )
 
     assert report["error"] is None
-    assert report["messages"] == MESSAGES - killed_at, (
-        "the second reader starts after the last committed chunk"
-    )
-    assert report["peak_mb"] < PEAK_MB
+    assert report["messages"] == MESSAGES - killed_at, f"the second reader resumes there: {report}"
+    assert report["peak_mb"] - report["baseline_mb"] < GROWTH_MB
+    assert report["rss_after_mb"] - report["rss_before_mb"] < GROWTH_MB
     db.session.rollback()
     assert db.session.scalar(db.select(db.func.count(MailboxEvent.id))) == BOUNCES
-    statuses = set(db.session.scalars(campaign.emails.select().with_only_columns(Email.status)))
+    statuses = set(db.session.scalars(db.select(Email.status).where(Email.campaign_id == campaign_id)))
     assert statuses == {EmailStatus.BOUNCED}
-    assert last_uid(mailbox.id) == MESSAGES
+    assert last_uid(mailbox_id) == MESSAGES

@@ -9,6 +9,7 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app"
 ENGINE_MODULES = sorted(f"app.sending.{path.stem}" for path in (APP / "sending").glob("*.py"))
+MAILBOX_MODULES = sorted(f"app.mailbox.{path.stem}" for path in (APP / "mailbox").glob("*.py"))
 
 
 def blueprint_packages() -> set[str]:
@@ -32,5 +33,12 @@ def test_importing_the_engine_loads_neither_pandas_nor_any_blueprint():
     assert "pandas" not in loaded
     areas = blueprint_packages()
     assert {"app.auth", "app.campaigns", "app.unsubscribe"} <= areas
+    web = [name for name in loaded if any(name == area or name.startswith(f"{area}.") for area in areas)]
+    assert web == []
+
+
+def test_the_mailbox_reader_is_a_lower_layer_too_it_loads_no_blueprint():
+    loaded = modules_loaded_by(MAILBOX_MODULES)
+    areas = blueprint_packages()
     web = [name for name in loaded if any(name == area or name.startswith(f"{area}.") for area in areas)]
     assert web == []
