@@ -4,7 +4,7 @@ first lines) and auto-replies (app.mailbox records them)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import current_user
@@ -16,7 +16,9 @@ from app.models import Campaign, Email, MailboxEvent, MailboxEventKind
 REPLIES_SHOWN = 20
 
 
-def latest_replies(campaign: Campaign, limit: int = REPLIES_SHOWN) -> Sequence[sa.Row[Any]]:
+def latest_replies(
+    campaign: Campaign, limit: int = REPLIES_SHOWN
+) -> Sequence[sa.Row[str, str, str, datetime]]:
     """The campaign's latest replies and auto-replies, newest first: address, kind, first lines, when."""
     return db.session.execute(
         sa.select(Email.address, MailboxEvent.kind, MailboxEvent.detail, MailboxEvent.received_at)

@@ -117,7 +117,7 @@ def is_candidate(headers: Message) -> bool:
 
 def classify(message: Message) -> Finding | None:
     """What `message` is, or None when it is none of the four (most of a mailbox)."""
-    report_type = (message.get_param("report-type", header="content-type") or "").lower()
+    report_type = str(message.get_param("report-type", header="content-type") or "").lower()
     if message.get_content_type() == "multipart/report" and report_type == "feedback-report":
         return complaint(message)
     if message.get_content_type() == "multipart/report" and report_type in ("delivery-status", ""):
@@ -166,7 +166,9 @@ def status_blocks(part: Message) -> list[dict[str, str]]:
     """The field blocks of a delivery-status part, each as lower-cased name → value."""
     payload = part.get_payload()
     if isinstance(payload, list):
-        blocks = [{k.lower(): str(v) for k, v in block.items()} for block in payload]
+        blocks = [
+            {k.lower(): str(v) for k, v in block.items()} for block in payload if isinstance(block, Message)
+        ]
     else:
         text = payload if isinstance(payload, str) else ""
         blocks = [parse_fields(chunk) for chunk in re.split(r"\r?\n\s*\r?\n", text)]
@@ -336,7 +338,7 @@ def attached_original(message: Message) -> Message | None:
         content_type = part.get_content_type()
         if content_type in ("message/rfc822", "message/global"):
             payload = part.get_payload()
-            if isinstance(payload, list) and payload:
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
         if content_type in ("text/rfc822-headers", "text/rfc822-header", "message/rfc822-headers"):
             return message_from_string(decoded_text(part).lstrip())
@@ -379,7 +381,8 @@ def walk(message: Message, include_attached: bool) -> list[Message]:
             return
         if part.is_multipart():
             for child in part.get_payload():
-                visit(child)
+                if isinstance(child, Message):
+                    visit(child)
         else:
             parts.append(part)
 

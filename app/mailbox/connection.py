@@ -58,12 +58,16 @@ def imap_host_for(smtp_host: str) -> str:
 class MailboxSettings(Protocol):
     """A mailbox's own settings: a saved `MailboxAccount`, or a form's values not yet saved."""
 
-    host: str
-    port: int
-    security: str
-    username: str
-    password_encrypted: bytes | None
-
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def security(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def password_encrypted(self) -> bytes | None: ...
     @property
     def smtp_account(self) -> SMTPSettings: ...
 
