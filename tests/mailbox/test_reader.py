@@ -209,3 +209,35 @@ def test_beats_mailbox_task_hands_every_enabled_mailbox_to_the_readers_and_retur
         assert email_to("gone@rcpt.example").status == EmailStatus.BOUNCED
     finally:
         stop_sending()
+
+
+def test_a_mailbox_that_never_answers_holds_neither_beats_task_nor_anyone_elses_read(
+    dovecot, make_user, app, read_cycle
+):
+    import socket
+
+    from app.tasks import read_mailboxes, stop_sending
+
+    app.config["MAILBOX_TIMEOUT"] = 1.0
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        stuck = make_mailbox(make_user(), dovecot, port=silent.getsockname()[1])
+        healthy = make_mailbox(make_user(), dovecot)
+        sent_campaign(healthy, ["gone@rcpt.example"], ["<g@sender.example>"])
+        dovecot.deliver(dsn("gone@rcpt.example", "<g@sender.example>"))
+        try:
+            started = time.monotonic()
+            assert read_mailboxes() == 2
+            assert time.monotonic() - started < 1.0, "the task only hands the mailboxes over"
+            deadline = time.monotonic() + 30
+            while email_to("gone@rcpt.example").status != EmailStatus.BOUNCED and time.monotonic() < deadline:
+                db.session.rollback()
+                time.sleep(0.1)
+            assert email_to("gone@rcpt.example").status == EmailStatus.BOUNCED
+            while db.session.get(type(stuck), stuck.id).last_error is None and time.monotonic() < deadline:
+                db.session.rollback()
+                time.sleep(0.1)
+            assert "No answer from 127.0.0.1" in db.session.get(type(stuck), stuck.id).last_error
+        finally:
+            stop_sending()
