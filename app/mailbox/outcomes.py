@@ -13,6 +13,8 @@ message read twice (a reader killed before its chunk committed) changes nothing 
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -28,6 +30,7 @@ from app.models import (
 )
 from app.suppression_list import suppress
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 NEW_STATUS = {
     MailboxEventKind.BOUNCE: EmailStatus.BOUNCED,
     MailboxEventKind.COMPLAINT: EmailStatus.COMPLAINED,
@@ -58,6 +61,7 @@ def record(
     if email is None or already_recorded(mailbox, folder, uidvalidity, uid):
         return None
     address = email.address.lower()
+    detail = storable(finding.detail)
     event = MailboxEvent(
         user_id=account.user_id,
         mailbox_id=mailbox.id,
@@ -69,10 +73,10 @@ def record(
         address=address,
         status_code=finding.status_code,
         hard=finding.hard,
-        detail=finding.detail,
+        detail=detail,
     )
     db.session.add(event)
-    change_status(email, finding)
+    change_status(email, finding, detail)
     db.session.flush()
     if finding.kind == MailboxEventKind.COMPLAINT:
         suppress(account.user_id, [address], SuppressionReason.COMPLAINED)
@@ -83,7 +87,12 @@ def record(
     return event
 
 
-def change_status(email: Email, finding: Finding) -> None:
+def storable(text: str) -> str:
+    """`text` without the control characters some bounces carry (PostgreSQL refuses a NUL in text)."""
+    return CONTROL_CHARACTERS.sub(" ", text).strip()
+
+
+def change_status(email: Email, finding: Finding, detail: str) -> None:
     """A sent or replied email takes the finding's status; a bounce or complaint is final. A complaint
     after a reply still counts: the person later marked it as spam."""
     status = NEW_STATUS.get(finding.kind)
@@ -94,7 +103,7 @@ def change_status(email: Email, finding: Finding) -> None:
     email.status = status
     if finding.kind == MailboxEventKind.BOUNCE:
         email.last_smtp_code = finding.smtp_code
-        email.last_smtp_message = finding.detail
+        email.last_smtp_message = detail
         email.permanent_failure = finding.hard
 
 
