@@ -163,5 +163,8 @@ def tls_reason(error: ssl.SSLError) -> str:
 
 
 def close_quietly(box: BaseMailBox) -> None:
-    with contextlib.suppress(Exception):  # the session is being abandoned
+    try:
         box.logout()
+    except Exception:  # noqa: BLE001 (a dropped session cannot log out: close its socket all the same)
+        with contextlib.suppress(OSError):
+            box.client.shutdown()
