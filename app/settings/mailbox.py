@@ -39,23 +39,27 @@ class MailboxDraft:
     smtp_account: SMTPSettings
 
 
+#: The form's field prefix on the settings page.
+PREFIX = "mailbox"
 MAILBOX_FIELDS = ("enabled", "host", "port", "security", "username", "folders")
 
 
 class MailboxForm(AppForm):
+    """Its fields are prefixed (`mailbox-host` …): the SMTP form on the same page has the same names."""
+
     enabled = BooleanField("Read this account's mailbox for bounces, complaints and replies")
     host = StringField("IMAP host", filters=[strip], validators=[Length(max=255)])
     port = IntegerField(
-        "Port",
+        "IMAP port",
         default=993,
         validators=[
             DataRequired("Enter a port between 1 and 65535."),
             NumberRange(1, 65535, "Enter a port between 1 and 65535."),
         ],
     )
-    security = SelectField("Security", choices=SECURITY_CHOICES, default=Security.SSL)
-    username = StringField("Login", filters=[strip], validators=[Length(max=255)])
-    password = PasswordField("Password", validators=[Length(max=1024)])
+    security = SelectField("IMAP security", choices=SECURITY_CHOICES, default=Security.SSL)
+    username = StringField("IMAP login", filters=[strip], validators=[Length(max=255)])
+    password = PasswordField("IMAP password", validators=[Length(max=1024)])
     folders = TextAreaField(
         "Folders to watch", default="INBOX", filters=[strip], validators=[Length(max=2000)]
     )

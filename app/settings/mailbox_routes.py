@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from app.extensions import db
 from app.settings import bp
 from app.settings.account import current_account
-from app.settings.mailbox import MailboxForm, check_mailbox, form_endpoint, save_mailbox
+from app.settings.mailbox import PREFIX, MailboxForm, check_mailbox, form_endpoint, save_mailbox
 from app.settings.routes import settings_page
 from app.smtp_crypto import PasswordUnreadable
 
@@ -25,7 +25,7 @@ def save_mailbox_settings() -> str | Response:
     if account is None:
         flash(NO_ACCOUNT, "warning")
         return redirect(url_for("settings.index"))
-    form = MailboxForm()
+    form = MailboxForm(prefix=PREFIX)
     if not form.validate_on_submit():
         flash(NOT_SAVED, "danger")
         return settings_page(account, mailbox_form=form)
@@ -44,7 +44,7 @@ def test_mailbox() -> tuple[str, int, dict[str, str]] | Response:
     if account is None:
         flash(NO_ACCOUNT, "warning")
         return redirect(url_for("settings.index"))
-    form = MailboxForm()
+    form = MailboxForm(prefix=PREFIX)
     if not form.validate_on_submit():
         flash("Nothing was tested: please correct the fields marked below.", "danger")
     else:

@@ -25,6 +25,7 @@ from app.settings.account import (
 )
 from app.settings.checks import CheckResult, check_connection, send_test_email
 from app.settings.forms import ProfileForm, SMTPAccountForm
+from app.settings.mailbox import PREFIX as MAILBOX_PREFIX
 from app.settings.mailbox import MailboxForm
 from app.settings.presets import presets_for_page
 from app.smtp_crypto import PasswordUnreadable
@@ -43,7 +44,8 @@ def settings_page(
         "settings/index.html",
         form=profile_form or ProfileForm(formdata=None, obj=current_user),
         smtp_form=smtp_form or SMTPAccountForm(formdata=None, obj=account, saved=account),
-        mailbox_form=mailbox_form or MailboxForm(formdata=None, obj=account.mailbox if account else None),
+        mailbox_form=mailbox_form
+        or MailboxForm(formdata=None, obj=account.mailbox if account else None, prefix=MAILBOX_PREFIX),
         mailbox=account.mailbox if account else None,
         imap_host=imap_host_for(account.host) if account else "",
         action_form=EmptyForm(),

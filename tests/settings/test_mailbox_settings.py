@@ -30,7 +30,8 @@ def smtp_saved(client, logged_in, submit_smtp) -> None:
 
 
 def submit_mailbox(client, url: str = "/settings/mailbox", **changes: str):
-    return post_form(client, url, {**MAILBOX_FORM, **changes}, form_url="/settings/")
+    fields = {f"mailbox-{name}": value for name, value in {**MAILBOX_FORM, **changes}.items()}
+    return post_form(client, url, fields, form_url="/settings/")
 
 
 def saved_mailbox() -> MailboxAccount:
