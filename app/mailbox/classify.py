@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import message_from_string
 from email.header import decode_header
 from email.message import Message
@@ -19,11 +19,6 @@ from email.utils import getaddresses
 from app.models import MailboxEventKind
 from app.sending.classify import ENHANCED_CODE, is_mailbox_failure
 
-#: Headers that decide whether a message is worth fetching whole (`is_candidate`) and classifying.
-CANDIDATE_HEADERS = (
-    "From", "Subject", "Content-Type", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
-    "X-Auto-Response-Suppress", "Precedence", "In-Reply-To", "References", "X-Failed-Recipients",
-)  # fmt: skip
 MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 SMTP_CODE = re.compile(r"(?<![\d.])([245]\d\d)(?![\d.])")
@@ -68,7 +63,6 @@ class Finding:
     smtp_code: int | None = None
     detail: str = ""
     hard: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def header(message: Message, name: str) -> str:
