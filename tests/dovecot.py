@@ -87,7 +87,7 @@ class Dovecot:
             f"instance_name = dovecot-test-{os.getpid()}-{next(_unique)}\n"
             f"log_path = {self.root}/dovecot.log\nprotocols = imap\nlisten = {self.host}\n{tls}{users}"
             "disable_plaintext_auth = no\nauth_mechanisms = plain login\n"
-            f"first_valid_uid = {min(uid, 1) or 1}\nmail_location = maildir:~/Maildir\n"
+            "first_valid_uid = 1\nmail_location = maildir:~/Maildir\n"
             f"passdb {{\n driver = passwd-file\n args = scheme=PLAIN username_format=%u {self.root}/passwd\n}}\n"
             f"userdb {{\n driver = static\n args = uid={uid} gid={gid} home={self.root}/home/%u\n}}\n"
             f"service imap-login {{\n{listeners}\n}}\n"
