@@ -1,5 +1,6 @@
 """Which of the user's emails a finding is about: the one whose Message-ID it names, else the latest
-email the account sent to the address it names (the recipient of a bounce, the sender of a reply)."""
+email the account sent to the address it names (a bounce's or complaint's recipient, an auto-reply's
+sender). A reply counts only by Message-ID: a recipient writing about anything else is no reply to us."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.mailbox.classify import Finding
-from app.models import Email, EmailStatus
+from app.models import Email, EmailStatus, MailboxEventKind
 
 
 def matching_email(finding: Finding, user_id: int, smtp_account_id: int) -> Email | None:
@@ -20,7 +21,7 @@ def matching_email(finding: Finding, user_id: int, smtp_account_id: int) -> Emai
         )
         if email is not None:
             return email
-    if not finding.address:
+    if not finding.address or finding.kind == MailboxEventKind.REPLY:
         return None
     return db.session.scalar(
         sa.select(Email)

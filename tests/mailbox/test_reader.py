@@ -241,3 +241,15 @@ def test_a_mailbox_that_never_answers_holds_neither_beats_task_nor_anyone_elses_
             assert "No answer from 127.0.0.1" in db.session.get(type(stuck), stuck.id).last_error
         finally:
             stop_sending()
+
+
+def test_a_message_from_a_recipient_answering_something_else_is_no_reply_to_the_campaign(
+    dovecot, make_user, read_cycle
+):
+    user = make_user()
+    mailbox = make_mailbox(user, dovecot)
+    sent_campaign(mailbox, ["colleague@rcpt.example"], ["<c@sender.example>"])
+    other_thread = REPLY.format(address="colleague@rcpt.example", message_id="<lunch@elsewhere.example>", n=3)
+    dovecot.deliver(other_thread.encode())
+    assert read_cycle(mailbox).recorded == 0
+    assert email_to("colleague@rcpt.example").status == EmailStatus.SENT
