@@ -191,6 +191,19 @@ class Config:
     #: Threads that build messages (render templates) for one worker process's sender.
     SENDER_BUILD_THREADS = env_int("SENDER_BUILD_THREADS", 4)
 
+    # The mailbox reader (docs/mailbox.md). Seconds unless said otherwise.
+    #: How often beat asks for every enabled mailbox to be read.
+    MAILBOX_READ_INTERVAL = env_float("MAILBOX_READ_INTERVAL", 300.0)
+    #: Messages (UIDs) whose headers one fetch takes; the folder's place commits after each.
+    MAILBOX_CHUNK = env_int("MAILBOX_CHUNK", 500)
+    MAILBOX_TIMEOUT = env_float("MAILBOX_TIMEOUT", 30.0)
+    #: A read stops after this long and goes on from there in the next cycle.
+    MAILBOX_READ_TIME_LIMIT = env_float("MAILBOX_READ_TIME_LIMIT", 240.0)
+    #: Soft bounces (a full mailbox, a delay given up on) of one address before it is suppressed.
+    MAILBOX_SOFT_BOUNCE_LIMIT = env_int("MAILBOX_SOFT_BOUNCE_LIMIT", 3)
+    #: Threads of a worker process that read mailboxes (apart from those that take tasks and send).
+    MAILBOX_READERS = env_int("MAILBOX_READERS", 2)
+
     @classmethod
     def check(cls) -> None:
         """Refuse settings that would be unsafe in this environment."""

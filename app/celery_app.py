@@ -12,6 +12,7 @@ from celery import Celery, Task
 from flask import Flask
 
 DISPATCH_TASK = "campaigns.dispatch"
+MAILBOX_TASK = "mailbox.read_all"
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -24,6 +25,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.conf.beat_schedule = {
         "dispatch": {"task": DISPATCH_TASK, "schedule": app.config["DISPATCH_INTERVAL"]},
+        "mailboxes": {"task": MAILBOX_TASK, "schedule": app.config["MAILBOX_READ_INTERVAL"]},
     }
     celery_app.set_default()
     celery_app.flask_app = app  # for the worker's signal handlers

@@ -27,6 +27,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from app.states import DELIVERED
+
+#: `DELIVERED` as the triggers' SQL list: the sends of a quarter hour count every email that went out.
+DELIVERED_SQL = "(" + ", ".join(f"'{status}'" for status in DELIVERED) + ")"
+
 #: The start of the UTC quarter hour of `{0}` (a timestamp column), per dialect. SQLite stores
 #: timestamps as SQLAlchemy writes them, 'YYYY-MM-DD HH:MM:SS.ffffff'.
 QUARTER = {
@@ -47,7 +52,7 @@ _POSTGRESQL_APPLY = """
     )
     INSERT INTO sent_count (user_id, starts_at, count)
     SELECT user_id, {quarter}, sum(change) FROM changes
-    WHERE status = 'sent' AND sent_at IS NOT NULL
+    WHERE status IN {delivered} AND sent_at IS NOT NULL
       AND EXISTS (SELECT 1 FROM "user" WHERE "user".id = changes.user_id)
     GROUP BY 1, 2 HAVING sum(change) <> 0 ORDER BY 1, 2
     ON CONFLICT (user_id, starts_at) DO UPDATE SET count = sent_count.count + excluded.count;
@@ -60,7 +65,9 @@ POSTGRESQL_FUNCTION = (
     "CREATE OR REPLACE FUNCTION email_count_follow() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
     + "\n".join(
         f"{'IF' if index == 0 else 'ELSIF'} TG_OP = '{operation}' THEN"
-        + _POSTGRESQL_APPLY.format(changes=changes, quarter=QUARTER["postgresql"].format("sent_at"))
+        + _POSTGRESQL_APPLY.format(
+            changes=changes, quarter=QUARTER["postgresql"].format("sent_at"), delivered=DELIVERED_SQL
+        )
         for index, (operation, changes) in enumerate(_POSTGRESQL_CHANGES.items())
     )
     + "\nEND IF;\nRETURN NULL;\nEND\n$$"
@@ -88,7 +95,7 @@ def _sqlite_add(row: str) -> str:
         ON CONFLICT (campaign_id, status) DO UPDATE SET count = count + 1;
         INSERT INTO sent_count (user_id, starts_at, count)
         SELECT {row}.user_id, {QUARTER["sqlite"].format(f"{row}.sent_at")}, 1
-        WHERE {row}.status = 'sent' AND {row}.sent_at IS NOT NULL
+        WHERE {row}.status IN {DELIVERED_SQL} AND {row}.sent_at IS NOT NULL
         ON CONFLICT (user_id, starts_at) DO UPDATE SET count = count + 1;
     """
 
@@ -98,7 +105,7 @@ def _sqlite_remove(row: str) -> str:
         UPDATE email_count SET count = count - 1
         WHERE campaign_id = {row}.campaign_id AND status = {row}.status;
         UPDATE sent_count SET count = count - 1
-        WHERE {row}.status = 'sent' AND user_id = {row}.user_id
+        WHERE {row}.status IN {DELIVERED_SQL} AND user_id = {row}.user_id
           AND starts_at = {QUARTER["sqlite"].format(f"{row}.sent_at")};
     """
 
@@ -153,7 +160,7 @@ COUNTERS = (
         ("user_id", "starts_at"),
         "user {0}, sent in the quarter hour from {1} UTC",
         "SELECT user_id, {quarter} AS starts_at, count(*) AS count FROM email"
-        " WHERE status = 'sent' AND sent_at IS NOT NULL GROUP BY 1, 2",
+        f" WHERE status IN {DELIVERED_SQL} AND sent_at IS NOT NULL GROUP BY 1, 2",
     ),
 )
 

@@ -16,7 +16,7 @@ from app import clock
 from app.database import install_extensions
 from app.email_counts import install_triggers
 from app.extensions import Model, db
-from app.states import CLAIMED, CampaignStatus, EmailStatus
+from app.states import CLAIMED, DELIVERED, CampaignStatus, EmailStatus
 
 
 def new_session_token() -> str:
@@ -116,9 +116,101 @@ class SMTPSettings(Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
     user: Mapped[User] = relationship(back_populates="smtp_accounts")
+    mailbox: Mapped[MailboxAccount | None] = relationship(back_populates="smtp_account")
 
     def __repr__(self) -> str:
         return f"<SMTPSettings {self.id} {self.host}:{self.port}>"
+
+
+class MailboxAccount(Model):
+    """The IMAP mailbox of an SMTP account, read for bounces, complaints and replies (app.mailbox).
+
+    Blank host, login or password mean "the same as the SMTP account's" (`app.mailbox.endpoint`).
+    `reading_until` is a lease: the reader that holds it is the only one reading this mailbox.
+    """
+
+    __tablename__ = "mailbox_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    smtp_account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("smtp_settings.id", ondelete="CASCADE"), unique=True
+    )
+    enabled: Mapped[bool] = mapped_column(default=False)
+    host: Mapped[str] = mapped_column(sa.String(255), default="")
+    port: Mapped[int] = mapped_column(default=993)
+    security: Mapped[str] = mapped_column(sa.String(16), default=Security.SSL)
+    username: Mapped[str] = mapped_column(sa.String(255), default="")
+    password_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    #: Folders to watch, one per line.
+    folders: Mapped[str] = mapped_column(sa.Text, default="INBOX")
+    last_read_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    reading_until: Mapped[datetime | None]
+
+    smtp_account: Mapped[SMTPSettings] = relationship(back_populates="mailbox")
+
+    def folder_names(self) -> list[str]:
+        return [name.strip() for name in self.folders.splitlines() if name.strip()] or ["INBOX"]
+
+    def __repr__(self) -> str:
+        return f"<MailboxAccount {self.id} of SMTP account {self.smtp_account_id}>"
+
+
+class MailboxFolder(Model):
+    """How far a folder has been read: every message up to `last_uid` while its UIDVALIDITY holds."""
+
+    __tablename__ = "mailbox_folder"
+    __table_args__ = (sa.UniqueConstraint("mailbox_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(sa.ForeignKey("mailbox_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    uidvalidity: Mapped[int] = mapped_column(sa.BigInteger)
+    last_uid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class MailboxEventKind:
+    """What a message found in the mailbox was."""
+
+    BOUNCE = "bounce"
+    COMPLAINT = "complaint"
+    AUTO_REPLY = "auto_reply"
+    REPLY = "reply"
+    ALL = (BOUNCE, COMPLAINT, AUTO_REPLY, REPLY)
+
+
+class MailboxEvent(Model):
+    """One message of the mailbox that concerned one of our emails: a bounce, complaint or reply.
+
+    Unique by where it was read (mailbox, folder, UIDVALIDITY, UID): a message read twice counts once.
+    """
+
+    __tablename__ = "mailbox_event"
+    __table_args__ = (
+        sa.UniqueConstraint("mailbox_id", "folder", "uidvalidity", "uid"),
+        sa.Index("ix_mailbox_event_email", "email_id"),
+        sa.Index("ix_mailbox_event_user_address", "user_id", "address"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    mailbox_id: Mapped[int] = mapped_column(sa.ForeignKey("mailbox_account.id", ondelete="CASCADE"))
+    folder: Mapped[str] = mapped_column(sa.String(255))
+    uidvalidity: Mapped[int] = mapped_column(sa.BigInteger)
+    uid: Mapped[int] = mapped_column(sa.BigInteger)
+    email_id: Mapped[int | None] = mapped_column(sa.ForeignKey("email.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    #: The recipient the message is about, lower-cased.
+    address: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: A bounce's enhanced status code (5.1.1) and whether it is a hard one; its diagnostic, or a
+    #: reply's first lines.
+    status_code: Mapped[str] = mapped_column(sa.String(16), default="")
+    hard: Mapped[bool] = mapped_column(default=False)
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    received_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+    def __repr__(self) -> str:
+        return f"<MailboxEvent {self.kind} {self.address} uid {self.uid}>"
 
 
 class Campaign(Model):
@@ -193,7 +285,7 @@ class Email(Model):
             "ix_email_account_sent",
             "smtp_account_id",
             "sent_at",
-            **_partial(_EMAIL_STATUS == EmailStatus.SENT),
+            **_partial(_EMAIL_STATUS.in_(DELIVERED)),
         ),
         # A campaign's report filtered by status, in id order (keyset pages).
         sa.Index("ix_email_campaign_status", "campaign_id", "status", "id"),
@@ -206,6 +298,13 @@ class Email(Model):
             "address",
             postgresql_using="gin",
             postgresql_ops={"address": "gin_trgm_ops"},
+        ),
+        # A bounce or a reply names the email by its Message-ID.
+        sa.Index(
+            "ix_email_message_id",
+            "message_id",
+            postgresql_where=sa.text("message_id IS NOT NULL"),
+            sqlite_where=sa.text("message_id IS NOT NULL"),
         ),
         # The dashboard's latest failures.
         sa.Index(
@@ -284,6 +383,7 @@ sa.event.listen(db.metadata, "after_create", lambda _metadata, connection, **_: 
 class SuppressionReason:
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
+    COMPLAINED = "complained"
     MANUAL = "manual"
 
 

@@ -31,6 +31,10 @@ class EmailStatus(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
+    #: What the sender's mailbox later said of a sent email (app.mailbox).
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    REPLIED = "replied"
     FAILED = "failed"
     CANCELLED = "cancelled"
     SUPPRESSED = "suppressed"
@@ -62,6 +66,11 @@ CLAIMED = (EmailStatus.QUEUED, EmailStatus.SENDING)
 NOT_STARTED = (EmailStatus.PENDING, EmailStatus.QUEUED)
 #: Still to go: a campaign with none of these left is completed.
 UNFINISHED = (EmailStatus.PENDING, *CLAIMED)
+#: Sent, whatever the mailbox heard of it afterwards: a bounce or a reply does not undo a send, in the
+#: counts of sends and in the caps of the account.
+DELIVERED = (EmailStatus.SENT, EmailStatus.BOUNCED, EmailStatus.COMPLAINED, EmailStatus.REPLIED)
+#: What the mailbox may still change: a complaint outranks a reply, a bounce ends everything.
+MAILBOX_MAY_CHANGE = (EmailStatus.SENT, EmailStatus.REPLIED)
 #: What an email that leaves its batch's claim keeps of it, whatever its new status: nothing.
 RELEASED: dict[str, Any] = {"batch_id": None, "claimed_at": None}
 

@@ -18,8 +18,10 @@ from flask import Flask, current_app
 from kombu.exceptions import OperationalError
 
 from app import clock
-from app.celery_app import DISPATCH_TASK
+from app.celery_app import DISPATCH_TASK, MAILBOX_TASK
 from app.extensions import db
+from app.mailbox.reader import mailboxes_to_read
+from app.mailbox.service import MailboxReaders
 from app.sending.dispatcher import Handoff, dispatch, next_campaign_start
 from app.sending.service import SenderService
 from app.sending.settings import EngineSettings
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _service: SenderService | None = None
 _service_lock = threading.Lock()
+_readers: MailboxReaders | None = None
 #: Beat's ticks never overlap in one process: a tick that comes while one still runs would only
 #: contend with it for the same accounts.
 _dispatching = threading.Lock()
@@ -71,10 +74,13 @@ def start_sending(sender: object = None, **_: object) -> None:
 @signals.worker_process_shutdown.connect
 def stop_sending(**_: object) -> None:
     """A warm shutdown: every account finishes the email in flight and gives back the rest."""
-    global _service
+    global _service, _readers
     _wake_up.cancel()
     with _service_lock:
         service, _service = _service, None
+        readers, _readers = _readers, None
+    if readers is not None:
+        readers.stop()
     if service is not None:
         service.stop(timeout=service.settings.smtp_timeout + 5)
 
@@ -185,3 +191,24 @@ def send_batches(batches: list[list[str | int | float]]) -> int:
         Handoff(str(ticket), int(account), float(delay)) for ticket, account, delay in batches
     )
     return len(batches)
+
+
+def mailbox_readers() -> MailboxReaders:
+    """This process's mailbox readers, started on first use."""
+    global _readers
+    with _service_lock:
+        if _readers is None:
+            _readers = MailboxReaders(
+                celery_flask_app(),
+                current_app.config["MAILBOX_READERS"],
+                password_decrypter(configured_keys()),
+            )
+        return _readers
+
+
+@shared_task(name=MAILBOX_TASK, **EARLY_ACK, **QUICK)
+def read_mailboxes() -> int:
+    """Beat's mailbox cycle: hand every enabled mailbox to this process's readers; returns at once."""
+    mailbox_ids = mailboxes_to_read()
+    db.session.commit()
+    return mailbox_readers().submit(mailbox_ids)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from flask import Flask
 from flask_login import current_user
 
 from app.sending.replies import smtp_reply
+from app.states import DELIVERED
 from app.timezones import to_user_zone
 
 
@@ -22,3 +24,9 @@ def user_time(moment: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(user_time, "user_time")
     app.add_template_global(smtp_reply, "smtp_reply")
+    app.add_template_global(delivered, "delivered")
+
+
+def delivered(counts: Mapping[str, int]) -> int:
+    """Emails that went out, whatever their mailbox heard afterwards (bounced, complained, replied)."""
+    return sum(counts.get(status, 0) for status in DELIVERED)

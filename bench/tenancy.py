@@ -58,7 +58,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Campaign, Email, SMTPSettings, User
-from app.states import CampaignStatus, EmailStatus
+from app.states import UNFINISHED, CampaignStatus, EmailStatus
 from bench.celery_processes import CeleryRole
 from bench.common import Bench, bench_app, run, vacuum_analyze
 from bench.multisink import (
@@ -240,7 +240,7 @@ class Recorded:
 
     @property
     def unfinished(self) -> int:
-        return sum(self.statuses.get(status, 0) for status in EmailStatus.UNFINISHED)
+        return sum(self.statuses.get(status, 0) for status in UNFINISHED)
 
 
 def recorded(engine: sa.Engine) -> Recorded:

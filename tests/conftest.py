@@ -23,7 +23,13 @@ from app.sending.settings import EngineSettings
 from config import celery_settings
 from tests.services import database_backends, postgres_url
 
-pytest_plugins = ["tests.loopback_only", "tests.smtp_fixtures", "tests.stack", "tests.newcomer"]
+pytest_plugins = [
+    "tests.loopback_only",
+    "tests.smtp_fixtures",
+    "tests.dovecot_fixtures",
+    "tests.stack",
+    "tests.newcomer",
+]
 
 #: Fixtures that start real processes: a test using one must be marked `processes`, which
 #: `make test-fast` leaves out (the others start theirs in the test and are marked by hand).

@@ -111,5 +111,16 @@ def test_two_names_for_one_group_are_one_rule():
 def test_statuses_keep_the_values_the_database_stores():
     """Rows, migrations' partial indexes and the counters' triggers compare these strings."""
     assert list(CampaignStatus) == ["draft", "scheduled", "sending", "paused", "completed", "cancelled"]
-    assert list(EmailStatus) == ["pending", "queued", "sending", "sent", "failed", "cancelled", "suppressed"]
+    assert list(EmailStatus) == [
+        "pending",
+        "queued",
+        "sending",
+        "sent",
+        "bounced",
+        "complained",
+        "replied",
+        "failed",
+        "cancelled",
+        "suppressed",
+    ]
     assert f"{EmailStatus.PENDING}" == "pending"

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.bounds import whole_number
 from app.campaigns import bp
+from app.campaigns.mailbox_events import latest_replies
 from app.campaigns.operations import cancel_pending, offered_actions, retry_all_failed, retry_failed
 from app.campaigns.queries import (
     FailedCounts,
@@ -62,6 +63,7 @@ def report(campaign_id: int) -> str:
         counts=counts,
         failed=failed_counts(campaign) if counts["failed"] else FailedCounts(0, 0),
         statuses=STATUSES,
+        replies=latest_replies(campaign),
         filters=filters,
         page=page,
         liveness=Liveness.read(clock.utcnow(), campaign.id),

@@ -55,7 +55,8 @@ from app.models import Campaign, SuppressionReason
 from app.sending.message import HTML_FOOTER, TEXT_FOOTER
 from app.settings.account import RELEASED, RESUMED, current_account
 from app.smtp_crypto import PasswordUnreadable
-from app.suppressions.operations import bounced_addresses, suppress
+from app.suppression_list import suppress
+from app.suppressions.operations import bounced_addresses
 from app.timezones import in_both_zones
 
 CAMPAIGNS_PER_PAGE = 20

@@ -21,7 +21,7 @@ from app.dashboard.periods import Bucket
 from app.extensions import db
 from app.models import Campaign, Email, EmailCount, SentCount, SMTPSettings
 from app.ownership import owned
-from app.states import CLAIMED, OPEN, RUNNING, UNFINISHED, CampaignStatus, EmailStatus
+from app.states import CLAIMED, DELIVERED, OPEN, RUNNING, UNFINISHED, CampaignStatus, EmailStatus
 
 #: At most this many active campaigns (the open ones) are listed, the next to go first.
 ACTIVE_SHOWN = 20
@@ -40,6 +40,10 @@ class EmailFigures:
     #: Due, but their account is in a provider's rate-limit cooldown.
     rate_limited: int
     failed: int
+    #: What the senders' mailboxes heard afterwards (app.mailbox).
+    bounced: int = 0
+    complained: int = 0
+    replied: int = 0
 
 
 @dataclass(frozen=True)
@@ -169,11 +173,14 @@ def email_figures(
     return EmailFigures(
         sent_today=sent_each_day[-1],
         sent_week=sum(sent_each_day),
-        sent_total=totals[EmailStatus.SENT],
+        sent_total=sum(totals[status] for status in DELIVERED),
         pending=due + sum(totals[status] for status in CLAIMED),
         scheduled=later,
         rate_limited=rate_limited,
         failed=totals[EmailStatus.FAILED],
+        bounced=totals[EmailStatus.BOUNCED],
+        complained=totals[EmailStatus.COMPLAINED],
+        replied=totals[EmailStatus.REPLIED],
     )
 
 

@@ -29,7 +29,7 @@ from app import clock
 from app.models import Campaign, Email, SMTPSettings
 from app.sending.executors import Transaction, connection_of
 from app.sending.settings import EngineSettings
-from app.states import CLAIMED, RELEASED, RUNNING, CampaignStatus, EmailStatus, completion
+from app.states import CLAIMED, DELIVERED, RELEASED, RUNNING, CampaignStatus, EmailStatus, completion
 
 #: Claims handed to the workers in one message: few enough to spread over several workers, enough that a
 #: thousand accounts cost twenty messages, not a thousand.
@@ -178,7 +178,7 @@ def cap_room(
                 .execute(
                     sa.select(sa.func.count(Email.id)).where(
                         Email.smtp_account_id == account_id,
-                        Email.status == EmailStatus.SENT,
+                        Email.status.in_(DELIVERED),
                         Email.sent_at > now - window,
                     )
                 )

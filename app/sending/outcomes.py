@@ -24,7 +24,7 @@ from app.sending.message import Recipient
 from app.sending.replies import smtp_reply
 from app.sending.settings import EngineSettings
 from app.sending.suppression import EMAIL_SUPPRESSED
-from app.states import RELEASED, RUNNING, CampaignStatus, EmailStatus
+from app.states import DELIVERED, RELEASED, RUNNING, CampaignStatus, EmailStatus
 
 EMAIL = Email.__table__
 ACCOUNT = SMTPSettings.__table__
@@ -347,7 +347,7 @@ class BatchLedger:
         oldest = connection_of(transaction).scalar(
             sa.select(sa.func.min(EMAIL.c.sent_at)).where(
                 EMAIL.c.smtp_account_id == self.account_id,
-                EMAIL.c.status == EmailStatus.SENT,
+                EMAIL.c.status.in_(DELIVERED),
                 EMAIL.c.sent_at > now - ROLLING_DAY,
             )
         )

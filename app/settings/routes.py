@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.extensions import db
 from app.forms import EmptyForm
+from app.mailbox.connection import imap_host_for
 from app.models import SMTPSettings
 from app.settings import bp
 from app.settings.account import (
@@ -24,6 +25,8 @@ from app.settings.account import (
 )
 from app.settings.checks import CheckResult, check_connection, send_test_email
 from app.settings.forms import ProfileForm, SMTPAccountForm
+from app.settings.mailbox import PREFIX as MAILBOX_PREFIX
+from app.settings.mailbox import MailboxForm
 from app.settings.presets import presets_for_page
 from app.smtp_crypto import PasswordUnreadable
 
@@ -34,12 +37,17 @@ def settings_page(
     account: SMTPSettings | None,
     profile_form: ProfileForm | None = None,
     smtp_form: SMTPAccountForm | None = None,
+    mailbox_form: MailboxForm | None = None,
 ) -> str:
     """The settings page; a form given here keeps what the user typed and its errors."""
     return render_template(
         "settings/index.html",
         form=profile_form or ProfileForm(formdata=None, obj=current_user),
         smtp_form=smtp_form or SMTPAccountForm(formdata=None, obj=account, saved=account),
+        mailbox_form=mailbox_form
+        or MailboxForm(formdata=None, obj=account.mailbox if account else None, prefix=MAILBOX_PREFIX),
+        mailbox=account.mailbox if account else None,
+        imap_host=imap_host_for(account.host) if account else "",
         action_form=EmptyForm(),
         account=account,
         waiting=emails_waiting(account) if account else 0,

@@ -14,9 +14,10 @@ from app.forms import EmptyForm, search_text
 from app.models import Suppression, SuppressionReason
 from app.ownership import owned, owned_or_404
 from app.recipients import ImportResult, RecipientFileError, UploadLimits, import_paste, import_upload
+from app.suppression_list import suppress
 from app.suppressions import bp
 from app.suppressions.forms import AddForm, ImportForm
-from app.suppressions.operations import suppress, suppressed_addresses
+from app.suppressions.operations import suppressed_addresses
 
 PER_PAGE = 50
 #: How many invalid entries a flash message quotes.

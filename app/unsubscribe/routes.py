@@ -27,7 +27,8 @@ from app.extensions import csrf, db
 from app.forms import EmptyForm
 from app.models import SMTPSettings, SuppressionReason, User
 from app.sending.unsubscribe_links import Link, UnsubscribeLinks
-from app.suppressions.operations import resubscribe, suppress, suppression_reason
+from app.suppression_list import suppress
+from app.suppressions.operations import resubscribe, suppression_reason
 from app.unsubscribe import bp
 from app.unsubscribe.resubscribe import VALID_FOR, LinkExpired, ResubscribeLinks
 

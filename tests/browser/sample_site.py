@@ -21,7 +21,7 @@ from app.models import Campaign, Email, SMTPSettings, SuppressionReason, Templat
 from app.recipients import UploadLimits, import_upload
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.states import CampaignStatus, EmailStatus
-from app.suppressions.operations import suppress
+from app.suppression_list import suppress
 from app.unsubscribe.resubscribe import ResubscribeLinks
 from tests.builders import make_queued_campaign
 from tests.conftest import PASSWORD

@@ -67,6 +67,9 @@ EXPECTED = {
     "scheduled": 8,
     "rate_limited": 4,
     "failed": 3,
+    "bounced": 0,
+    "complained": 0,
+    "replied": 0,
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 
 APP = Path(__file__).resolve().parents[2] / "app"
 ENGINE_MODULES = sorted(f"app.sending.{path.stem}" for path in (APP / "sending").glob("*.py"))
+MAILBOX_MODULES = sorted(f"app.mailbox.{path.stem}" for path in (APP / "mailbox").glob("*.py"))
 
 
 def blueprint_packages() -> set[str]:
@@ -43,3 +44,10 @@ def test_the_statuses_sit_below_the_engine_and_the_pages():
     """`app.states` is imported by the models, the engine and the pages, and imports none of them."""
     loaded = {name for name in modules_loaded_by(["app.states"]) if name == "app" or name.startswith("app.")}
     assert loaded == {"app", "app.clock", "app.states"}
+
+
+def test_the_mailbox_reader_is_a_lower_layer_too_it_loads_no_blueprint():
+    loaded = modules_loaded_by(MAILBOX_MODULES)
+    areas = blueprint_packages()
+    web = [name for name in loaded if any(name == area or name.startswith(f"{area}.") for area in areas)]
+    assert web == []
