@@ -223,6 +223,8 @@ class Email(Model):
             postgresql_using="gin",
             postgresql_ops={"address": "gin_trgm_ops"},
         ),
+        # The emails a user sent one address (a contact's history), as the suppression check compares.
+        sa.Index("ix_email_user_address", "user_id", sa.text("lower(address)")),
         # The dashboard's latest failures.
         sa.Index(
             "ix_email_user_failed",
@@ -301,6 +303,7 @@ sa.event.listen(db.metadata, "after_create", lambda _metadata, connection, **_: 
 class SuppressionReason:
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
+    COMPLAINED = "complained"
     MANUAL = "manual"
 
 

@@ -1,0 +1,2 @@
+"""stub"""
+from app.audiences import models  # noqa: F401
