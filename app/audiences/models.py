@@ -20,6 +20,8 @@ from app.models import Suppression, SuppressionReason
 
 #: JSON everywhere; JSONB on PostgreSQL, so attributes merge with `||` and can be GIN-indexed.
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+LIST_NAME_LENGTH = 200
+TAG_NAME_LENGTH = 64
 
 
 class ContactStatus:
@@ -96,7 +98,7 @@ class ContactList(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(sa.String(200))
+    name: Mapped[str] = mapped_column(sa.String(LIST_NAME_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
     def __repr__(self) -> str:
@@ -123,7 +125,7 @@ class Tag(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(TAG_NAME_LENGTH))
 
     def __repr__(self) -> str:
         return f"<Tag {self.name!r}>"

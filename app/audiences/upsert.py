@@ -1,0 +1,149 @@
+"""Importing into a list as append or update: one set-based upsert by address, sized for 100k rows.
+
+The import's rows go into a temporary staging table (COPY on PostgreSQL), then three statements do the
+rest whatever the size: one counts what will be added, updated or left unchanged, one
+`INSERT … SELECT … ON CONFLICT (user_id, lower(address)) DO UPDATE` writes the contacts (a name is
+replaced only by a non-empty one; new columns are merged into the attributes, `||` on JSONB,
+`json_patch` on SQLite), and one puts them all on the list. It works inside the caller's transaction and
+never commits, so the import is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audiences.models import Contact, ContactList
+from app.recipients import ImportResult, Recipient
+
+STAGING = "contact_import"
+_NAME_TYPE = Contact.__table__.c.name.type
+assert isinstance(_NAME_TYPE, sa.String) and _NAME_TYPE.length is not None
+NAME_LENGTH: int = _NAME_TYPE.length
+
+
+@dataclass(frozen=True)
+class UpsertSummary:
+    """What an import did to the user's contacts. `invalid` and `suppressed` rows were not written."""
+
+    added: int
+    updated: int
+    unchanged: int
+    invalid: int
+    suppressed: int
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """The two SQL pieces that differ: merging attributes, and the staging table's JSON column."""
+
+    merged: str
+    json_type: str
+    same_json: str
+
+
+_DIALECTS = {
+    "postgresql": _Dialect(merged="contact.attributes || {new}", json_type="jsonb", same_json="{a} = {b}"),
+    "sqlite": _Dialect(
+        merged="json_patch(contact.attributes, {new})", json_type="text", same_json="json({a}) = json({b})"
+    ),
+}
+
+
+def upsert_into_list(
+    session: Session, contact_list: ContactList, result: ImportResult, source: str
+) -> UpsertSummary:
+    """Add or update a contact for every accepted row of `result`, and put each on `contact_list`."""
+    connection = session.connection()
+    dialect = _DIALECTS[connection.dialect.name]
+    _stage(connection, dialect, result.recipients)
+    params = {
+        "user_id": contact_list.user_id,
+        "list_id": contact_list.id,
+        "now": clock.utcnow(),
+        "source": source,
+    }
+    merged_staged = dialect.merged.format(new="staged.attributes")
+    changed = (
+        f"(staged.name <> '' AND staged.name <> contact.name) OR NOT "
+        f"({dialect.same_json.format(a=merged_staged, b='contact.attributes')})"
+    )
+    added, updated = connection.execute(
+        sa.text(
+            f"SELECT count(*) FILTER (WHERE contact.id IS NULL), "
+            f"count(*) FILTER (WHERE contact.id IS NOT NULL AND ({changed})) "
+            f"FROM {STAGING} AS staged LEFT JOIN contact "
+            "ON contact.user_id = :user_id AND lower(contact.address) = staged.key"
+        ),
+        params,
+    ).one()
+    merged_excluded = dialect.merged.format(new="excluded.attributes")
+    connection.execute(
+        sa.text(
+            "INSERT INTO contact (user_id, address, name, attributes, source, created_at, updated_at) "
+            f"SELECT :user_id, address, name, attributes, :source, :now, :now FROM {STAGING} WHERE true "
+            "ON CONFLICT (user_id, lower(address)) DO UPDATE SET "
+            "name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contact.name END, "
+            f"attributes = {merged_excluded}, updated_at = excluded.updated_at "
+            f"WHERE (excluded.name <> '' AND excluded.name <> contact.name) OR NOT "
+            f"({dialect.same_json.format(a=merged_excluded, b='contact.attributes')})"
+        ),
+        params,
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO list_member (list_id, contact_id, added_at) "
+            f"SELECT :list_id, contact.id, :now FROM {STAGING} AS staged JOIN contact "
+            "ON contact.user_id = :user_id AND lower(contact.address) = staged.key "
+            "WHERE true ON CONFLICT DO NOTHING"
+        ),
+        params,
+    )
+    connection.exec_driver_sql(f"DROP TABLE {STAGING}")
+    total = len(result.recipients)
+    return UpsertSummary(added, updated, total - added - updated, len(result.invalid), len(result.suppressed))
+
+
+def _stage(connection: sa.Connection, dialect: _Dialect, recipients: list[Recipient]) -> None:
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGING}")
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {STAGING} "
+        "(key text PRIMARY KEY, address text NOT NULL, name text NOT NULL, "
+        f"attributes {dialect.json_type} NOT NULL)"
+    )
+    rows = _rows(recipients)
+    if connection.dialect.name == "postgresql":
+        _copy(connection, rows)
+    else:
+        connection.exec_driver_sql(f"INSERT INTO {STAGING} VALUES (?, ?, ?, ?)", list(rows))
+
+
+def _rows(recipients: Iterable[Recipient]) -> Iterator[tuple[str, str, str, str]]:
+    for recipient in recipients:
+        yield (
+            recipient.address.lower(),
+            recipient.address,
+            recipient.name[:NAME_LENGTH],
+            json.dumps(
+                {key: value for key, value in recipient.merge_data.items() if value}, ensure_ascii=False
+            ),
+        )
+
+
+def _copy(connection: sa.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPY through psycopg2 on the session's own connection, so inside its transaction. Every field is
+    quoted: in COPY's CSV format an unquoted empty field means NULL, a quoted one ""."""
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    buffer.seek(0)
+    # psycopg2's cursor is a context manager; SQLAlchemy types a DBAPI cursor without one.
+    with connection.connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.copy_expert(f"COPY {STAGING} FROM STDIN WITH (FORMAT csv)", buffer)
