@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.audiences import bp
+from app.audiences.import_tags import tag_column
 from app.audiences.lists import list_page
 from app.audiences.models import ContactList, ContactSource
 from app.audiences.upsert import UpsertSummary, upsert_into_list
@@ -100,6 +101,7 @@ def review(list_id: int, token: str) -> tuple[str, int] | tuple[str, int, dict[s
             sample_rows=SAMPLE_ROWS,
             report_rows=REPORT_ROWS,
             international_notice=international_notice(checked.result.international),
+            tag_key=tag_column(checked.result),
             error=None,
         ),
         200,

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.audiences.import_tags import tag_column, tag_imported
 from app.audiences.models import Contact, ContactList
 from app.recipients import ImportResult, Recipient
 
@@ -64,7 +65,8 @@ def upsert_into_list(
     """Add or update a contact for every accepted row of `result`, and put each on `contact_list`."""
     connection = session.connection()
     dialect = _DIALECTS[connection.dialect.name]
-    _stage(connection, dialect, result.recipients)
+    tags = tag_column(result)
+    _stage(connection, dialect, result.recipients, leave_out=tags)
     params = {
         "user_id": contact_list.user_id,
         "list_id": contact_list.id,
@@ -108,32 +110,39 @@ def upsert_into_list(
         params,
     )
     connection.exec_driver_sql(f"DROP TABLE {STAGING}")
+    if tags is not None:
+        tag_imported(connection, contact_list.user_id, result, tags)
     total = len(result.recipients)
     return UpsertSummary(added, updated, total - added - updated, len(result.invalid), len(result.suppressed))
 
 
-def _stage(connection: sa.Connection, dialect: _Dialect, recipients: list[Recipient]) -> None:
+def _stage(
+    connection: sa.Connection, dialect: _Dialect, recipients: list[Recipient], leave_out: str | None
+) -> None:
+    """Stage the rows; `leave_out` is a column that is not an attribute (the tags)."""
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGING}")
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {STAGING} "
         "(key text PRIMARY KEY, address text NOT NULL, name text NOT NULL, "
         f"attributes {dialect.json_type} NOT NULL)"
     )
-    rows = _rows(recipients)
+    rows = _rows(recipients, leave_out)
     if connection.dialect.name == "postgresql":
         _copy(connection, rows)
     else:
         connection.exec_driver_sql(f"INSERT INTO {STAGING} VALUES (?, ?, ?, ?)", list(rows))
 
 
-def _rows(recipients: Iterable[Recipient]) -> Iterator[tuple[str, str, str, str]]:
+def _rows(recipients: Iterable[Recipient], leave_out: str | None) -> Iterator[tuple[str, str, str, str]]:
+    """Staged rows; an empty cell is left out, so it never erases a value already known."""
     for recipient in recipients:
         yield (
             recipient.address.lower(),
             recipient.address,
             recipient.name[:NAME_LENGTH],
             json.dumps(
-                {key: value for key, value in recipient.merge_data.items() if value}, ensure_ascii=False
+                {key: value for key, value in recipient.merge_data.items() if value and key != leave_out},
+                ensure_ascii=False,
             ),
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.audiences.models import Contact, ContactList, ListMember
+from app.audiences.models import Contact, ContactList, ContactTag, ListMember, Tag
 from app.extensions import db
 from app.models import Suppression, SuppressionReason
 from tests.audiences.conftest import ListImport, make_list
@@ -108,3 +108,24 @@ def test_only_the_lists_owner_can_import_into_it(list_import: ListImport, client
     response = client.post(f"{list_import.url}/paste", data={"addresses": "x@example.com"})
     assert response.status_code in (400, 404)
     assert client.get(list_import.url).status_code == 404
+
+
+def test_a_tags_column_tags_the_contacts_instead_of_becoming_an_attribute(list_import: ListImport):
+    data = b"email,tags,city\nada@example.com,\"vip, London\",London\nalan@example.com,vip,Wilmslow\n"
+    review = list_import.upload(data).get_data(as_text=True)
+    assert "Column “tags” gives each contact its tags" in review
+    list_import.confirm(list_import.upload(data))
+    list_import.upload_and_confirm(b"email,Tag\nalan@example.com,newsletter; vip\n")
+    tags = db.session.execute(
+        sa.select(Contact.address, Tag.name)
+        .join(ContactTag, ContactTag.contact_id == Contact.id)
+        .join(Tag, Tag.id == ContactTag.tag_id)
+        .order_by(Contact.address, Tag.name)
+    ).all()
+    assert [tuple(row) for row in tags] == [
+        ("ada@example.com", "London"),
+        ("ada@example.com", "vip"),
+        ("alan@example.com", "newsletter"),
+        ("alan@example.com", "vip"),
+    ]
+    assert list_import.members()[0][2] == {"city": "London"}
