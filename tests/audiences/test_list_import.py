@@ -111,7 +111,7 @@ def test_only_the_lists_owner_can_import_into_it(list_import: ListImport, client
 
 
 def test_a_tags_column_tags_the_contacts_instead_of_becoming_an_attribute(list_import: ListImport):
-    data = b"email,tags,city\nada@example.com,\"vip, London\",London\nalan@example.com,vip,Wilmslow\n"
+    data = b'email,tags,city\nada@example.com,"vip, London",London\nalan@example.com,vip,Wilmslow\n'
     review = list_import.upload(data).get_data(as_text=True)
     assert "Column “tags” gives each contact its tags" in review
     list_import.confirm(list_import.upload(data))
