@@ -12,6 +12,7 @@ from app.audiences.models import Contact, ContactStatus, Tag
 from app.audiences.operations import tag_contacts, unsubscribe_contact, untag_contact
 from app.audiences.pages import position_from
 from app.audiences.queries import (
+    COUNTED_UP_TO,
     contact_count,
     contact_page,
     emails_to,
@@ -36,6 +37,7 @@ def all_contacts() -> str:
     return render_template(
         "audiences/contacts.html",
         count=contact_count(query),
+        counted_up_to=COUNTED_UP_TO,
         page=page,
         tags=tags_by_contact(page.contacts),
         search=search,

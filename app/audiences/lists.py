@@ -22,13 +22,7 @@ from app.audiences.operations import (
     tag_contacts,
 )
 from app.audiences.pages import position_from
-from app.audiences.queries import (
-    contact_count,
-    contact_page,
-    list_contacts,
-    lists_with_counts,
-    tags_by_contact,
-)
+from app.audiences.queries import contact_page, list_contacts, lists_by_name, tags_by_contact
 from app.bounds import record_ids
 from app.campaigns.recipient_forms import PasteForm, UploadForm
 from app.extensions import db
@@ -44,7 +38,7 @@ def index() -> str:
 
 
 def lists_page(form: ListNameForm) -> str:
-    return render_template("audiences/index.html", lists=lists_with_counts(current_user.id), form=form)
+    return render_template("audiences/index.html", lists=lists_by_name(current_user.id), form=form)
 
 
 @bp.post("/lists")
@@ -87,7 +81,7 @@ def list_page(
     return render_template(
         "audiences/list.html",
         contact_list=contact_list,
-        count=contact_count(query),
+        count=contact_list.member_count,
         page=page,
         tags=tags_by_contact(page.contacts),
         search=search,

@@ -15,7 +15,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from app import clock
-from app.extensions import Model
+from app.audiences.member_counts import install_member_count_triggers
+from app.extensions import Model, db
 from app.models import Suppression, SuppressionReason
 
 #: JSON everywhere; JSONB on PostgreSQL, so attributes merge with `||` and can be GIN-indexed.
@@ -99,6 +100,8 @@ class ContactList(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(LIST_NAME_LENGTH))
+    #: How many contacts are on the list, kept by the database's triggers (`member_counts`).
+    member_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
     def __repr__(self) -> str:
@@ -137,6 +140,11 @@ class ContactTag(Model):
 
     tag_id: Mapped[int] = mapped_column(sa.ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True)
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
+
+
+sa.event.listen(
+    db.metadata, "after_create", lambda _metadata, connection, **_: install_member_count_triggers(connection)
+)
 
 
 def status_of(reason: str | None) -> str:

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Campaign, Email, Suppression
 
 CONTACTS_PER_PAGE = 50
+COUNTED_UP_TO = 100_000
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def list_contacts(user_id: int, contact_list: ContactList | None) -> sa.Select[C
 def contact_page(query: sa.Select[Contact], position: Position, search: str = "") -> ContactPage:
     """One page of `query`'s contacts in id order, those whose address contains `search` if given."""
     if search:
-        query = query.where(Contact.address.icontains(search, autoescape=True))
+        query = query.where(address_contains(search))
     backwards = position.before is not None or position.last
     if position.after is not None:
         query = query.where(Contact.id > position.after)
@@ -72,22 +73,27 @@ def contact_page(query: sa.Select[Contact], position: Position, search: str = ""
     return ContactPage(rows, has_previous=position.after is not None, has_next=more)
 
 
-def contact_count(query: sa.Select[Contact]) -> int:
-    return db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+def address_contains(search: str) -> sa.ColumnElement[bool]:
+    """The address holds `search` in any case (% and _ taken literally). `ILIKE` on the column itself,
+    not `lower(address) LIKE`, so PostgreSQL's trigram index on the address can answer it."""
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Contact.address.ilike(f"%{escaped}%", escape="\\")
 
 
-def lists_with_counts(user_id: int) -> list[tuple[ContactList, int]]:
-    """The user's lists by name, each with how many contacts it holds."""
-    members = (
-        sa.select(sa.func.count())
-        .where(ListMember.list_id == ContactList.id)
-        .correlate(ContactList)
-        .scalar_subquery()
+def contact_count(query: sa.Select[Contact], up_to: int = COUNTED_UP_TO) -> int:
+    """How many contacts `query` has, counting no further than `up_to` (a count of a million costs
+    0.1 s on every page view; the pages say "more than" past it)."""
+    capped = query.with_only_columns(sa.literal(1)).limit(up_to + 1).subquery()
+    return db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
+
+
+def lists_by_name(user_id: int) -> list[ContactList]:
+    """The user's lists by name (each knows its size: `member_count`)."""
+    return list(
+        db.session.scalars(
+            sa.select(ContactList).where(ContactList.user_id == user_id).order_by(ContactList.name)
+        )
     )
-    rows = db.session.execute(
-        sa.select(ContactList, members).where(ContactList.user_id == user_id).order_by(ContactList.name)
-    )
-    return [(contact_list, count) for contact_list, count in rows]
 
 
 def lists_of(contact: Contact) -> list[ContactList]:

@@ -129,6 +129,9 @@ def _stage(
     rows = _rows(recipients, leave_out)
     if connection.dialect.name == "postgresql":
         _copy(connection, rows)
+        # A temporary table is never analysed by autovacuum: without its size the planner joins it to
+        # the contacts by reading all of them.
+        connection.exec_driver_sql(f"ANALYZE {STAGING}")
     else:
         connection.exec_driver_sql(f"INSERT INTO {STAGING} VALUES (?, ?, ?, ?)", list(rows))
 

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from app.audiences.member_counts import install_member_count_triggers
+
 # revision identifiers, used by Alembic.
 revision = "d81e6c3a5f27"
 down_revision = "a4f7c2d9e813"
@@ -49,6 +51,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("member_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["user.id"], name=op.f("fk_contact_list_user_id_user"), ondelete="CASCADE"
@@ -73,6 +76,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("list_id", "contact_id", name=op.f("pk_list_member")),
     )
     op.create_index("ix_list_member_contact_id", "list_member", ["contact_id"])
+    install_member_count_triggers(op.get_bind())
     op.create_table(
         "tag",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -124,6 +128,8 @@ def downgrade():
     op.drop_table("tag")
     op.drop_index("ix_list_member_contact_id", table_name="list_member")
     op.drop_table("list_member")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS list_member_count_follow()")
     op.drop_table("contact_list")
     op.drop_index("ix_contact_user_id", table_name="contact")
     op.drop_index("ix_contact_address_search", table_name="contact", postgresql_using="gin")

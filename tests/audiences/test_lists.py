@@ -193,3 +193,15 @@ def test_another_users_list_cannot_be_changed(client, make_user, auth, customers
     )
     assert response.status_code == 404
     assert db.session.get(ContactList, customers.id).name == "Customers"
+
+
+def test_a_lists_size_follows_every_import_and_removal(list_import: ListImport, client, customers):
+    list_import.upload_and_confirm(b"email\na@example.com\nb@example.com\nc@example.com\n")
+    list_import.upload_and_confirm(b"email\nc@example.com\nd@example.com\n")
+    ids = db.session.scalars(sa.select(Contact.id).order_by(Contact.id)).all()
+    url = f"/audience/lists/{customers.id}"
+    post_form(client, f"{url}/remove", {"contact": [str(ids[0])]}, form_url=url)
+    db.session.expire_all()
+    assert db.session.get(ContactList, customers.id).member_count == 3
+    assert "3 contacts." in client.get(url).get_data(as_text=True)
+    assert ">3</td>" in client.get("/audience/").get_data(as_text=True)
