@@ -1,11 +1,11 @@
 """Importing into a list as append or update: one set-based upsert by address, sized for 100k rows.
 
-The import's rows go into a temporary staging table (COPY on PostgreSQL), then three statements do the
-rest whatever the size: one counts what will be added, updated or left unchanged, one
-`INSERT … SELECT … ON CONFLICT (user_id, lower(address)) DO UPDATE` writes the contacts (a name is
-replaced only by a non-empty one; new columns are merged into the attributes, `||` on JSONB,
-`json_patch` on SQLite), and one puts them all on the list. It works inside the caller's transaction and
-never commits, so the import is all-or-nothing.
+The import's rows go into a temporary staging table (COPY on PostgreSQL), then set-based statements do
+the rest whatever the size: `INSERT … SELECT … ON CONFLICT (user_id, lower(address)) DO UPDATE` writes
+the contacts (a name is replaced only by a non-empty one; new columns are merged into the attributes,
+`||` on JSONB, `json_patch` on SQLite), the list gets them all, and the counts of added, updated and
+unchanged come with them (one statement on PostgreSQL, three on SQLite). It works inside the caller's
+transaction and never commits, so the import is all-or-nothing.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def upsert_into_list(
 ) -> UpsertSummary:
     """Add or update a contact for every accepted row of `result`, and put each on `contact_list`."""
     connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
     dialect = _DIALECTS[connection.dialect.name]
     tags = tag_column(result)
     _stage(connection, dialect, result.recipients, leave_out=tags)
@@ -73,33 +74,75 @@ def upsert_into_list(
         "now": clock.utcnow(),
         "source": source,
     }
-    merged_staged = dialect.merged.format(new="staged.attributes")
-    changed = (
-        f"(staged.name <> '' AND staged.name <> contact.name) OR NOT "
-        f"({dialect.same_json.format(a=merged_staged, b='contact.attributes')})"
+    added, updated = (_upsert_postgresql if postgres else _upsert_sqlite)(connection, dialect, params)
+    connection.exec_driver_sql(f"DROP TABLE {STAGING}")
+    if tags is not None:
+        tag_imported(connection, contact_list.user_id, result, tags)
+    total = len(result.recipients)
+    return UpsertSummary(added, updated, total - added - updated, len(result.invalid), len(result.suppressed))
+
+
+def _changed(dialect: _Dialect, new: str) -> str:
+    """Whether row `new` (the staged row, or `excluded`) changes the contact: a new non-empty name, or
+    an attribute the contact lacks or holds another value of."""
+    merged = dialect.merged.format(new=f"{new}.attributes")
+    same = dialect.same_json.format(a=merged, b="contact.attributes")
+    return f"({new}.name <> '' AND {new}.name <> contact.name) OR NOT ({same})"
+
+
+def _write_contacts(dialect: _Dialect) -> str:
+    """The upsert itself; a contact the row would not change is not written at all."""
+    return (
+        "INSERT INTO contact (user_id, address, name, attributes, source, created_at, updated_at) "
+        f"SELECT :user_id, address, name, attributes, :source, :now, :now FROM {STAGING} WHERE true "
+        "ON CONFLICT (user_id, lower(address)) DO UPDATE SET "
+        "name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contact.name END, "
+        f"attributes = {dialect.merged.format(new='excluded.attributes')}, updated_at = excluded.updated_at "
+        f"WHERE {_changed(dialect, 'excluded')}"
     )
+
+
+#: The staged rows' contacts as they were before the import. `LATERAL … LIMIT 1` makes it one index
+#: probe a row: as a join the planner reads all the user's contacts to hash `lower(address)`, 1.0 s at
+#: 1M against 0.45 s.
+_KNOWN = (
+    f"SELECT found.id FROM {STAGING} AS staged CROSS JOIN LATERAL (SELECT contact.id FROM contact "
+    "WHERE contact.user_id = :user_id AND lower(contact.address) = staged.key LIMIT 1) AS found"
+)
+
+
+def _upsert_postgresql(
+    connection: sa.Connection, dialect: _Dialect, params: dict[str, Any]
+) -> tuple[int, int]:
+    """One statement: the contacts known before (all sub-statements share one snapshot), the upsert
+    returning each row it wrote and whether it was new (`xmax = 0`), and the memberships of both."""
+    added, updated = connection.execute(
+        sa.text(
+            f"WITH known AS ({_KNOWN}), "
+            f"written AS ({_write_contacts(dialect)} RETURNING contact.id, (xmax = 0) AS added), "
+            "joined AS (INSERT INTO list_member (list_id, contact_id, added_at) "
+            "SELECT :list_id, id, :now "
+            "FROM (SELECT id FROM known UNION SELECT id FROM written WHERE added) AS ids "
+            "ON CONFLICT DO NOTHING) "
+            "SELECT count(*) FILTER (WHERE added), count(*) FILTER (WHERE NOT added) FROM written"
+        ),
+        params,
+    ).one()
+    return added, updated
+
+
+def _upsert_sqlite(connection: sa.Connection, dialect: _Dialect, params: dict[str, Any]) -> tuple[int, int]:
+    """Three statements (SQLite has no data-modifying CTE): count, write, join the list."""
     added, updated = connection.execute(
         sa.text(
             f"SELECT count(*) FILTER (WHERE contact.id IS NULL), "
-            f"count(*) FILTER (WHERE contact.id IS NOT NULL AND ({changed})) "
+            f"count(*) FILTER (WHERE contact.id IS NOT NULL AND ({_changed(dialect, 'staged')})) "
             f"FROM {STAGING} AS staged LEFT JOIN contact "
             "ON contact.user_id = :user_id AND lower(contact.address) = staged.key"
         ),
         params,
     ).one()
-    merged_excluded = dialect.merged.format(new="excluded.attributes")
-    connection.execute(
-        sa.text(
-            "INSERT INTO contact (user_id, address, name, attributes, source, created_at, updated_at) "
-            f"SELECT :user_id, address, name, attributes, :source, :now, :now FROM {STAGING} WHERE true "
-            "ON CONFLICT (user_id, lower(address)) DO UPDATE SET "
-            "name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contact.name END, "
-            f"attributes = {merged_excluded}, updated_at = excluded.updated_at "
-            f"WHERE (excluded.name <> '' AND excluded.name <> contact.name) OR NOT "
-            f"({dialect.same_json.format(a=merged_excluded, b='contact.attributes')})"
-        ),
-        params,
-    )
+    connection.execute(sa.text(_write_contacts(dialect)), params)
     connection.execute(
         sa.text(
             "INSERT INTO list_member (list_id, contact_id, added_at) "
@@ -109,11 +152,7 @@ def upsert_into_list(
         ),
         params,
     )
-    connection.exec_driver_sql(f"DROP TABLE {STAGING}")
-    if tags is not None:
-        tag_imported(connection, contact_list.user_id, result, tags)
-    total = len(result.recipients)
-    return UpsertSummary(added, updated, total - added - updated, len(result.invalid), len(result.suppressed))
+    return added, updated
 
 
 def _stage(
