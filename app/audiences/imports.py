@@ -134,7 +134,6 @@ def save(list_id: int, token: str) -> Response:
     if not checked.result.recipients:
         flash("There is not one valid address in this list, so nothing was saved.", "danger")
         return redirect(review_url(contact_list, pending, columns))
-    contact_list = owned_or_404(ContactList, list_id)
     summary = upsert_into_list(db.session(), contact_list, checked.result, ContactSource.IMPORT)
     db.session.commit()
     pending.mark_saved(contact_list.id)
