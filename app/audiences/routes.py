@@ -1,2 +1,0 @@
-"""stub"""
-from app.audiences import models  # noqa: F401
