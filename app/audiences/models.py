@@ -121,6 +121,26 @@ class ListMember(Model):
     added_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
 
+class Segment(Model):
+    """A saved filter over a list (or all contacts, `list_id` None): contacts matching every condition.
+
+    `conditions` is a list of {"kind": "attribute" | "tag" | "status", "key", "op", "value"}; what each
+    means is `app.audiences.segments`.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(LIST_NAME_LENGTH))
+    list_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact_list.id", ondelete="CASCADE"))
+    conditions: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Segment {self.name!r}>"
+
+
 class Tag(Model):
     """A label on contacts ("vip"), given by hand, in bulk, or by an import's column."""
 

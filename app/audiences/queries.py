@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 from app.audiences.models import Contact, ContactList, ContactTag, ListMember, Tag
 from app.extensions import db
@@ -57,7 +58,7 @@ def list_contacts(user_id: int, contact_list: ContactList | None) -> sa.Select[C
 def contact_page(query: sa.Select[Contact], position: Position, search: str = "") -> ContactPage:
     """One page of `query`'s contacts in id order, those whose address contains `search` if given."""
     if search:
-        query = query.where(address_contains(search))
+        query = query.where(holds(Contact.address, search))
     backwards = position.before is not None or position.last
     if position.after is not None:
         query = query.where(Contact.id > position.after)
@@ -73,11 +74,11 @@ def contact_page(query: sa.Select[Contact], position: Position, search: str = ""
     return ContactPage(rows, has_previous=position.after is not None, has_next=more)
 
 
-def address_contains(search: str) -> sa.ColumnElement[bool]:
-    """The address holds `search` in any case (% and _ taken literally). `ILIKE` on the column itself,
-    not `lower(address) LIKE`, so PostgreSQL's trigram index on the address can answer it."""
-    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Contact.address.ilike(f"%{escaped}%", escape="\\")
+def holds(column: sa.ColumnElement[str] | QueryableAttribute[str], text: str) -> sa.ColumnElement[bool]:
+    """`column` contains `text` in any case, % and _ taken literally. `ILIKE` on the column itself, not
+    `lower(column) LIKE`, so PostgreSQL's trigram index on the address can answer an address search."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
 
 
 def contact_count(query: sa.Select[Contact], up_to: int = COUNTED_UP_TO) -> int:

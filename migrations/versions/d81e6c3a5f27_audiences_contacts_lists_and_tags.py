@@ -1,4 +1,4 @@
-"""Audiences: contacts, lists and tags; every campaign recipient so far becomes a contact of its user
+"""Audiences: contacts, lists, segments and tags; every campaign recipient so far becomes a contact of its user
 
 Revision ID: d81e6c3a5f27
 Revises: a4f7c2d9e813
@@ -78,6 +78,21 @@ def upgrade():
     op.create_index("ix_list_member_contact_id", "list_member", ["contact_id"])
     install_member_count_triggers(op.get_bind())
     op.create_table(
+        "segment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("list_id", sa.Integer(), nullable=True),
+        sa.Column("conditions", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["list_id"], ["contact_list.id"], name=op.f("fk_segment_list_id_contact_list"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_segment_user_id_user"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segment")),
+        sa.UniqueConstraint("user_id", "name", name=op.f("uq_segment_user_id")),
+    )
+    op.create_table(
         "tag",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -126,6 +141,7 @@ def downgrade():
     op.drop_index("ix_contact_tag_contact_id", table_name="contact_tag")
     op.drop_table("contact_tag")
     op.drop_table("tag")
+    op.drop_table("segment")
     op.drop_index("ix_list_member_contact_id", table_name="list_member")
     op.drop_table("list_member")
     if op.get_bind().dialect.name == "postgresql":

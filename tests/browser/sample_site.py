@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from app import clock
-from app.audiences.models import Contact, ContactList, ContactSource
+from app.audiences.models import Contact, ContactList, ContactSource, Segment
 from app.audiences.operations import tag_contacts
 from app.audiences.upsert import upsert_into_list
 from app.campaigns import recipient_uploads
@@ -78,6 +78,7 @@ class Site:
     contact_id: int
     list_review_token: str
     list_column_choice_token: str
+    segment_id: int
 
 
 def build_site(app: Flask) -> Site:
@@ -95,6 +96,17 @@ def build_site(app: Flask) -> Site:
         )
         db.session.add(template)
         contact_list = _audience(owner)
+        segment = Segment(
+            user_id=owner.id,
+            name="Regular readers in Thiruvananthapuram with a code",
+            list_id=contact_list.id,
+            conditions=[
+                {"kind": "attribute", "key": "city", "op": "equals", "value": "Thiruvananthapuram"},
+                {"kind": "tag", "key": "", "op": "equals", "value": "monsoon-regulars"},
+                {"kind": "status", "key": "", "op": "equals", "value": "subscribed"},
+            ],
+        )
+        db.session.add(segment)
         suppress(
             owner.id,
             ["left.last.month@example.com", "no.more.mail@example.org"],
@@ -127,6 +139,7 @@ def build_site(app: Flask) -> Site:
             contact_id,
             list_review.token,
             list_choice.token,
+            segment.id,
         )
         db.session.remove()
         return site

@@ -178,6 +178,13 @@ PAGES = [
         OWNER,
         lambda site: url_for("audiences.contact", contact_id=site.contact_id),
     ),
+    SitePage("audience-segments", "audiences.segments", OWNER, lambda site: url_for("audiences.segments")),
+    SitePage(
+        "audience-segment",
+        "audiences.segment",
+        OWNER,
+        lambda site: url_for("audiences.segment", segment_id=site.segment_id),
+    ),
     SitePage("audience-of-a-newcomer", "audiences.index", NEWCOMER, lambda site: url_for("audiences.index")),
     SitePage(
         "not-found", None, OWNER, lambda site: url_for("campaigns.show", campaign_id=999_999), status=404
