@@ -1,4 +1,4 @@
-"""Contacts, lists and tags: a user's lasting audience, reused campaign after campaign.
+"""Contacts, lists, segments and tags: a user's lasting audience, reused campaign after campaign.
 
 A contact's status is not stored on it. It is read from the user's suppression list, the rows the
 engine already refuses to mail: no suppression row means subscribed, and the row's reason says why not.
@@ -19,7 +19,8 @@ from app.audiences.member_counts import install_member_count_triggers
 from app.extensions import Model, db
 from app.models import Suppression, SuppressionReason
 
-#: JSON everywhere; JSONB on PostgreSQL, so attributes merge with `||` and can be GIN-indexed.
+#: JSON everywhere; JSONB on PostgreSQL, so an import merges attributes with `||`. No index on them
+#: yet: segments compare them with `->>`, a scan of the list (see docs/benchmarks.md).
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 LIST_NAME_LENGTH = 200
 TAG_NAME_LENGTH = 64
