@@ -1,9 +1,10 @@
 """`make bench-audience`: one user's audience of 1,000,000 contacts on PostgreSQL (issue 18, item 8).
 
 Measured so far: importing 100,000 rows into the existing list of 1,000,000 as an upsert (half of them
-known addresses with a changed attribute, half new), timed from the checked import to the commit (the
-reading of the file is `bench-import`'s); and the list page, first and last, as a logged-in browser
-gets it over the test client (median of `PAGE_RUNS`). Targets: upsert < 6 s, list pages < 50 ms.
+known addresses with a changed attribute, half new; after one untimed import of as many), timed from
+the checked import to the commit (the reading of the file is `bench-import`'s); and the list page,
+first, last and searched, as a logged-in browser gets it over the test client (median of
+`PAGE_RUNS`). Targets: upsert < 6 s, list pages < 50 ms.
 Also a segment's count (an attribute equals, twice, over the whole list; target < 300 ms).
 Scheduling a campaign to a segment comes when campaigns take segments (a later session).
 """
@@ -52,14 +53,16 @@ def seed_contacts(user_id: int, list_id: int) -> None:
     vacuum_analyze(db.engine)
 
 
-def import_of(rows: int) -> ImportResult:
-    """A checked import: the first half known contacts whose city changed, the second half new."""
+def import_of(rows: int, run: str) -> ImportResult:
+    """A checked import: the first half known contacts whose city changed, the second half new (each
+    `run` its own known and new addresses)."""
+    step = CONTACTS // (rows // 2)
     known = [
-        Recipient(f"c{i:07d}@rcpt.example", f"Contact {i}", {"city": "Moved", "plan": "basic"})
-        for i in range(0, CONTACTS, CONTACTS // (rows // 2))
+        Recipient(f"c{i:07d}@rcpt.example", f"Contact {i}", {"city": f"Moved {run}", "plan": "basic"})
+        for i in range(len(run), CONTACTS, step)
     ]
     new = [
-        Recipient(f"n{i:07d}@rcpt.example", f"New {i}", {"city": "New", "plan": "basic"})
+        Recipient(f"n{run}{i:07d}@rcpt.example", f"New {i}", {"city": "New", "plan": "basic"})
         for i in range(rows // 2)
     ]
     fields = [MergeField("city", "city", ""), MergeField("plan", "plan", "")]
@@ -90,7 +93,13 @@ def main() -> None:
         seed_contacts(user_id, list_id)
         print(f"seeded {CONTACTS:,} contacts on one list in {time.perf_counter() - start:.1f} s")
 
-        result = import_of(IMPORTED)
+        # One untimed import first, as a list in use has been imported into: the timed one then finds the
+        # contacts' pages and indexes in memory, not on disk after the seeding.
+        warm_up = import_of(IMPORTED, "w")
+        upsert_into_list(db.session(), db.session.get(ContactList, list_id), warm_up, ContactSource.IMPORT)
+        db.session.commit()
+        vacuum_analyze(db.engine)
+        result = import_of(IMPORTED, "timed")
         start = time.perf_counter()
         summary = upsert_into_list(
             db.session(), db.session.get(ContactList, list_id), result, ContactSource.IMPORT
@@ -108,7 +117,7 @@ def main() -> None:
         last = page_ms(client, f"/audience/lists/{list_id}?last=1")
         search = page_ms(client, f"/audience/lists/{list_id}?q=c0999")
         print(
-            f"list page of {CONTACTS + IMPORTED // 2:,}: first {first:.1f} ms, last {last:.1f} ms, "
+            f"list page of {CONTACTS + IMPORTED:,}: first {first:.1f} ms, last {last:.1f} ms, "
             f"search {search:.1f} ms"
         )
         segment = Segment(
