@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 VENDOR := app/static/vendor
 export FLASK_APP := run
 
-.PHONY: run test test-fast check sink install install-dev assets migrate lint typecheck format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy
+.PHONY: run test test-fast check sink install install-dev assets migrate lint typecheck format clean bench bench-send bench-dispatch bench-import bench-web bench-tenancy bench-audience
 
 # honcho with the Procfile (app/devtools/run.py): Ctrl-C stops web, worker and beat and ends the run.
 run: install assets migrate
@@ -72,7 +72,7 @@ format: install-dev
 
 # Benchmarks (docs/benchmarks.md): each creates its own database on the PostgreSQL server of
 # BENCH_DATABASE_URL and uses BENCH_REDIS_URL (defaults in bench/common.py: local server, Redis db 14).
-bench: bench-send bench-dispatch bench-import bench-web bench-tenancy
+bench: bench-send bench-dispatch bench-import bench-web bench-tenancy bench-audience
 
 bench-send: install-dev
 	$(BIN)/python -m bench.send
@@ -82,6 +82,9 @@ bench-dispatch: install-dev
 
 bench-import: install-dev
 	$(BIN)/python -m bench.import_csv
+
+bench-audience: install-dev
+	$(BIN)/python -m bench.audience
 
 # Sizes, emails per account, interval and tick: BENCH_TENANCY_SIZES=10,100,1000 BENCH_TENANCY_EMAILS=4
 # BENCH_TENANCY_INTERVAL=10 BENCH_TENANCY_TICK=2. Needs `ulimit -n` >= 2 x the largest size + 64.

@@ -45,12 +45,22 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     csrf.init_app(app)
     init_throttle(app)
 
-    from app import auth, campaigns, dashboard, errors, favicon, security_headers, suppressions, unsubscribe
+    from app import (
+        audiences,
+        auth,
+        campaigns,
+        dashboard,
+        errors,
+        favicon,
+        security_headers,
+        suppressions,
+        unsubscribe,
+    )
     from app import settings as settings_area
     from app.celery_app import celery_init_app
     from app.templating import register_template_helpers
 
-    for area in (auth, dashboard, campaigns, settings_area, suppressions, unsubscribe, errors):
+    for area in (auth, dashboard, campaigns, audiences, settings_area, suppressions, unsubscribe, errors):
         app.register_blueprint(area.bp)
     register_template_helpers(app)
     security_headers.init_app(app)

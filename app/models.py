@@ -306,6 +306,8 @@ class Email(Model):
             postgresql_where=sa.text("message_id IS NOT NULL"),
             sqlite_where=sa.text("message_id IS NOT NULL"),
         ),
+        # The emails a user sent one address (a contact's history), as the suppression check compares.
+        sa.Index("ix_email_user_address", "user_id", sa.text("lower(address)")),
         # The dashboard's latest failures.
         sa.Index(
             "ix_email_user_failed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -176,3 +177,89 @@ def test_migrating_marks_the_emails_that_already_failed_for_good(empty_database)
             )
         db.engine.dispose()
     assert permanent == {"refused@example.com", "unbuildable@example.com"}
+
+
+#: The migration that brings audiences: contacts, lists and tags.
+AUDIENCES_REVISION = "d81e6c3a5f27"
+
+
+def test_migrating_makes_every_campaign_recipient_so_far_a_contact_of_its_user(empty_database):
+    """Recipients and emails of every campaign become contacts: one per address in any case per user,
+    with the newest name and merge data, and another user's same address stays theirs."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade(revision=AUDIENCES_REVISION + "-1")
+        with db.engine.begin() as connection:
+            for user_id in (1, 2):
+                connection.execute(
+                    sa.text(
+                        'INSERT INTO "user" (id, username, email, password_hash, timezone, created_at,'
+                        " session_token) VALUES (:id, :name, :email, 'x', 'UTC', CURRENT_TIMESTAMP, 't')"
+                    ),
+                    {"id": user_id, "name": f"u{user_id}", "email": f"u{user_id}@example.com"},
+                )
+            for campaign_id, user_id in ((1, 1), (2, 1), (3, 2)):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO campaign (id, user_id, name, subject, html_body, text_body, text_edited,"
+                        " status, created_at, updated_at, merge_fields)"
+                        " VALUES (:id, :user_id, 'c', '', '', '', false, 'draft', CURRENT_TIMESTAMP,"
+                        " CURRENT_TIMESTAMP, '[]')"
+                    ),
+                    {"id": campaign_id, "user_id": user_id},
+                )
+            recipients = [
+                (1, 1, "ada@example.com", "Ada", '{"city": "London"}'),
+                (1, 1, "alan@example.com", "Alan", "{}"),
+                (1, 2, "Ada@example.com", "Ada Lovelace", '{"city": "Marylebone", "plan": "gold"}'),
+                (2, 3, "ada@example.com", "Ada of user 2", "{}"),
+            ]
+            for position, (user_id, campaign_id, address, name, data) in enumerate(recipients):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO campaign_recipient (user_id, campaign_id, position, address, name,"
+                        " merge_data) VALUES (:user_id, :campaign_id, :position, :address, :name, :data)"
+                    ),
+                    {
+                        "user_id": user_id,
+                        "campaign_id": campaign_id,
+                        "position": position,
+                        "address": address,
+                        "name": name,
+                        "data": data,
+                    },
+                )
+            # An email whose recipient row is gone (sent before recipients were kept), and one repeating one.
+            for address in ("grace@example.com", "ALAN@example.com"):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO email (user_id, campaign_id, address, name, merge_data, status,"
+                        " scheduled_at, attempts) VALUES (1, 1, :address, 'Grace', '{}', 'sent',"
+                        " CURRENT_TIMESTAMP, 0)"
+                    ),
+                    {"address": address},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT user_id, address, name, attributes, source FROM contact ORDER BY user_id, address"
+                )
+            ).all()
+        db.engine.dispose()
+    contacts = [
+        (
+            user_id,
+            address,
+            name,
+            attributes if isinstance(attributes, dict) else json.loads(attributes),
+            source,
+        )
+        for user_id, address, name, attributes, source in rows
+    ]
+    assert contacts == [
+        (1, "Ada@example.com", "Ada Lovelace", {"city": "Marylebone", "plan": "gold"}, "campaign"),
+        (1, "alan@example.com", "Alan", {}, "campaign"),
+        (1, "grace@example.com", "Grace", {}, "campaign"),
+        (2, "ada@example.com", "Ada of user 2", {}, "campaign"),
+    ]

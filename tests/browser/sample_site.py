@@ -14,6 +14,9 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from app import clock
+from app.audiences.models import Contact, ContactList, ContactSource, Segment
+from app.audiences.operations import tag_contacts
+from app.audiences.upsert import upsert_into_list
 from app.campaigns import recipient_uploads
 from app.campaigns.recipient_store import replace_recipients
 from app.extensions import db
@@ -48,6 +51,8 @@ UPLOAD = (
 )
 #: An upload whose address column has a header the import does not know: the user must choose it.
 UNKNOWN_HEADERS = b"Kontakt,Vorname\nanna@example.de,Anna\nbernd@example.de,Bernd\n"
+#: The contact whose page is checked: the completed campaign's first recipient, on the list.
+CONTACT = "r00000@rcpt.example"
 REPLY = "5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO)"
 
 
@@ -61,6 +66,11 @@ class Site:
     column_choice_token: str
     unsubscribe_token: str
     resubscribe_token: str
+    list_id: int
+    contact_id: int
+    list_review_token: str
+    list_column_choice_token: str
+    segment_id: int
 
 
 def build_site(app: Flask) -> Site:
@@ -77,6 +87,18 @@ def build_site(app: Flask) -> Site:
             html_body=BODY,
         )
         db.session.add(template)
+        contact_list = _audience(owner)
+        segment = Segment(
+            user_id=owner.id,
+            name="Regular readers in Thiruvananthapuram with a code",
+            list_id=contact_list.id,
+            conditions=[
+                {"kind": "attribute", "key": "city", "op": "equals", "value": "Thiruvananthapuram"},
+                {"kind": "tag", "key": "", "op": "equals", "value": "monsoon-regulars"},
+                {"kind": "status", "key": "", "op": "equals", "value": "subscribed"},
+            ],
+        )
+        db.session.add(segment)
         suppress(
             owner.id,
             ["left.last.month@example.com", "no.more.mail@example.org"],
@@ -87,11 +109,58 @@ def build_site(app: Flask) -> Site:
         db.session.commit()
         review = recipient_uploads.keep(owner.id, UPLOAD, "readers.csv", recipient_uploads.FILE)
         choice = recipient_uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", recipient_uploads.FILE)
+        list_review = recipient_uploads.keep(owner.id, UPLOAD, "readers.csv", recipient_uploads.FILE)
+        list_choice = recipient_uploads.keep(
+            owner.id, UNKNOWN_HEADERS, "kontakte.csv", recipient_uploads.FILE
+        )
         token = UnsubscribeLinks.from_config(app.config).token(owner.id, "reader.007@example.com")
         again = ResubscribeLinks.from_config(app.config).token(owner.id, "left.last.month@example.com")
-        site = Site(OWNER, NEWCOMER, campaigns, template.id, review.token, choice.token, token, again)
+        contact_id = db.session.scalar(
+            sa.select(Contact.id).where(Contact.user_id == owner.id, Contact.address == CONTACT)
+        )
+        site = Site(
+            OWNER,
+            NEWCOMER,
+            campaigns,
+            template.id,
+            review.token,
+            choice.token,
+            token,
+            again,
+            contact_list.id,
+            contact_id,
+            list_review.token,
+            list_choice.token,
+            segment.id,
+        )
         db.session.remove()
         return site
+
+
+def _audience(owner: User) -> ContactList:
+    """A list of the readers, the completed campaign's first recipient and an address suppressed later;
+    tags on a few of them."""
+    contact_list = ContactList(user_id=owner.id, name="Monsoon newsletter readers in Kerala and Karnataka")
+    db.session.add(contact_list)
+    db.session.flush()
+    limits = UploadLimits.from_config(current_app.config)
+    extra = f"\n{CONTACT},Reader 0,CODE-00000,Kochi\nleft.last.month@example.com,Left,CODE-Z,Kochi\n"
+    upsert_into_list(
+        db.session(),
+        contact_list,
+        import_upload(READERS + extra.encode(), "readers.csv", limits=limits),
+        ContactSource.IMPORT,
+    )
+    first_ten = db.session.scalars(sa.select(Contact.id).where(Contact.user_id == owner.id).limit(10))
+    ids = list(first_ten)
+    tag_contacts(owner.id, "monsoon-regulars", ids)
+    tag_contacts(
+        owner.id,
+        "vip",
+        ids[:3] + [db.session.scalar(sa.select(Contact.id).where(Contact.address == CONTACT))],
+    )
+    db.session.commit()
+    return contact_list
 
 
 def _user(username: str) -> User:

@@ -143,6 +143,49 @@ PAGES = [
     ),
     SitePage("change-password", "auth.change_password", OWNER, lambda site: url_for("auth.change_password")),
     SitePage("suppressions", "suppressions.index", OWNER, lambda site: url_for("suppressions.index")),
+    SitePage("audience-lists", "audiences.index", OWNER, lambda site: url_for("audiences.index")),
+    SitePage(
+        "audience-list",
+        "audiences.show_list",
+        OWNER,
+        lambda site: url_for("audiences.show_list", list_id=site.list_id),
+    ),
+    SitePage(
+        "audience-list-searched",
+        "audiences.show_list",
+        OWNER,
+        lambda site: url_for("audiences.show_list", list_id=site.list_id, q="reader.01"),
+    ),
+    SitePage(
+        "audience-list-import-review",
+        "audiences.review",
+        OWNER,
+        lambda site: url_for("audiences.review", list_id=site.list_id, token=site.list_review_token),
+    ),
+    SitePage(
+        "audience-list-import-choosing-the-address-column",
+        "audiences.review",
+        OWNER,
+        lambda site: url_for("audiences.review", list_id=site.list_id, token=site.list_column_choice_token),
+        status=422,
+    ),
+    SitePage(
+        "audience-contacts", "audiences.all_contacts", OWNER, lambda site: url_for("audiences.all_contacts")
+    ),
+    SitePage(
+        "audience-contact",
+        "audiences.contact",
+        OWNER,
+        lambda site: url_for("audiences.contact", contact_id=site.contact_id),
+    ),
+    SitePage("audience-segments", "audiences.segments", OWNER, lambda site: url_for("audiences.segments")),
+    SitePage(
+        "audience-segment",
+        "audiences.segment",
+        OWNER,
+        lambda site: url_for("audiences.segment", segment_id=site.segment_id),
+    ),
+    SitePage("audience-of-a-newcomer", "audiences.index", NEWCOMER, lambda site: url_for("audiences.index")),
     SitePage(
         "not-found", None, OWNER, lambda site: url_for("campaigns.show", campaign_id=999_999), status=404
     ),
@@ -169,6 +212,8 @@ EXCLUDED = {
     "campaigns.export_csv": "a CSV download of the report",
     "campaigns.export_xlsx": "an Excel download of the report",
     "campaigns.invalid_recipients_csv": "a CSV download of the refused rows",
+    "audiences.invalid_csv": "a CSV download of the rows a list import refused",
+    "audiences.export_csv": "a CSV download of a list",
 }
 
 

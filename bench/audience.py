@@ -1,0 +1,154 @@
+"""`make bench-audience`: one user's audience of 1,000,000 contacts on PostgreSQL (issue 18, item 8).
+
+Measured so far: importing 100,000 rows into the existing list of 1,000,000 as an upsert (half of them
+known addresses with a changed attribute, half new; after one untimed import of as many), timed from
+the checked import to the commit (the reading of the file is `bench-import`'s); and the list page,
+first, last and searched, as a logged-in browser gets it over the test client (median of
+`PAGE_RUNS`). Targets: upsert < 6 s, list pages < 50 ms.
+Also a segment's count (an attribute equals, twice, over the whole list; target < 300 ms).
+Scheduling a campaign to a segment comes when campaigns take segments (a later session).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+
+import sqlalchemy as sa
+
+from app.audiences.models import ContactList, ContactSource, Segment
+from app.audiences.queries import contact_count
+from app.audiences.segments import segment_contacts
+from app.audiences.upsert import upsert_into_list
+from app.extensions import db
+from app.models import User
+from app.recipients import ColumnMap, ImportResult, MergeField, Recipient
+from bench.common import bench_app, result_line, run, vacuum_analyze
+
+CONTACTS = 1_000_000
+IMPORTED = 100_000
+PAGE_RUNS = 20
+PASSWORD = "bench-audience-password"
+
+
+def seed_contacts(user_id: int, list_id: int) -> None:
+    """`CONTACTS` contacts with two attributes, all on the list, in two set-based statements."""
+    db.session.execute(
+        sa.text(
+            "INSERT INTO contact (user_id, address, name, attributes, source, created_at, updated_at) "
+            "SELECT :user_id, 'c' || lpad(i::text, 7, '0') || '@rcpt.example', 'Contact ' || i, "
+            "jsonb_build_object('city', 'City ' || (i % 500), 'plan', CASE WHEN i % 3 = 0 THEN 'gold' "
+            "ELSE 'basic' END), 'import', now(), now() FROM generate_series(0, :n - 1) AS i"
+        ),
+        {"user_id": user_id, "n": CONTACTS},
+    )
+    db.session.execute(
+        sa.text(
+            "INSERT INTO list_member (list_id, contact_id, added_at) SELECT :list_id, id, now() FROM contact"
+        ),
+        {"list_id": list_id},
+    )
+    db.session.commit()
+    vacuum_analyze(db.engine)
+
+
+def import_of(rows: int, run: str) -> ImportResult:
+    """A checked import: the first half known contacts whose city changed, the second half new (each
+    `run` its own known and new addresses)."""
+    step = CONTACTS // (rows // 2)
+    known = [
+        Recipient(f"c{i:07d}@rcpt.example", f"Contact {i}", {"city": f"Moved {run}", "plan": "basic"})
+        for i in range(len(run), CONTACTS, step)
+    ]
+    new = [
+        Recipient(f"n{run}{i:07d}@rcpt.example", f"New {i}", {"city": "New", "plan": "basic"})
+        for i in range(rows // 2)
+    ]
+    fields = [MergeField("city", "city", ""), MergeField("plan", "plan", "")]
+    return ImportResult(known + new, [], [], [], ColumnMap("email", "name"), fields)
+
+
+def page_ms(client, url: str) -> float:
+    times = []
+    for _ in range(PAGE_RUNS):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.status_code
+    return statistics.median(times)
+
+
+def main() -> None:
+    with bench_app("bench_audience", {}) as bench:
+        user = User(username="bench", email="bench@example.com")
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.flush()
+        contact_list = ContactList(user_id=user.id, name="Everyone")
+        db.session.add(contact_list)
+        db.session.commit()
+        list_id, user_id = contact_list.id, user.id
+        start = time.perf_counter()
+        seed_contacts(user_id, list_id)
+        print(f"seeded {CONTACTS:,} contacts on one list in {time.perf_counter() - start:.1f} s")
+
+        # One untimed import first, as a list in use has been imported into: the timed one then finds the
+        # contacts' pages and indexes in memory, not on disk after the seeding.
+        warm_up = import_of(IMPORTED, "w")
+        upsert_into_list(db.session(), db.session.get(ContactList, list_id), warm_up, ContactSource.IMPORT)
+        db.session.commit()
+        vacuum_analyze(db.engine)
+        result = import_of(IMPORTED, "timed")
+        start = time.perf_counter()
+        summary = upsert_into_list(
+            db.session(), db.session.get(ContactList, list_id), result, ContactSource.IMPORT
+        )
+        db.session.commit()
+        upsert_s = time.perf_counter() - start
+        print(f"upsert of {IMPORTED:,} rows into {CONTACTS:,}: {upsert_s:.2f} s ({summary})")
+        vacuum_analyze(db.engine)
+
+        client = bench.app.test_client()
+        login = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
+        client.post("/login", data={"csrf_token": token, "identifier": "bench", "password": PASSWORD})
+        first = page_ms(client, f"/audience/lists/{list_id}")
+        last = page_ms(client, f"/audience/lists/{list_id}?last=1")
+        search = page_ms(client, f"/audience/lists/{list_id}?q=c0999")
+        print(
+            f"list page of {CONTACTS + IMPORTED:,}: first {first:.1f} ms, last {last:.1f} ms, "
+            f"search {search:.1f} ms"
+        )
+        segment = Segment(
+            user_id=user_id,
+            name="City 7, gold",
+            list_id=list_id,
+            conditions=[
+                {"kind": "attribute", "key": "city", "op": "equals", "value": "City 7"},
+                {"kind": "attribute", "key": "plan", "op": "equals", "value": "gold"},
+            ],
+        )
+        db.session.add(segment)
+        db.session.commit()
+        counts = []
+        for _ in range(5):
+            start = time.perf_counter()
+            matching = contact_count(segment_contacts(segment))
+            counts.append((time.perf_counter() - start) * 1000)
+        segment_ms = statistics.median(counts)
+        print(f"segment count ({matching:,} of them): {segment_ms:.1f} ms")
+        print(bench.describe())
+        print(
+            result_line(
+                upsert_100k_into_1m_s=upsert_s,
+                list_first_page_ms=first,
+                list_last_page_ms=last,
+                list_search_ms=search,
+                segment_count_ms=segment_ms,
+            )
+        )
+
+
+if __name__ == "__main__":
+    run(main)
