@@ -8,6 +8,7 @@ that user. TLS, when asked for, uses the tests' own CA (`tests.smtp_sink.make_tl
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import pwd
@@ -138,16 +139,38 @@ class Dovecot:
         return final
 
     def stop(self) -> None:
+        """Ask the server to stop, without waiting the second its master takes to see its children go:
+        it is reaped, and its folder removed, at the next server's stop or when the tests end."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
+        if self.stderr is not None:
+            self.stderr.close()
+        _stopping.append(self)
+        reap_stopped(wait=False)
+
+    def reap(self) -> None:
+        if self.process is not None:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.stderr is not None:
-            self.stderr.close()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+#: Servers asked to stop and not yet gone.
+_stopping: list[Dovecot] = []
+
+
+def reap_stopped(wait: bool = True) -> None:
+    """Reap the stopped servers that are gone (every one, waiting for them, with `wait`)."""
+    for server in list(_stopping):
+        if wait or server.process is None or server.process.poll() is not None:
+            server.reap()
+            _stopping.remove(server)
+
+
+atexit.register(reap_stopped)
 
 
 def dovecot_root() -> Path:
