@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from app.recipients.errors import RecipientFileError
-from app.recipients.result import ColumnMap
+from app.address_import.types import ColumnMap, RecipientFileError
 
 # Headers compared with case, accents, spaces and punctuation removed: "E-mail", "Email Address", "EMAIL".
 EMAIL_HEADERS = frozenset(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from app.recipients.result import ImportResult
+from app.address_import.types import ImportResult
 
 # What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")

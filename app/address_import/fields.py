@@ -6,7 +6,7 @@ import keyword
 import re
 import unicodedata
 
-from app.recipients.result import MergeField
+from app.address_import.types import MergeField
 
 # Fields every message already has: a column may not hide them.
 BUILT_IN_FIELDS = {

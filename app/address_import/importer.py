@@ -11,22 +11,22 @@ from typing import TypeVar
 
 import pandas as pd
 
-from app.recipients.columns import locate_columns
-from app.recipients.errors import RecipientFileError
-from app.recipients.fields import merge_fields
-from app.recipients.limits import UploadLimits
-from app.recipients.paste import parse_paste
-from app.recipients.readers import UNREADABLE, read_table
-from app.recipients.result import (
+from app.address_import.columns import locate_columns
+from app.address_import.fields import merge_fields
+from app.address_import.limits import UploadLimits
+from app.address_import.paste import parse_paste
+from app.address_import.readers import UNREADABLE, read_table
+from app.address_import.types import (
     ColumnMap,
     DuplicateRow,
     ImportResult,
     InvalidRow,
     Recipient,
+    RecipientFileError,
     SuppressedRow,
+    Table,
 )
-from app.recipients.table import Table
-from app.recipients.validate import screen
+from app.address_import.validate import screen
 from app.sending.mime import needs_smtputf8
 
 Row = TypeVar("Row")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.recipients.errors import RecipientFileError
+from app.address_import.types import RecipientFileError
 
 MB = 1024 * 1024
 

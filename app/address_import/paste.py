@@ -6,9 +6,8 @@ import re
 
 import pandas as pd
 
-from app.recipients.errors import RecipientFileError
-from app.recipients.limits import UploadLimits, check_lines
-from app.recipients.table import Table
+from app.address_import.limits import UploadLimits, check_lines
+from app.address_import.types import RecipientFileError, Table
 
 # An entry runs to the next comma, semicolon or line end outside "quotes" and <angle brackets>, so
 # `"Smith, Anna" <anna@example.com>` stays whole; a stray quote or bracket is kept as an ordinary character.

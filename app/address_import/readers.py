@@ -13,10 +13,9 @@ import re
 
 import pandas as pd
 
-from app.recipients.errors import RecipientFileError
-from app.recipients.limits import UploadLimits, check_csv
-from app.recipients.table import Table, table_from_grid
-from app.recipients.xlsx import xlsx_grid
+from app.address_import.limits import UploadLimits, check_csv
+from app.address_import.types import RecipientFileError, Table
+from app.address_import.xlsx import xlsx_grid
 
 # Compound-file (OLE2) containers: Excel 97-2003 workbooks, and also any password-protected .xlsx, which
 # Office stores as an OLE2 file holding the encrypted workbook in a stream named "EncryptedPackage".
@@ -54,6 +53,25 @@ def read_table(data: bytes, filename: str, limits: UploadLimits) -> Table:
     if data.startswith(ZIP_SIGNATURE):
         return table_from_grid(xlsx_grid(data, filename, limits))
     return table_from_grid(_csv_grid(_decode_text(data, filename), filename, limits))
+
+
+def table_from_grid(grid: pd.DataFrame) -> Table:
+    """Split a grid of strings, indexed by row number, into its header row and data rows.
+
+    The header is the first non-blank row. Columns with neither a header nor a value (a trailing delimiter
+    on every line, formatted but empty spreadsheet columns) are dropped.
+    """
+    grid = grid.apply(lambda column: column.str.strip())
+    grid = grid[grid.ne("").any(axis=1)]
+    if grid.empty:
+        raise RecipientFileError("The file is empty.")
+    headers = grid.iloc[0].tolist()
+    data = grid.iloc[1:]
+    if data.empty:
+        raise RecipientFileError("The file has a header row but no recipients below it.")
+    kept = [pos for pos, header in enumerate(headers) if header or data[grid.columns[pos]].ne("").any()]
+    data = data.iloc[:, kept].set_axis(range(len(kept)), axis=1)
+    return Table([headers[pos] for pos in kept], data)
 
 
 def _ole2_error(data: bytes, filename: str) -> RecipientFileError:

@@ -1,15 +1,48 @@
-"""What an import produces: the recipients to save and a report of every row that was left out."""
+"""The types an import hands around: the table it reads, what it produces, and the one exception a
+whole-file problem raises."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import pandas as pd
+
 
 class Recipient(NamedTuple):
     address: str
     name: str
     merge_data: dict[str, str]
+
+
+class RecipientFileError(Exception):
+    """The upload or paste cannot be imported at all: nothing from it may be saved.
+
+    `message` is shown to the user as it is, so it says what is wrong and what to do about it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @classmethod
+    def too_many(cls, max_recipients: int) -> RecipientFileError:
+        return cls(
+            f"This list has more than {max_recipients:,} recipients, the most one import takes. "
+            "Split it into smaller files."
+        )
+
+
+@dataclass(frozen=True)
+class Table:
+    """The shape every reader hands on: a header row and cells that are all text.
+
+    `cells` has positional columns (0, 1, …) matching `headers`, only non-blank rows, every cell a
+    stripped string, and as index the row number the user sees in their file (so reports can point at it).
+    """
+
+    headers: list[str]
+    cells: pd.DataFrame
 
 
 class InvalidRow(NamedTuple):
@@ -48,6 +81,8 @@ class MergeField(NamedTuple):
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What an import produces: the recipients to save and a report of every row that was left out."""
+
     recipients: list[Recipient]
     invalid: list[InvalidRow]
     duplicates: list[DuplicateRow]

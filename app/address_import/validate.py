@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import EMAIL_MAX_LENGTH
 from email_validator.syntax import validate_email_local_part
 
-from app.recipients.export import FORMULA_PREFIXES
+from app.address_import.export import FORMULA_PREFIXES
 
 #: Characters that make email-validator's parsing more than "local@domain" (quotes, display names...).
 _NOT_PLAIN = re.compile(r'[\s"(),:;<>\[\]\\]')

@@ -13,15 +13,15 @@ from datetime import datetime, time
 import pandas as pd
 from openpyxl import load_workbook
 
-from app.recipients.errors import RecipientFileError
-from app.recipients.limits import (
+from app.address_import.limits import (
     UploadLimits,
     row_too_long,
     too_many_cells,
     too_many_columns,
     too_many_rows,
 )
-from app.recipients.xlsx_checks import check_archive, check_dimension
+from app.address_import.types import RecipientFileError
+from app.address_import.xlsx_checks import check_archive, check_dimension
 
 
 def xlsx_grid(data: bytes, filename: str, limits: UploadLimits) -> pd.DataFrame:

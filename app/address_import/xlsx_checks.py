@@ -33,8 +33,8 @@ from openpyxl.xml.constants import (
 )
 from openpyxl.xml.functions import fromstring
 
-from app.recipients.errors import RecipientFileError
-from app.recipients.limits import MB, UploadLimits
+from app.address_import.limits import MB, UploadLimits
+from app.address_import.types import RecipientFileError
 
 #: A workbook has a dozen parts; with images, comments and many sheets a few hundred.
 MAX_PARTS = 1_000

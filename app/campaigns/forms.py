@@ -13,8 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from app.address_import.validate import check_address
 from app.forms import AppForm, strip
-from app.recipients.validate import check_address
 from app.timezones import TIMEZONE_CHOICES
 
 __all__ = ["CampaignForm", "ScheduleForm", "TemplateForm", "TemplateNameForm", "TestEmailForm"]

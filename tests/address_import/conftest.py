@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.recipients import ImportResult, import_upload
+from app.address_import import ImportResult, import_upload
 from tests.upload_bombs import upload_limits
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "recipients"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.recipients import ColumnMap, RecipientFileError
-from app.recipients.columns import locate_columns
+from app.address_import import ColumnMap, RecipientFileError
+from app.address_import.columns import locate_columns
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.recipients import InvalidRow, Recipient, import_upload
-from app.recipients.importer import UNREADABLE_REASON
-from app.recipients.readers import read_table
+from app.address_import import InvalidRow, Recipient, import_upload
+from app.address_import.importer import UNREADABLE_REASON
+from app.address_import.readers import read_table
 from tests.upload_bombs import upload_limits
 
 LIMITS = upload_limits(1_000)

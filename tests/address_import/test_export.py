@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app.recipients import ImportResult, invalid_rows_csv, safe_cell
+from app.address_import import ImportResult, invalid_rows_csv, safe_cell
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+44 20", "-5", "@SUM(A1)", "\tx", "\rx", "\0x"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.recipients.fields import field_key, merge_fields
+from app.address_import.fields import field_key, merge_fields
 
 
 @pytest.mark.parametrize(

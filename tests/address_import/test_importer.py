@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app.recipients import (
+from app.address_import import (
     ColumnMap,
     DuplicateRow,
     ImportResult,

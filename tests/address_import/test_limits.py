@@ -8,10 +8,10 @@ import zipfile
 
 import pytest
 
-from app.recipients import RecipientFileError
-from app.recipients.paste import parse_paste
-from app.recipients.readers import read_table
-from app.recipients.table import Table
+from app.address_import import RecipientFileError
+from app.address_import.paste import parse_paste
+from app.address_import.readers import read_table
+from app.address_import.types import Table
 from tests.upload_bombs import (
     CONTENT_TYPES,
     MIB,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.recipients import RecipientFileError
-from app.recipients.paste import parse_paste, split_entry
+from app.address_import import RecipientFileError
+from app.address_import.paste import parse_paste, split_entry
 from tests.upload_bombs import upload_limits
 
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from app.recipients import RecipientFileError
-from app.recipients.readers import read_table, sniff_delimiter
-from app.recipients.table import Table
+from app.address_import import RecipientFileError
+from app.address_import.readers import read_table, sniff_delimiter
+from app.address_import.types import Table
 from tests.upload_bombs import upload_limits
 
 MAX_ROWS = 1_000

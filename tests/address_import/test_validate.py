@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from app.recipients.validate import check_address, screen
+from app.address_import.validate import check_address, screen
 
 
 @pytest.mark.parametrize(
@@ -138,6 +138,6 @@ EQUIVALENCE_CORPUS = [
 @pytest.mark.parametrize("value", EQUIVALENCE_CORPUS)
 def test_fast_path_agrees_with_email_validator(value):
     """Each distinct domain is checked once; the verdict and its wording must be email-validator's own."""
-    from app.recipients.validate import email_validator_verdict
+    from app.address_import.validate import email_validator_verdict
 
     assert check_address(value) == email_validator_verdict(value)

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from app import clock
-from app.campaigns import recipient_uploads
-from app.campaigns.recipient_store import replace_recipients
+from app.address_import import UploadLimits, import_upload
+from app.campaigns.recipients import uploads
+from app.campaigns.recipients.store import replace_recipients
 from app.extensions import db
 from app.models import (
     Campaign,
@@ -27,7 +28,6 @@ from app.models import (
     Template,
     User,
 )
-from app.recipients import UploadLimits, import_upload
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.suppressions.operations import suppress
 from app.unsubscribe.resubscribe import ResubscribeLinks
@@ -93,8 +93,8 @@ def build_site(app: Flask) -> Site:
         suppress(owner.id, ["mailbox.gone.forever@subdomain.example.co.in"], SuppressionReason.BOUNCED)
         suppress(owner.id, ["competitor@rival.example"], SuppressionReason.MANUAL)
         db.session.commit()
-        review = recipient_uploads.keep(owner.id, UPLOAD, "readers.csv", recipient_uploads.FILE)
-        choice = recipient_uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", recipient_uploads.FILE)
+        review = uploads.keep(owner.id, UPLOAD, "readers.csv", uploads.FILE)
+        choice = uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", uploads.FILE)
         token = UnsubscribeLinks.from_config(app.config).token(owner.id, "reader.007@example.com")
         again = ResubscribeLinks.from_config(app.config).token(owner.id, "left.last.month@example.com")
         site = Site(OWNER, NEWCOMER, campaigns, template.id, review.token, choice.token, token, again)

@@ -1,6 +1,6 @@
 """A campaign's Recipients page: upload or paste a list, review what the import found, save it.
 
-Upload and paste store what was sent (see `recipient_uploads`) and redirect to the review, which
+Upload and paste store what was sent (see `uploads`) and redirect to the review, which
 imports it and shows the summary; "Save" imports the same stored bytes again and replaces the
 campaign's recipients in one transaction. Nothing is saved before that button, and nothing at all
 when the import is refused.
@@ -17,18 +17,19 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from app.address_import import ColumnMap, ImportResult, RecipientFileError, UploadLimits, invalid_rows_csv
+from app.address_import.columns import locate_columns
+from app.address_import.importer import import_table
 from app.bounds import page_number
-from app.campaigns import bp, recipient_uploads
+from app.campaigns import bp
 from app.campaigns.personalise import check_campaign
-from app.campaigns.recipient_forms import ColumnsForm, PasteForm, SaveForm, UploadForm
-from app.campaigns.recipient_store import recipient_count, recipients_page, replace_recipients
-from app.campaigns.recipient_uploads import PendingImport
+from app.campaigns.recipients import uploads
+from app.campaigns.recipients.forms import ColumnsForm, PasteForm, SaveForm, UploadForm
+from app.campaigns.recipients.store import recipient_count, recipients_page, replace_recipients
+from app.campaigns.recipients.uploads import PendingImport
 from app.extensions import db
 from app.forms import search_text
 from app.models import Campaign, CampaignStatus
-from app.recipients import ColumnMap, ImportResult, RecipientFileError, UploadLimits, invalid_rows_csv
-from app.recipients.columns import locate_columns
-from app.recipients.importer import import_table
 from app.suppressions.operations import suppressed_addresses
 
 #: How many rows of each kind the summary shows; the invalid ones can all be downloaded.
@@ -65,9 +66,7 @@ def upload_recipients(campaign_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return recipients_page_response(campaign, upload_form=form), 400
     upload = form.file.data
-    pending = recipient_uploads.keep(
-        current_user.id, upload.read(), upload.filename or "upload", recipient_uploads.FILE
-    )
+    pending = uploads.keep(current_user.id, upload.read(), upload.filename or "upload", uploads.FILE)
     return redirect(review_url(campaign, pending))
 
 
@@ -80,7 +79,7 @@ def paste_recipients(campaign_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return recipients_page_response(campaign, paste_form=form), 400
     data = form.addresses.data.encode("utf-8")
-    pending = recipient_uploads.keep(current_user.id, data, "pasted addresses", recipient_uploads.PASTE)
+    pending = uploads.keep(current_user.id, data, "pasted addresses", uploads.PASTE)
     return redirect(review_url(campaign, pending))
 
 
@@ -189,7 +188,7 @@ def owned_campaign_or_404(campaign_id: int, lock: bool = False) -> Campaign:
 def unsaved_upload_or_explain(token: str) -> PendingImport:
     """The user's stored upload, not yet saved. One already saved (the back button to its summary, or
     its "Save" sent again) leads to the recipients it became, with a word on what happened."""
-    pending = recipient_uploads.find_or_404(current_user.id, token)
+    pending = uploads.find_or_404(current_user.id, token)
     if pending.saved_to is not None:
         flash("These recipients were already saved — see the campaign's list below.", "info")
         abort(redirect(url_for("campaigns.recipients", campaign_id=pending.saved_to)))

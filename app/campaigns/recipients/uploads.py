@@ -20,10 +20,10 @@ from pathlib import Path
 
 from flask import abort, current_app
 
-from app.recipients.limits import UploadLimits
-from app.recipients.paste import parse_paste
-from app.recipients.readers import read_table
-from app.recipients.table import Table
+from app.address_import.limits import UploadLimits
+from app.address_import.paste import parse_paste
+from app.address_import.readers import read_table
+from app.address_import.types import Table
 
 MAX_AGE_SECONDS = 24 * 3600
 MAX_PENDING_PER_USER = 5

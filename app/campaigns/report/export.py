@@ -21,7 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
 
-from app.recipients.export import safe_cell
+from app.address_import.export import safe_cell
 from app.timezones import to_user_zone
 
 if TYPE_CHECKING:

@@ -39,8 +39,8 @@ from app.campaigns.queries import (
     email_counts,
     failed_counts,
 )
-from app.campaigns.report_export import csv_lines, export_name, xlsx_file
-from app.campaigns.report_table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
+from app.campaigns.report.export import csv_lines, export_name, xlsx_file
+from app.campaigns.report.table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
 from app.campaigns.routes import perform
 from app.forms import EmptyForm
 from app.models import Campaign

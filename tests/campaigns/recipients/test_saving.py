@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from app.campaigns import recipient_store
-from app.campaigns.recipient_store import recipient_count, replace_recipients
-from app.campaigns.recipient_uploads import MAX_AGE_SECONDS, MAX_PENDING_PER_USER
+from app.address_import import import_paste, import_upload
+from app.campaigns.recipients import store
+from app.campaigns.recipients.store import recipient_count, replace_recipients
+from app.campaigns.recipients.uploads import MAX_AGE_SECONDS, MAX_PENDING_PER_USER
 from app.extensions import db
 from app.models import Campaign, User
-from app.recipients import import_paste, import_upload
 from tests.campaigns.conftest import RecipientsFlow
 from tests.upload_bombs import upload_limits
 
@@ -43,13 +43,13 @@ def test_failure_midway_leaves_the_old_recipients_intact(
     recipients_flow: RecipientsFlow, saved_old_list: list, monkeypatch: pytest.MonkeyPatch
 ):
     """The old rows are deleted and some new ones written before the database refuses a row."""
-    good_rows = recipient_store._rows
+    good_rows = store._rows
 
     def rows_then_a_bad_one(campaign: Campaign, recipients: Any) -> Iterator[tuple[Any, ...]]:
         yield from good_rows(campaign, recipients)
         yield (campaign.user_id, campaign.id, None, "bad@example.com", "", {})  # position is NOT NULL
 
-    monkeypatch.setattr(recipient_store, "_rows", rows_then_a_bad_one)
+    monkeypatch.setattr(store, "_rows", rows_then_a_bad_one)
     failed = recipients_flow.save(recipients_flow.upload_fixture("semicolon.csv"))
 
     assert failed.status_code == 500
@@ -80,7 +80,7 @@ def test_name_longer_than_the_column_is_cut(draft: Campaign):
     result = import_paste(f"{'N' * 300} <a@example.com>", limits=upload_limits(10))
     replace_recipients(db.session, draft, result)
     db.session.commit()
-    assert len(RecipientsFlow(None, draft).saved()[0][1]) == recipient_store.NAME_LENGTH
+    assert len(RecipientsFlow(None, draft).saved()[0][1]) == store.NAME_LENGTH
 
 
 def test_replace_leaves_other_campaigns_alone(draft: Campaign, logged_in: User):
@@ -99,7 +99,7 @@ def test_replace_leaves_other_campaigns_alone(draft: Campaign, logged_in: User):
 def test_recipients_page_lists_pages_and_searches(
     recipients_flow: RecipientsFlow, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(recipient_store, "RECIPIENTS_PER_PAGE", 2)
+    monkeypatch.setattr(store, "RECIPIENTS_PER_PAGE", 2)
     recipients_flow.save(recipients_flow.paste("a1@example.com, b_2@example.com, a3@example.com, ab@x.org"))
     first = client.get(recipients_flow.url).get_data(as_text=True)
     second = client.get(recipients_flow.url, query_string={"page": 2}).get_data(as_text=True)

@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 
-from app.campaigns import report_table
-from app.campaigns.report import XLSX
+from app.campaigns.report import table
+from app.campaigns.report.routes import XLSX
 from app.extensions import db
 from app.models import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account
@@ -65,7 +65,7 @@ def test_xlsx_escapes_formulas_too(client, campaign):
 
 
 def test_exports_follow_the_filter_and_read_in_chunks(client, campaign, monkeypatch):
-    monkeypatch.setattr(report_table, "EXPORT_CHUNK", 1)
+    monkeypatch.setattr(table, "EXPORT_CHUNK", 1)
     add_emails(campaign, 3, EmailStatus.FAILED)
     response = client.get(f"/campaigns/{campaign.id}/report.csv", query_string={"status": "failed"})
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from app.campaigns.report_table import PAGE_SIZE
+from app.campaigns.report.table import PAGE_SIZE
 from app.models import CampaignStatus, EmailStatus
 from tests.campaigns.campaign_builders import make_smtp_account
 from tests.conftest import csrf_token_from
