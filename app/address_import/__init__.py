@@ -13,10 +13,10 @@ from app.address_import.types import (
     ImportResult,
     InvalidRow,
     MergeField,
-    Recipient,
     RecipientFileError,
     SuppressedRow,
 )
+from app.recipient import Recipient
 
 __all__ = [
     "ColumnMap",

@@ -21,12 +21,12 @@ from app.address_import.types import (
     DuplicateRow,
     ImportResult,
     InvalidRow,
-    Recipient,
     RecipientFileError,
     SuppressedRow,
     Table,
 )
 from app.address_import.validate import screen
+from app.recipient import Recipient
 from app.sending.mime import needs_smtputf8
 
 Row = TypeVar("Row")

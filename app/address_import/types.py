@@ -8,11 +8,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-
-class Recipient(NamedTuple):
-    address: str
-    name: str
-    merge_data: dict[str, str]
+from app.recipient import Recipient
 
 
 class RecipientFileError(Exception):

@@ -1,4 +1,4 @@
-"""Fixtures for the recipients import: the small real files under tests/fixtures/recipients."""
+"""Fixtures for the address-list import: the small real files under tests/fixtures/recipients."""
 
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ from app.address_import import (
     import_paste,
     import_upload,
 )
+from app.sending import message
+from app.sending.message import CampaignTemplate
 from tests.upload_bombs import upload_limits
 
 ImportFixture = Callable[..., ImportResult]
@@ -120,3 +122,12 @@ def test_paste_import_reports_pasted_lines():
 def test_paste_over_the_limit_is_refused():
     with pytest.raises(RecipientFileError, match="more than 1 recipients"):
         import_paste("a@example.com, b@example.com", limits=upload_limits(1))
+
+
+def test_an_imported_recipient_is_the_one_the_engine_renders_for(import_fixture: ImportFixture):
+    recipient = import_fixture("windows1252.csv").recipients[0]
+    rendered = CampaignTemplate("Hello {{ name }}", "<p>{{ company }}</p>", "{{ email }}").render(
+        recipient, "https://shop.example/u/1"
+    )
+    assert type(recipient) is message.Recipient
+    assert (rendered.subject, rendered.text.split()[0]) == ("Hello Zoë", "zoe@example.com")

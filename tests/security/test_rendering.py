@@ -24,8 +24,9 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, Email, EmailStatus, User
+from app.recipient import Recipient
 from app.sending import sandbox
-from app.sending.message import CampaignTemplate, Recipient
+from app.sending.message import CampaignTemplate
 from app.sending.sandbox import RenderLimits, RenderRefused
 from tests.campaigns.campaign_builders import make_campaign as make_draft_campaign
 from tests.conftest import post_form

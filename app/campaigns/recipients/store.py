@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import Session
 
-from app.address_import import ImportResult, Recipient
+from app.address_import import ImportResult
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient
+from app.recipient import Recipient
 
 RECIPIENTS_PER_PAGE = 50
 TABLE = CampaignRecipient.__table__
