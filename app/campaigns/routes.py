@@ -6,7 +6,6 @@ use-case from `operations`, commits once and redirects with a flash message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
@@ -35,6 +34,7 @@ from app.campaigns.operations import (
     suppressed_recipients,
     unschedule_campaign,
 )
+from app.campaigns.perform import perform
 from app.campaigns.personalise import Problem, check_campaign, check_content, picker_fields
 from app.campaigns.preview import preview_recipient, render_preview, send_test
 from app.campaigns.queries import (
@@ -230,23 +230,6 @@ def schedule_summary(campaign: Campaign, created: int, skipped: int, form: Sched
         moment = in_both_zones(campaign.scheduled_at, form.timezone.data, current_user.timezone)
         parts.append(f"Sends {moment}.")
     return " ".join(parts)
-
-
-def perform(
-    campaign_id: int, operation: Callable[[Campaign], object], done: str, back_to: str = "campaigns.show"
-) -> Response:
-    """Run a button's operation on the campaign (CSRFProtect has checked the token), commit, and go
-    back to `back_to` with `done`, which may name {name} and {count} (what the operation returned)."""
-    campaign = campaign_or_404(campaign_id)
-    try:
-        result = operation(campaign)
-    except ActionRefused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "warning")
-    else:
-        db.session.commit()
-        flash(done.format(name=campaign.name, count=result), "success")
-    return redirect(url_for(back_to, campaign_id=campaign_id))
 
 
 @bp.post("/<int:campaign_id>/unschedule")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import flask
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -23,6 +22,7 @@ from app.address_import.importer import import_table
 from app.bounds import page_number
 from app.campaigns import bp
 from app.campaigns.personalise import check_campaign
+from app.campaigns.queries import campaign_or_404
 from app.campaigns.recipients import uploads
 from app.campaigns.recipients.forms import ColumnsForm, PasteForm, SaveForm, UploadForm
 from app.campaigns.recipients.store import recipient_count, recipients_page, replace_recipients
@@ -54,7 +54,7 @@ class Review(NamedTuple):
 @login_required
 def recipients(campaign_id: int) -> str:
     """The campaign's recipients, searchable by address, and the forms that replace them."""
-    return recipients_page_response(owned_campaign_or_404(campaign_id))
+    return recipients_page_response(campaign_or_404(campaign_id))
 
 
 @bp.route("/<int:campaign_id>/recipients/upload", methods=["POST"])
@@ -177,14 +177,6 @@ def international_notice(count: int) -> str:
     )
 
 
-def owned_campaign_or_404(campaign_id: int, lock: bool = False) -> Campaign:
-    """The current user's campaign, unless deleted; `lock` holds its row until the commit."""
-    query = sa.select(Campaign).where(
-        Campaign.id == campaign_id, Campaign.user_id == current_user.id, Campaign.deleted_at.is_(None)
-    )
-    return db.one_or_404(query.with_for_update() if lock else query)
-
-
 def unsaved_upload_or_explain(token: str) -> PendingImport:
     """The user's stored upload, not yet saved. One already saved (the back button to its summary, or
     its "Save" sent again) leads to the recipients it became, with a word on what happened."""
@@ -200,7 +192,7 @@ def draft_or_refuse(campaign_id: int, lock: bool = False) -> Campaign:
 
     Locking the row at save time keeps scheduling from starting between the check and the commit.
     """
-    campaign = owned_campaign_or_404(campaign_id, lock)
+    campaign = campaign_or_404(campaign_id, lock)
     if campaign.status != CampaignStatus.DRAFT:
         flash(
             f"“{campaign.name}” is {campaign.status}: its recipients can only be changed while it is a "

@@ -31,6 +31,7 @@ from app.campaigns.email_actions import (
     retry_failed,
 )
 from app.campaigns.operations import offered_actions
+from app.campaigns.perform import perform
 from app.campaigns.queries import (
     FailedCounts,
     Liveness,
@@ -41,7 +42,6 @@ from app.campaigns.queries import (
 )
 from app.campaigns.report.export import csv_lines, export_name, xlsx_file
 from app.campaigns.report.table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
-from app.campaigns.routes import perform
 from app.forms import EmptyForm
 from app.models import Campaign
 
