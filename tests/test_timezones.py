@@ -1,12 +1,13 @@
-"""Is a date and time typed in a zone turned into the right UTC, and a DST gap or overlap refused?"""
+"""Is a date and time typed in a zone turned into the right UTC, a DST gap or overlap refused, and a
+local day started at its own midnight?"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
-from app.campaigns.scheduling import ScheduleTimeError, local_to_utc
+from app.timezones import ScheduleTimeError, local_midnight, local_to_utc, to_user_clock
 
 
 @pytest.mark.parametrize(
@@ -60,3 +61,20 @@ def test_time_skipped_by_the_clocks_going_forward_is_refused(zone, local):
 def test_time_repeated_by_the_clocks_going_back_is_refused(zone, local, twice):
     with pytest.raises(ScheduleTimeError, match=twice):
         local_to_utc(datetime.strptime(local, "%Y-%m-%d %H:%M"), zone)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "utc"),
+    [
+        ("Asia/Kolkata", date(2026, 12, 3), datetime(2026, 12, 2, 18, 30)),
+        ("Europe/Paris", date(2026, 3, 29), datetime(2026, 3, 28, 23, 0)),
+        # São Paulo's clocks went from 00:00 to 01:00 that night: the day began at 01:00 local.
+        ("America/Sao_Paulo", date(2018, 11, 4), datetime(2018, 11, 4, 3, 0)),
+    ],
+)
+def test_a_local_day_starts_at_its_first_moment_in_utc(zone, day, utc):
+    assert local_midnight(day, zone) == utc
+
+
+def test_a_stored_utc_time_reads_as_the_users_wall_clock():
+    assert to_user_clock(datetime(2026, 7, 1, 12, 0), "Europe/Paris") == datetime(2026, 7, 1, 14, 0)

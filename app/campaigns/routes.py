@@ -48,7 +48,6 @@ from app.campaigns.queries import (
     template_or_404,
     visible_campaigns,
 )
-from app.campaigns.scheduling import ScheduleTimeError, local_to_utc
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign, SuppressionReason
@@ -56,7 +55,7 @@ from app.sending.message import HTML_FOOTER, TEXT_FOOTER
 from app.settings.account import RELEASED, RESUMED, current_account
 from app.smtp_crypto import PasswordUnreadable
 from app.suppressions.operations import bounced_addresses, suppress
-from app.timezones import in_both_zones
+from app.timezones import ScheduleTimeError, in_both_zones, local_to_utc
 
 CAMPAIGNS_PER_PAGE = 20
 #: Recipients offered in the preview's chooser; any other can be picked by its id in the URL.

@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
 
 from app.address_import.export import safe_cell
-from app.timezones import to_user_zone
+from app.timezones import to_user_clock
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -69,8 +69,8 @@ def export_name(campaign_name: str, campaign_id: int, status: str, search: str, 
 
 
 def sent_in_zone(row: sa.Row, zone_name: str) -> datetime | None:
-    """When the email was sent, on the user's clock (naive: a spreadsheet has no time zones)."""
-    return to_user_zone(row.sent_at, zone_name).replace(tzinfo=None) if row.sent_at else None
+    """When the email was sent, on the user's clock."""
+    return to_user_clock(row.sent_at, zone_name) if row.sent_at else None
 
 
 def values(row: sa.Row, zone_name: str, text: Callable[[str], str] = safe_cell) -> list[str | int | None]:
