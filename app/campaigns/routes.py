@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.bounds import page_number, record_id
 from app.campaigns import bp
-from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TemplateNameForm, TestEmailForm
+from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TestEmailForm
 from app.campaigns.operations import (
     EDITABLE,
     ActionRefused,
@@ -48,6 +48,7 @@ from app.campaigns.queries import (
     template_or_404,
     visible_campaigns,
 )
+from app.campaigns.saved_templates.forms import TemplateNameForm
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign, SuppressionReason

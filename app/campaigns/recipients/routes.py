@@ -106,7 +106,7 @@ def review_recipients(campaign_id: int, token: str) -> tuple[str, int] | tuple[s
     chooser = ColumnsForm(formdata=None, data=review.result.columns._asdict()).offer(review.headers)
     return (
         render_template(
-            "campaigns/recipients_review.html",
+            "campaigns/recipients/review.html",
             campaign=campaign,
             pending=pending,
             result=review.result,
@@ -257,7 +257,7 @@ def recipients_page_response(
 ) -> str:
     search = search_text(request.args) if request.endpoint == "campaigns.recipients" else ""
     return render_template(
-        "campaigns/recipients.html",
+        "campaigns/recipients/index.html",
         campaign=campaign,
         count=recipient_count(campaign),
         page=recipients_page(campaign, request.args.get("page", 1, type=page_number), search),

@@ -63,7 +63,7 @@ def report(campaign_id: int) -> str:
         before=request.args.get("before", type=whole_number),
     )
     return render_template(
-        "campaigns/report.html",
+        "campaigns/report/index.html",
         campaign=campaign,
         counts=counts,
         failed=failed_counts(campaign) if counts["failed"] else FailedCounts(0, 0),

@@ -9,10 +9,10 @@ from werkzeug.wrappers import Response
 
 from app.bounds import page_number
 from app.campaigns import bp
-from app.campaigns.forms import TemplateForm, TemplateNameForm
 from app.campaigns.operations import save_as_template
 from app.campaigns.personalise import check_content, picker_fields
 from app.campaigns.queries import campaign_or_404, template_or_404
+from app.campaigns.saved_templates.forms import TemplateForm, TemplateNameForm
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Template
@@ -31,7 +31,7 @@ def templates() -> str:
         per_page=TEMPLATES_PER_PAGE,
         error_out=False,
     )
-    return render_template("campaigns/templates.html", page=page, form=EmptyForm())
+    return render_template("campaigns/saved_templates/index.html", page=page, form=EmptyForm())
 
 
 @bp.route("/templates/new", methods=["GET", "POST"])
@@ -73,7 +73,7 @@ def edit_template_page(template: Template, form: TemplateForm) -> str | Response
             return redirect(url_for("campaigns.templates"))
         flash("Not saved: please correct the template errors listed below.", "danger")
     return render_template(
-        "campaigns/template_form.html",
+        "campaigns/saved_templates/form.html",
         form=form,
         template=template,
         problems=problems,
