@@ -157,7 +157,7 @@ class Config:
     #: Flask's MAX_CONTENT_LENGTH is derived from it (derived_settings).
     MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 20)
     MAX_RECIPIENTS = env_int("MAX_RECIPIENTS", 200_000)
-    # What one upload or paste may hold, checked before it is parsed (app.recipients.limits).
+    # What one upload or paste may hold, checked before it is parsed (app.address_import.limits).
     MAX_COLUMNS = env_int("MAX_COLUMNS", 1_000)
     MAX_ROW_CHARS = env_int("MAX_ROW_CHARS", 100_000)
     MAX_CELLS = env_int("MAX_CELLS", 2_000_000)

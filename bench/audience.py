@@ -17,13 +17,13 @@ import time
 
 import sqlalchemy as sa
 
+from app.address_import import ColumnMap, ImportResult, MergeField, Recipient
 from app.audiences.models import ContactList, ContactSource, Segment
 from app.audiences.queries import contact_count
 from app.audiences.segments import segment_contacts
 from app.audiences.upsert import upsert_into_list
 from app.extensions import db
 from app.models import User
-from app.recipients import ColumnMap, ImportResult, MergeField, Recipient
 from bench.common import bench_app, result_line, run, vacuum_analyze
 
 CONTACTS = 1_000_000

@@ -3,7 +3,7 @@
 The file (email, name and three more columns, every address valid and distinct) is generated in a
 temporary folder. `pandas.read_csv` reads it first, alone, as the floor: a CSV cannot be read faster
 here. Then the whole import is timed as the Save button runs it: the file's bytes through
-`app.recipients.import_upload` (reading, column detection, email-validator on every address,
+`app.address_import.import_upload` (reading, column detection, email-validator on every address,
 de-duplication, suppression) and `replace_recipients` (COPY into `campaign_recipient`), committed,
 into a fresh, migrated PostgreSQL database `bench_import` on the server of `BENCH_DATABASE_URL`.
 
@@ -28,10 +28,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from app import create_app
-from app.campaigns.recipient_store import recipient_count, replace_recipients
+from app.address_import import UploadLimits, import_upload
+from app.campaigns.recipients.store import recipient_count, replace_recipients
 from app.extensions import db
 from app.models import Campaign, User
-from app.recipients import UploadLimits, import_upload
 from bench.common import recreate_database, result_line
 from config import celery_settings
 

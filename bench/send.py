@@ -36,9 +36,10 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Campaign, Email, SMTPSettings
+from app.recipient import Recipient
 from app.sending.connection import Endpoint, close_quietly, open_connection, run_sync, send_message
 from app.sending.dispatcher import dispatch
-from app.sending.message import CampaignTemplate, Recipient, Sender
+from app.sending.message import CampaignTemplate, Sender
 from app.sending.settings import EngineSettings
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.states import EmailStatus

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any, NamedTuple
 
-from app.recipients import UploadLimits
+from app.address_import import UploadLimits
 from config import TestingConfig
 
 DEFAULT_LIMITS = UploadLimits.from_config(

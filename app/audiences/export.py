@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from app.address_import import safe_cell
 from app.audiences.models import ContactList
 from app.audiences.queries import Position, contact_page, list_contacts, tags_by_contact
 from app.extensions import db
-from app.recipients import safe_cell
 
 FIXED_COLUMNS = ["email", "name", "status", "tags"]
 

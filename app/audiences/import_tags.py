@@ -9,9 +9,9 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.address_import import ImportResult
+from app.address_import.columns import simplify
 from app.audiences.models import TAG_NAME_LENGTH, Tag
-from app.recipients import ImportResult
-from app.recipients.columns import simplify
 
 TAG_HEADERS = frozenset({"tags", "tag", "labels", "label"})
 _SEPARATORS = re.compile(r"[,;]")

@@ -12,15 +12,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.address_import import ColumnMap, RecipientFileError, invalid_rows_csv
 from app.audiences import bp
 from app.audiences.import_tags import tag_column
 from app.audiences.lists import list_page
 from app.audiences.models import ContactList, ContactSource
 from app.audiences.upsert import UpsertSummary, upsert_into_list
-from app.campaigns import recipient_uploads
-from app.campaigns.recipient_forms import ColumnsForm, PasteForm, SaveForm, UploadForm
-from app.campaigns.recipient_uploads import PendingImport
-from app.campaigns.recipients import (
+from app.campaigns.recipients import uploads
+from app.campaigns.recipients.forms import ColumnsForm, PasteForm, SaveForm, UploadForm
+from app.campaigns.recipients.routes import (
     REPORT_ROWS,
     SAMPLE_ROWS,
     ColumnChoiceNeeded,
@@ -30,9 +30,9 @@ from app.campaigns.recipients import (
     international_notice,
     run_import,
 )
+from app.campaigns.recipients.uploads import PendingImport
 from app.extensions import db
 from app.ownership import owned_or_404
-from app.recipients import ColumnMap, RecipientFileError, invalid_rows_csv
 
 
 @bp.post("/lists/<int:list_id>/upload")
@@ -44,9 +44,7 @@ def upload(list_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return list_page(contact_list, upload_form=form), 400
     file = form.file.data
-    pending = recipient_uploads.keep(
-        current_user.id, file.read(), file.filename or "upload", recipient_uploads.FILE
-    )
+    pending = uploads.keep(current_user.id, file.read(), file.filename or "upload", uploads.FILE)
     return redirect(review_url(contact_list, pending))
 
 
@@ -59,7 +57,7 @@ def paste(list_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return list_page(contact_list, paste_form=form), 400
     data = form.addresses.data.encode("utf-8")
-    pending = recipient_uploads.keep(current_user.id, data, "pasted addresses", recipient_uploads.PASTE)
+    pending = uploads.keep(current_user.id, data, "pasted addresses", uploads.PASTE)
     return redirect(review_url(contact_list, pending))
 
 
@@ -163,7 +161,7 @@ def unsaved_upload_or_explain(contact_list: ContactList, token: str) -> PendingI
 
     The upload store notes a save by the id it went to: here, a list's id.
     """
-    pending = recipient_uploads.find_or_404(current_user.id, token)
+    pending = uploads.find_or_404(current_user.id, token)
     if pending.saved_to is not None:
         flash("These contacts were already imported — see the list below.", "info")
         abort(redirect(url_for("audiences.show_list", list_id=contact_list.id)))

@@ -24,7 +24,7 @@ from app.audiences.operations import (
 from app.audiences.pages import position_from
 from app.audiences.queries import contact_page, list_contacts, lists_by_name, tags_by_contact
 from app.bounds import record_ids
-from app.campaigns.recipient_forms import PasteForm, UploadForm
+from app.campaigns.recipients.forms import PasteForm, UploadForm
 from app.extensions import db
 from app.forms import EmptyForm, search_text
 from app.ownership import owned_or_404

@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.address_import import ImportResult, Recipient
 from app.audiences.import_tags import tag_column, tag_imported
 from app.audiences.models import Contact, ContactList
-from app.recipients import ImportResult, Recipient
 
 STAGING = "contact_import"
 _NAME_TYPE = Contact.__table__.c.name.type

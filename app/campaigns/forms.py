@@ -13,11 +13,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from app.address_import.validate import check_address
 from app.forms import AppForm, strip
-from app.recipients.validate import check_address
 from app.timezones import TIMEZONE_CHOICES
 
-__all__ = ["CampaignForm", "ScheduleForm", "TemplateForm", "TemplateNameForm", "TestEmailForm"]
+__all__ = ["CampaignForm", "ScheduleForm", "TestEmailForm"]
 
 #: Far beyond any real email (Gmail clips a message at about 100 KB), small enough to store and render.
 MAX_BODY_CHARS = 1_000_000
@@ -55,28 +55,6 @@ class CampaignForm(ContentFields):
     )
     text_edited = BooleanField("Write the plain-text part myself (otherwise it is derived from the HTML)")
     submit = SubmitField("Save")
-
-
-class TemplateForm(ContentFields):
-    name = StringField("Template name", filters=[strip], validators=[DataRequired(), Length(max=NAME_LENGTH)])
-    subject = StringField("Subject", filters=[strip], validators=[Length(max=SUBJECT_LENGTH)])
-    text_body = TextAreaField(
-        "Plain-text part (leave empty to derive it from the HTML)",
-        validators=[Length(max=MAX_BODY_CHARS, message=BODY_TOO_LONG)],
-    )
-    submit = SubmitField("Save template")
-
-
-class TemplateNameForm(AppForm):
-    """Saves a campaign as a template, from the campaign page: its ids differ from the other forms' there."""
-
-    name = StringField(
-        "Template name",
-        id="template-name",
-        filters=[strip],
-        validators=[DataRequired(), Length(max=NAME_LENGTH)],
-    )
-    submit = SubmitField("Save as template", id="save-as-template")
 
 
 class FormatHint:

@@ -19,9 +19,9 @@ from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, meta, nodes
 
+from app.address_import.fields import BUILT_IN_FIELDS
 from app.campaigns.field_uses import unguarded_uses
 from app.models import Campaign
-from app.recipients.fields import BUILT_IN_FIELDS
 from app.sending.plain_text import html_to_text
 from app.sending.sandbox import HTML_ENV, TEXT_ENV, RenderRefused, current_limits
 

@@ -16,8 +16,9 @@ from app.campaigns.personalise import error_message, sample_context
 from app.campaigns.unknown_fields import preview_environments
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, SMTPSettings, User
+from app.recipient import Recipient
 from app.sending.connection import SMTPFailure, run_sync, send_one
-from app.sending.message import ENGINE, CampaignTemplate, Environments, Recipient, Sender
+from app.sending.message import ENGINE, CampaignTemplate, Environments, Sender
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.settings.account import account_endpoint
 from app.settings.checks import CheckResult, failure_message

@@ -6,7 +6,6 @@ use-case from `operations`, commits once and redirects with a flash message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
@@ -16,7 +15,7 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.bounds import page_number, record_id
 from app.campaigns import bp
-from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TemplateNameForm, TestEmailForm
+from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TestEmailForm
 from app.campaigns.operations import (
     EDITABLE,
     ActionRefused,
@@ -35,6 +34,7 @@ from app.campaigns.operations import (
     suppressed_recipients,
     unschedule_campaign,
 )
+from app.campaigns.perform import perform
 from app.campaigns.personalise import Problem, check_campaign, check_content, picker_fields
 from app.campaigns.preview import preview_recipient, render_preview, send_test
 from app.campaigns.queries import (
@@ -48,7 +48,7 @@ from app.campaigns.queries import (
     template_or_404,
     visible_campaigns,
 )
-from app.campaigns.scheduling import ScheduleTimeError, local_to_utc
+from app.campaigns.saved_templates.forms import TemplateNameForm
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign, SuppressionReason
@@ -57,7 +57,7 @@ from app.settings.account import RELEASED, RESUMED, current_account
 from app.smtp_crypto import PasswordUnreadable
 from app.suppression_list import suppress
 from app.suppressions.operations import bounced_addresses
-from app.timezones import in_both_zones
+from app.timezones import ScheduleTimeError, in_both_zones, local_to_utc
 
 CAMPAIGNS_PER_PAGE = 20
 #: Recipients offered in the preview's chooser; any other can be picked by its id in the URL.
@@ -231,23 +231,6 @@ def schedule_summary(campaign: Campaign, created: int, skipped: int, form: Sched
         moment = in_both_zones(campaign.scheduled_at, form.timezone.data, current_user.timezone)
         parts.append(f"Sends {moment}.")
     return " ".join(parts)
-
-
-def perform(
-    campaign_id: int, operation: Callable[[Campaign], object], done: str, back_to: str = "campaigns.show"
-) -> Response:
-    """Run a button's operation on the campaign (CSRFProtect has checked the token), commit, and go
-    back to `back_to` with `done`, which may name {name} and {count} (what the operation returned)."""
-    campaign = campaign_or_404(campaign_id)
-    try:
-        result = operation(campaign)
-    except ActionRefused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "warning")
-    else:
-        db.session.commit()
-        flash(done.format(name=campaign.name, count=result), "success")
-    return redirect(url_for(back_to, campaign_id=campaign_id))
 
 
 @bp.post("/<int:campaign_id>/unschedule")

@@ -7,11 +7,9 @@ serves SQLite and PostgreSQL alike, and a day is the user's local day even acros
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
-import pytz
-
-from app.timezones import to_user_zone
+from app.timezones import local_midnight, to_user_zone, to_utc
 
 HOUR = timedelta(hours=1)
 
@@ -25,16 +23,10 @@ class Bucket:
     end: datetime
 
 
-def local_midnight(day: date, zone_name: str) -> datetime:
-    """The UTC moment `day` starts in the zone (where midnight is skipped, the first hour that exists)."""
-    aware = pytz.timezone(zone_name).localize(datetime.combine(day, time()), is_dst=False)
-    return aware.astimezone(pytz.utc).replace(tzinfo=None)
-
-
 def hour_buckets(now: datetime, zone_name: str, hours: int) -> list[Bucket]:
     """The last `hours` local clock hours, the current one last."""
     local_now = to_user_zone(now, zone_name)
-    current = local_now.replace(minute=0, second=0, microsecond=0).astimezone(pytz.utc).replace(tzinfo=None)
+    current = to_utc(local_now.replace(minute=0, second=0, microsecond=0))
     starts = [current - HOUR * back for back in range(hours - 1, -1, -1)]
     return [
         Bucket(to_user_zone(start, zone_name).strftime("%d %b %H:%M"), start, start + HOUR)

@@ -21,8 +21,9 @@ from typing import Any, Protocol
 
 from jinja2 import TemplateError
 
+from app.recipient import Recipient
 from app.sending import sandbox
-from app.sending.message import Recipient, Sender, compiled_template
+from app.sending.message import Sender, compiled_template
 
 #: CPU seconds a build may take and still run in the fast lane (CPU time, not wall time: on a busy
 #: machine a quick build can take longer than this by the clock, and would be sent to the slow lane).

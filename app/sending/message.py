@@ -19,13 +19,13 @@ from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
-from typing import Any
 
 import pytz
 from jinja2 import Template, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from app import clock
+from app.recipient import Recipient
 from app.sending.mime import Layout, Personal
 from app.sending.plain_text import html_to_text
 from app.sending.sandbox import HTML_ENV, TEXT_ENV
@@ -69,16 +69,6 @@ class Sender:
     @property
     def domain(self) -> str:
         return self.address.rpartition("@")[2]
-
-
-@dataclass(frozen=True)
-class Recipient:
-    address: str
-    name: str
-    merge_data: dict[str, Any]
-
-    def context(self) -> dict[str, Any]:
-        return {**self.merge_data, "name": self.name, "email": self.address}
 
 
 @dataclass(frozen=True)

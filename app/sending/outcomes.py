@@ -17,10 +17,10 @@ import sqlalchemy as sa
 
 from app import clock
 from app.models import Campaign, Email, SMTPSettings
+from app.recipient import Recipient
 from app.sending.builders import CampaignSource
 from app.sending.dispatcher import completing, release_emails
 from app.sending.executors import Transaction, connection_of
-from app.sending.message import Recipient
 from app.sending.replies import smtp_reply
 from app.sending.settings import EngineSettings
 from app.sending.suppression import EMAIL_SUPPRESSED

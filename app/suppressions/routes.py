@@ -8,12 +8,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.address_import import ImportResult, RecipientFileError, UploadLimits, import_paste, import_upload
 from app.bounds import page_number
 from app.extensions import db
 from app.forms import EmptyForm, search_text
 from app.models import Suppression, SuppressionReason
 from app.ownership import owned, owned_or_404
-from app.recipients import ImportResult, RecipientFileError, UploadLimits, import_paste, import_upload
 from app.suppression_list import suppress
 from app.suppressions import bp
 from app.suppressions.forms import AddForm, ImportForm

@@ -14,14 +14,14 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from app import clock
+from app.address_import import UploadLimits, import_upload
 from app.audiences.models import Contact, ContactList, ContactSource, Segment
 from app.audiences.operations import tag_contacts
 from app.audiences.upsert import upsert_into_list
-from app.campaigns import recipient_uploads
-from app.campaigns.recipient_store import replace_recipients
+from app.campaigns.recipients import uploads
+from app.campaigns.recipients.store import replace_recipients
 from app.extensions import db
 from app.models import Campaign, Email, SMTPSettings, SuppressionReason, Template, User
-from app.recipients import UploadLimits, import_upload
 from app.sending.unsubscribe_links import UnsubscribeLinks
 from app.states import CampaignStatus, EmailStatus
 from app.suppression_list import suppress
@@ -107,12 +107,12 @@ def build_site(app: Flask) -> Site:
         suppress(owner.id, ["mailbox.gone.forever@subdomain.example.co.in"], SuppressionReason.BOUNCED)
         suppress(owner.id, ["competitor@rival.example"], SuppressionReason.MANUAL)
         db.session.commit()
-        review = recipient_uploads.keep(owner.id, UPLOAD, "readers.csv", recipient_uploads.FILE)
-        choice = recipient_uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", recipient_uploads.FILE)
-        list_review = recipient_uploads.keep(owner.id, UPLOAD, "readers.csv", recipient_uploads.FILE)
-        list_choice = recipient_uploads.keep(
-            owner.id, UNKNOWN_HEADERS, "kontakte.csv", recipient_uploads.FILE
-        )
+        review = uploads.keep(owner.id, UPLOAD, "readers.csv", uploads.FILE)
+        choice = uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", uploads.FILE)
+        list_review = uploads.keep(owner.id, UPLOAD, "readers.csv", uploads.FILE)
+        list_choice = uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", uploads.FILE)
+        review = uploads.keep(owner.id, UPLOAD, "readers.csv", uploads.FILE)
+        choice = uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", uploads.FILE)
         token = UnsubscribeLinks.from_config(app.config).token(owner.id, "reader.007@example.com")
         again = ResubscribeLinks.from_config(app.config).token(owner.id, "left.last.month@example.com")
         contact_id = db.session.scalar(

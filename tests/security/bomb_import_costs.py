@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.recipients import RecipientFileError, import_upload
+from app.address_import import RecipientFileError, import_upload
 from tests import upload_bombs
 
 

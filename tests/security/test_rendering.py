@@ -24,8 +24,9 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, Email, User
+from app.recipient import Recipient
 from app.sending import sandbox
-from app.sending.message import CampaignTemplate, Recipient
+from app.sending.message import CampaignTemplate
 from app.sending.sandbox import RenderLimits, RenderRefused
 from app.states import EmailStatus
 from tests.builders import make_account, make_campaign, make_queued_campaign

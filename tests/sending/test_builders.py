@@ -8,10 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.recipient import Recipient
 from app.sending import sandbox
 from app.sending.builders import CampaignSource, LaneBuilder
 from app.sending.connection import run_sync
-from app.sending.message import Recipient, Sender
+from app.sending.message import Sender
 from app.sending.sandbox import RenderLimits, RenderRefused
 
 LOOPING = CampaignSource(

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db
-from app.sending.message import CampaignTemplate, Recipient, Sender
+from app.recipient import Recipient
+from app.sending.message import CampaignTemplate, Sender
 from app.sending.mime import MAX_LINE, address, encoded_words, mailbox
 from tests.builders import make_queued_campaign
 from tests.sending.test_batch import emails_of, run_batch

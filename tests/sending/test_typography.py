@@ -6,7 +6,8 @@ import email
 import email.policy
 import re
 
-from app.sending.message import CampaignTemplate, Recipient
+from app.recipient import Recipient
+from app.sending.message import CampaignTemplate
 from app.sending.typography import CSS_FILE
 from tests.builders import make_queued_campaign
 from tests.email_html import written_body

@@ -1,0 +1,272 @@
+"""A campaign's Recipients page: upload or paste a list, review what the import found, save it.
+
+Upload and paste store what was sent (see `uploads`) and redirect to the review, which
+imports it and shows the summary; "Save" imports the same stored bytes again and replaces the
+campaign's recipients in one transaction. Nothing is saved before that button, and nothing at all
+when the import is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import flask
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from app.address_import import ColumnMap, ImportResult, RecipientFileError, UploadLimits, invalid_rows_csv
+from app.address_import.columns import locate_columns
+from app.address_import.importer import import_table
+from app.bounds import page_number
+from app.campaigns import bp
+from app.campaigns.personalise import check_campaign
+from app.campaigns.queries import campaign_or_404
+from app.campaigns.recipients import uploads
+from app.campaigns.recipients.forms import ColumnsForm, PasteForm, SaveForm, UploadForm
+from app.campaigns.recipients.store import recipient_count, recipients_page, replace_recipients
+from app.campaigns.recipients.uploads import PendingImport
+from app.extensions import db
+from app.forms import search_text
+from app.models import Campaign
+from app.states import CampaignStatus
+from app.suppressions.operations import suppressed_addresses
+
+#: How many rows of each kind the summary shows; the invalid ones can all be downloaded.
+SAMPLE_ROWS = 10
+REPORT_ROWS = 100
+
+
+class ColumnChoiceNeeded(RecipientFileError):
+    """The upload was read, but its address column must be chosen from `headers`."""
+
+    def __init__(self, message: str, headers: list[str]) -> None:
+        super().__init__(message)
+        self.headers = headers
+
+
+class Review(NamedTuple):
+    headers: list[str]
+    result: ImportResult
+
+
+@bp.route("/<int:campaign_id>/recipients")
+@login_required
+def recipients(campaign_id: int) -> str:
+    """The campaign's recipients, searchable by address, and the forms that replace them."""
+    return recipients_page_response(campaign_or_404(campaign_id))
+
+
+@bp.route("/<int:campaign_id>/recipients/upload", methods=["POST"])
+@login_required
+def upload_recipients(campaign_id: int) -> Response | tuple[str, int]:
+    """Keep the uploaded file and show what importing it would give."""
+    campaign = draft_or_refuse(campaign_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return recipients_page_response(campaign, upload_form=form), 400
+    upload = form.file.data
+    pending = uploads.keep(current_user.id, upload.read(), upload.filename or "upload", uploads.FILE)
+    return redirect(review_url(campaign, pending))
+
+
+@bp.route("/<int:campaign_id>/recipients/paste", methods=["POST"])
+@login_required
+def paste_recipients(campaign_id: int) -> Response | tuple[str, int]:
+    """Keep the pasted addresses and show what importing them would give."""
+    campaign = draft_or_refuse(campaign_id)
+    form = PasteForm()
+    if not form.validate_on_submit():
+        return recipients_page_response(campaign, paste_form=form), 400
+    data = form.addresses.data.encode("utf-8")
+    pending = uploads.keep(current_user.id, data, "pasted addresses", uploads.PASTE)
+    return redirect(review_url(campaign, pending))
+
+
+@bp.route("/<int:campaign_id>/recipients/review/<token>")
+@login_required
+def review_recipients(campaign_id: int, token: str) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """The summary: accepted, invalid, duplicate and suppressed rows, and the button that saves.
+
+    Never kept by the browser, so its back button after a save asks again and hears it was saved.
+    """
+    pending = unsaved_upload_or_explain(token)
+    campaign = draft_or_refuse(campaign_id)
+    columns = chosen_columns(request.args)
+    try:
+        review = run_import(pending, columns)
+    except ColumnChoiceNeeded as problem:
+        chooser = ColumnsForm(formdata=None).offer(problem.headers)
+        return recipients_page_response(
+            campaign, error=problem.message, chooser=chooser, pending=pending
+        ), 422
+    except RecipientFileError as problem:
+        pending.discard()
+        return recipients_page_response(campaign, error=problem.message), 422
+    chooser = ColumnsForm(formdata=None, data=review.result.columns._asdict()).offer(review.headers)
+    return (
+        render_template(
+            "campaigns/recipients/review.html",
+            campaign=campaign,
+            pending=pending,
+            result=review.result,
+            column_args=column_args(columns),
+            chooser=chooser,
+            save_form=SaveForm(),
+            sample_rows=SAMPLE_ROWS,
+            report_rows=REPORT_ROWS,
+            international_notice=international_notice(review.result.international),
+        ),
+        200,
+        {"Cache-Control": "no-store"},
+    )
+
+
+@bp.route("/<int:campaign_id>/recipients/review/<token>/invalid.csv")
+@login_required
+def invalid_recipients_csv(campaign_id: int, token: str) -> Response:
+    """The refused rows as CSV, every cell safe to open in a spreadsheet."""
+    pending = unsaved_upload_or_explain(token)
+    campaign = draft_or_refuse(campaign_id)
+    review = import_or_refuse(campaign, pending, chosen_columns(request.args))
+    return flask.Response(
+        invalid_rows_csv(review.result).encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=invalid-recipients.csv"},
+    )
+
+
+@bp.route("/<int:campaign_id>/recipients/save/<token>", methods=["POST"])
+@login_required
+def save_recipients(campaign_id: int, token: str) -> Response:
+    """Replace the campaign's recipients and merge fields with the import's, all at once."""
+    pending = unsaved_upload_or_explain(token)
+    campaign = draft_or_refuse(campaign_id)
+    columns = chosen_columns(request.args)
+    review = import_or_refuse(campaign, pending, columns)
+    if not review.result.recipients:
+        flash("There is not one valid recipient in this list, so nothing was saved.", "danger")
+        return redirect(review_url(campaign, pending, columns))
+    campaign = draft_or_refuse(campaign_id, lock=True)
+    saved = replace_recipients(db.session(), campaign, review.result)
+    db.session.commit()
+    pending.mark_saved(campaign.id)
+    flash(f"Saved {saved:,} recipient{'' if saved == 1 else 's'} for “{campaign.name}”.", "success")
+    if review.result.international:
+        flash(international_notice(review.result.international), "info")
+    for problem in check_campaign(campaign):
+        if problem.blocking:
+            flash(
+                f"The campaign's content fails with these recipients' data: {problem}. Correct it before "
+                "scheduling: until then the campaign cannot be scheduled.",
+                "warning",
+            )
+    return redirect(url_for("campaigns.recipients", campaign_id=campaign.id))
+
+
+def international_notice(count: int) -> str:
+    """What the review and the save say about addresses only an SMTPUTF8 server takes ("" for none)."""
+    if not count:
+        return ""
+    one = count == 1
+    return (
+        f"{count:,} address{'' if one else 'es'} need{'s' if one else ''} an SMTP server with SMTPUTF8 "
+        f"(international addresses): {'it has' if one else 'they have'} non-ASCII characters before the @. "
+        f"{'It is' if one else 'They are'} accepted; if your server does not support SMTPUTF8, "
+        f"{'that email fails' if one else 'those emails fail'} and the others are still sent."
+    )
+
+
+def unsaved_upload_or_explain(token: str) -> PendingImport:
+    """The user's stored upload, not yet saved. One already saved (the back button to its summary, or
+    its "Save" sent again) leads to the recipients it became, with a word on what happened."""
+    pending = uploads.find_or_404(current_user.id, token)
+    if pending.saved_to is not None:
+        flash("These recipients were already saved — see the campaign's list below.", "info")
+        abort(redirect(url_for("campaigns.recipients", campaign_id=pending.saved_to)))
+    return pending
+
+
+def draft_or_refuse(campaign_id: int, lock: bool = False) -> Campaign:
+    """The campaign if its recipients may still change; otherwise back to its page with the reason.
+
+    Locking the row at save time keeps scheduling from starting between the check and the commit.
+    """
+    campaign = campaign_or_404(campaign_id, lock)
+    if campaign.status != CampaignStatus.DRAFT:
+        flash(
+            f"“{campaign.name}” is {campaign.status}: its recipients can only be changed while it is a "
+            "draft.",
+            "warning",
+        )
+        abort(redirect(url_for("campaigns.recipients", campaign_id=campaign.id)))
+    return campaign
+
+
+def chosen_columns(args: MultiDict[str, str]) -> ColumnMap | None:
+    """The columns the user picked (`email`, optional `name`), or None to find them by their headers."""
+    email = args.get("email")
+    return None if email is None else ColumnMap(email, args.get("name") or None)
+
+
+def column_args(columns: ColumnMap | None) -> dict[str, Any]:
+    """The query arguments that carry a column choice from page to page (see `chosen_columns`)."""
+    return {} if columns is None else columns._asdict()
+
+
+def review_url(campaign: Campaign, pending: PendingImport, columns: ColumnMap | None = None) -> str:
+    return url_for(
+        "campaigns.review_recipients", campaign_id=campaign.id, token=pending.token, **column_args(columns)
+    )
+
+
+def run_import(pending: PendingImport, columns: ColumnMap | None) -> Review:
+    """Import the stored upload; raises `ColumnChoiceNeeded` when the user must pick the email column.
+
+    The import takes seconds for a big list, so the transaction that read the suppressions is ended
+    first: an open one would hold SQLite's write lock, or a PostgreSQL snapshot, the whole time.
+    """
+    suppressed = suppressed_addresses(current_user.id)
+    db.session.rollback()
+    limits = UploadLimits.from_config(current_app.config)
+    table = pending.table(limits)
+    try:
+        locate_columns(table.headers, columns)
+    except RecipientFileError as problem:
+        raise ColumnChoiceNeeded(problem.message, table.headers) from None
+    result = import_table(table, max_recipients=limits.max_rows, suppressed=suppressed, columns=columns)
+    return Review(table.headers, result)
+
+
+def import_or_refuse(campaign: Campaign, pending: PendingImport, columns: ColumnMap | None) -> Review:
+    """`run_import`, or back to the Recipients page with the reason (the review showed it already)."""
+    try:
+        return run_import(pending, columns)
+    except RecipientFileError as problem:
+        flash(problem.message, "danger")
+        abort(redirect(url_for("campaigns.recipients", campaign_id=campaign.id)))
+
+
+def recipients_page_response(
+    campaign: Campaign,
+    upload_form: UploadForm | None = None,
+    paste_form: PasteForm | None = None,
+    error: str | None = None,
+    chooser: ColumnsForm | None = None,
+    pending: PendingImport | None = None,
+) -> str:
+    search = search_text(request.args) if request.endpoint == "campaigns.recipients" else ""
+    return render_template(
+        "campaigns/recipients/index.html",
+        campaign=campaign,
+        count=recipient_count(campaign),
+        page=recipients_page(campaign, request.args.get("page", 1, type=page_number), search),
+        search=search,
+        upload_form=upload_form or UploadForm(formdata=None),
+        paste_form=paste_form or PasteForm(formdata=None),
+        error=error,
+        chooser=chooser,
+        pending=pending,
+        editable=campaign.status == CampaignStatus.DRAFT,
+    )
