@@ -8,7 +8,7 @@ from pathlib import Path
 # the app too. Appended whether or not it is there: Celery removes its own entry, not this one.
 sys.path.append(str(Path(__file__).resolve().parent))
 
-from app import create_app  # noqa: E402
+from app import create_app
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]

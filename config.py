@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 BASE_DIR = Path(__file__).resolve().parent
 #: The development key earlier versions shipped: published, so it signs nothing anywhere.
@@ -123,7 +123,7 @@ class Config:
     SECRET_KEY = env_str("SECRET_KEY", "")
     SMTP_ENCRYPTION_KEY = env_str("SMTP_ENCRYPTION_KEY", "")
     SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE_PATH / 'app.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
     REDIS_URL = env_str("REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
     #: Where log-in and sign-up budgets are counted: Redis when there is one, else the app's database,

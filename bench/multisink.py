@@ -101,7 +101,8 @@ class Recorder:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         received_at = time.time()
-        assert server.transport is not None and isinstance(envelope.original_content, bytes)
+        assert server.transport is not None
+        assert isinstance(envelope.original_content, bytes)
         local_address = server.transport.get_extra_info("sockname")[0]
         recipients = tuple(envelope.rcpt_tos)
         content = envelope.original_content

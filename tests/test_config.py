@@ -78,7 +78,8 @@ def test_redis_broker_gets_a_visibility_timeout_longer_than_a_batch():
     settings = config.celery_settings("redis://127.0.0.1:6379/0", config.instance_path(), 420)
     assert settings["broker_transport_options"]["visibility_timeout"] > 420
     assert settings["result_backend_transport_options"] == settings["broker_transport_options"]
-    assert settings["task_acks_late"] and settings["task_reject_on_worker_lost"]
+    assert settings["task_acks_late"]
+    assert settings["task_reject_on_worker_lost"]
     assert settings["worker_prefetch_multiplier"] == 1
     assert settings["broker_transport"] is None, "Redis must not inherit the embedded broker's transport"
 

@@ -45,6 +45,6 @@ def test_a_request_from_elsewhere_keeps_its_own_address():
 
 def test_a_malformed_setting_is_a_clear_error_at_start():
     with pytest.raises(
-        RuntimeError, match="TRUSTED_PROXIES: 'proxy.example' is not an IP address or network"
+        RuntimeError, match=r"TRUSTED_PROXIES: 'proxy.example' is not an IP address or network"
     ):
         create_app("testing", {"TRUSTED_PROXIES": "10.0.0.1, proxy.example"})

@@ -44,17 +44,20 @@ def test_accepts_and_records_every_message(smtp_sink: SMTPSink) -> None:
         ("ann@example.com",),
         "First",
     )
-    assert second.message.get_content() == "Hi there.\r\n" and b"Subject: Second" in second.raw
-    assert first.received_monotonic <= second.received_monotonic and second.received_at > 0
+    assert second.message.get_content() == "Hi there.\r\n"
+    assert b"Subject: Second" in second.raw
+    assert first.received_monotonic <= second.received_monotonic
+    assert second.received_at > 0
     assert smtp_sink.addresses_received() == Counter(
         {"ann@example.com": 1, "bob@example.com": 1, "ann@x.org": 1}
     )
     smtp_sink.clear()
-    assert smtp_sink.count == 0 and smtp_sink.messages == []
+    assert smtp_sink.count == 0
+    assert smtp_sink.messages == []
 
 
 def test_wait_for_fails_with_a_clear_message(smtp_sink: SMTPSink) -> None:
-    with pytest.raises(AssertionError, match="expected 1 messages within 0.05 s, got 0"):
+    with pytest.raises(AssertionError, match=r"expected 1 messages within 0.05 s, got 0"):
         smtp_sink.wait_for(1, timeout=0.05)
 
 

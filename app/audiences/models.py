@@ -8,7 +8,7 @@ So the two can never disagree, and a suppressed address is never mailed whatever
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -33,7 +33,7 @@ class ContactStatus:
     COMPLAINED = "complained"
     ALL = (SUBSCRIBED, UNSUBSCRIBED, BOUNCED, COMPLAINED)
     #: The status each suppression reason means; an address the user suppressed by hand is unsubscribed.
-    OF_REASON = {
+    OF_REASON: ClassVar[dict[str, str]] = {
         SuppressionReason.UNSUBSCRIBED: UNSUBSCRIBED,
         SuppressionReason.BOUNCED: BOUNCED,
         SuppressionReason.COMPLAINED: COMPLAINED,

@@ -27,7 +27,8 @@ from app.audiences.models import Contact, ContactList
 
 STAGING = "contact_import"
 _NAME_TYPE = Contact.__table__.c.name.type
-assert isinstance(_NAME_TYPE, sa.String) and _NAME_TYPE.length is not None
+assert isinstance(_NAME_TYPE, sa.String)
+assert _NAME_TYPE.length is not None
 NAME_LENGTH: int = _NAME_TYPE.length
 
 

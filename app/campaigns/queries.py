@@ -75,7 +75,7 @@ def recipient_counts(campaign_ids: Collection[int]) -> dict[int, int]:
         .where(CampaignRecipient.campaign_id.in_(campaign_ids))
         .group_by(CampaignRecipient.campaign_id)
     )
-    counts.update({campaign_id: count for campaign_id, count in rows})
+    counts.update(rows.all())
     return counts
 
 

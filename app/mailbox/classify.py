@@ -231,7 +231,7 @@ def diagnostic_line(text: str, status: str, address: str) -> str:
     """The line of the text that carries the status code or an SMTP reply, for the report."""
     for line in text.splitlines():
         stripped = " ".join(line.split())
-        if (status and status in stripped) or SMTP_CODE.search(stripped) and len(stripped) > 12:
+        if (status and status in stripped) or (SMTP_CODE.search(stripped) and len(stripped) > 12):
             return stripped[:500]
     for line in text.splitlines():
         if address and address in line.lower():

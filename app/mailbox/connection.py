@@ -165,6 +165,6 @@ def tls_reason(error: ssl.SSLError) -> str:
 def close_quietly(box: BaseMailBox) -> None:
     try:
         box.logout()
-    except Exception:  # noqa: BLE001 (a dropped session cannot log out: close its socket all the same)
+    except Exception:  # a dropped session cannot log out: close its socket all the same
         with contextlib.suppress(OSError):
             box.client.shutdown()

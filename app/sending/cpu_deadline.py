@@ -28,12 +28,12 @@ TICK = 0.01
 T = TypeVar("T")
 
 
-class CPUTimeExceeded(BaseException):  # noqa: N818
+class CPUTimeExceeded(BaseException):
     """Raised asynchronously in a thread over its budget, turned into `OverBudget` by `run_within`. A
     BaseException, so that no `except Exception` in the code being stopped can swallow it."""
 
 
-class OverBudget(Exception):  # noqa: N818
+class OverBudget(Exception):
     """What `run_within` raises when its block used up its CPU time."""
 
     def __init__(self, seconds: float) -> None:

@@ -26,7 +26,7 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL
 _NUMBER = re.compile(r"\d+")
 
 
-class TooBig(Exception):  # noqa: N818
+class TooBig(Exception):
     """An operation whose result would pass the limit it was checked against."""
 
     def __init__(self, size: int) -> None:

@@ -247,7 +247,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         self._checked(lambda limit: render_sizes.check_binop(operator, left, right, limit))
         return super().call_binop(context, operator, left, right)
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str):
             args = __self._checked_str_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
@@ -348,7 +348,7 @@ def _compiling(work: Callable[[], Any]) -> Any:
         raise too_complex(limits) from None
 
 
-class NotFolded(Exception):  # noqa: N818
+class NotFolded(Exception):
     """A filter called while compiling, to fold it into a constant: refused (Jinja then leaves it for
     the render), since a compile is not bounded and a template can hold many such constants."""
 
@@ -397,7 +397,7 @@ def _join_filter(join: Callable[..., Any]) -> Callable[..., Any]:
     return update_wrapper(bounded_join, join)
 
 
-def bounded_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
+def bounded_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
     """Jinja's `lipsum`, for at most `LIPSUM_PARAGRAPHS` paragraphs of at most `LIPSUM_WORDS` words."""
     if n > LIPSUM_PARAGRAPHS or max > LIPSUM_WORDS:
         raise RenderRefused(

@@ -142,7 +142,8 @@ class SMTPAccountForm(AppForm):
         if self.password.data:
             return self.password.data
         # `validate_password` keeps a blank password only when a saved one can be read.
-        assert self.saved is not None and self.saved.password_encrypted is not None
+        assert self.saved is not None
+        assert self.saved.password_encrypted is not None
         return decrypt_password(self.saved.password_encrypted)
 
     def security_warnings(self) -> list[str]:

@@ -209,19 +209,19 @@ def test_utf16_without_byte_order_mark_is_read(encoding: str):
 
 
 def test_paste_with_a_nul_is_refused_with_its_line():
-    with pytest.raises(RecipientFileError, match="^Line 2 of the pasted addresses contains a NUL character"):
+    with pytest.raises(RecipientFileError, match=r"^Line 2 of the pasted addresses contains a NUL character"):
         parse_paste("a@example.com\nb@exa\0mple.com", upload_limits())
 
 
 def test_paste_line_longer_than_the_limit_is_refused():
     with pytest.raises(
-        RecipientFileError, match="^Line 1 of the pasted addresses holds more than 100 characters"
+        RecipientFileError, match=r"^Line 1 of the pasted addresses holds more than 100 characters"
     ):
         parse_paste("a@example.com, " * 10, upload_limits(max_row_chars=100))
 
 
 def test_paste_blank_lines_count_towards_the_line_limit():
-    with pytest.raises(RecipientFileError, match="^There are more than 7 lines in the pasted addresses"):
+    with pytest.raises(RecipientFileError, match=r"^There are more than 7 lines in the pasted addresses"):
         parse_paste("a@example.com" + "\n" * 7 + "b@example.com", upload_limits(3))
 
 

@@ -184,7 +184,7 @@ def test_password_protected_xlsx_is_told_apart_from_legacy_xls(fixture_bytes: Ca
     ],
 )
 def test_blank_content_is_an_empty_file(data: bytes):
-    with pytest.raises(RecipientFileError, match="The file is empty."):
+    with pytest.raises(RecipientFileError, match=r"The file is empty."):
         read_table(data, "blank.csv", upload_limits(MAX_ROWS))
 
 

@@ -53,4 +53,5 @@ def test_guessing_the_current_password_uses_the_log_in_budget(client, logged_in)
 
 def test_the_password_change_needs_a_log_in(client):
     response = client.get("/settings/password")
-    assert response.status_code == 302 and response.location.startswith("/login")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")

@@ -157,7 +157,7 @@ def _audience(owner: User) -> ContactList:
     tag_contacts(
         owner.id,
         "vip",
-        ids[:3] + [db.session.scalar(sa.select(Contact.id).where(Contact.address == CONTACT))],
+        [*ids[:3], db.session.scalar(sa.select(Contact.id).where(Contact.address == CONTACT))],
     )
     db.session.commit()
     return contact_list

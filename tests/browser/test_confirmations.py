@@ -48,7 +48,8 @@ def test_cancel_campaign_asks_first_even_after_the_page_refreshed_its_buttons(pa
     cancel = page.locator("#campaign-actions").get_by_role("button", name="Cancel campaign")
     questions = answer(page, accept=False)
     cancel.click()
-    assert questions and "Cancel “Winter sale” for good?" in questions[0]
+    assert questions
+    assert "Cancel “Winter sale” for good?" in questions[0]
     assert "cannot be undone" in questions[0]
     page.wait_for_timeout(500)
     assert stored(status) == CampaignStatus.SENDING
@@ -76,7 +77,8 @@ def test_removing_an_unsubscribed_address_warns_that_it_re_enables_mailing_them(
     row = page.get_by_role("row").filter(has_text="gone@example.com")
     questions = answer(page, accept=False)
     row.get_by_role("button", name="Remove").click()
-    assert questions and "re-enables mailing someone who unsubscribed" in questions[0]
+    assert questions
+    assert "re-enables mailing someone who unsubscribed" in questions[0]
     page.wait_for_timeout(500)
     expect(row).to_be_visible()
     assert stored(listed) == 1

@@ -273,9 +273,8 @@ def open_page(
             monkeypatch.setitem(live_app.config, "MAX_CONTENT_LENGTH", SMALL_UPLOAD_LIMIT)  # not a 20 MB post
             tab.route(url, lambda route: post_bytes(route, SMALL_UPLOAD_LIMIT + 1))
         response = tab.goto(url)
-        assert response is not None and response.status == site_page.status, (
-            f"{url} answered {response.status}"
-        )
+        assert response is not None, url
+        assert response.status == site_page.status, f"{url} answered {response.status}"
         assert response.request.redirected_from is None, f"{url} redirected to {response.url}"
         return tab
 

@@ -101,4 +101,5 @@ def test_every_form_refuses_a_post_without_its_csrf_token(client, logged_in, url
 @pytest.mark.parametrize("url", ["/campaigns/", "/campaigns/new", "/campaigns/1", "/campaigns/templates/"])
 def test_visitors_are_sent_to_log_in(client, url):
     response = client.get(url)
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]

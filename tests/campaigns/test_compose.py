@@ -27,7 +27,8 @@ def only_campaign() -> Campaign:
 
 def test_compose_page_offers_the_editor_source_view_and_merge_fields(client, logged_in):
     page = client.get("/campaigns/new").get_data(as_text=True)
-    assert "/static/vendor/quill/quill.js" in page and "/static/vendor/quill/quill.snow.css" in page
+    assert "/static/vendor/quill/quill.js" in page
+    assert "/static/vendor/quill/quill.snow.css" in page
     assert "/static/campaigns/compose.js" in page
     assert 'id="toggle-source"' in page
     for field in ("name", "email", "unsubscribe_url"):
@@ -37,7 +38,8 @@ def test_compose_page_offers_the_editor_source_view_and_merge_fields(client, log
 def test_edit_page_offers_the_campaigns_columns_as_merge_fields(client, logged_in):
     campaign = make_campaign(logged_in, merge_fields=[{"key": "first_name", "header": "First Name"}])
     page = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
-    assert 'data-merge-field="first_name"' in page and "column “First Name”" in page
+    assert 'data-merge-field="first_name"' in page
+    assert "column “First Name”" in page
 
 
 @pytest.mark.parametrize(
@@ -149,9 +151,11 @@ def test_save_as_template_then_start_a_campaign_from_it(client, logged_in):
     )
 
     listing = client.get("/campaigns/templates/").get_data(as_text=True)
-    assert "Monthly news" in listing and f"/campaigns/new?template={template.id}" in listing
+    assert "Monthly news" in listing
+    assert f"/campaigns/new?template={template.id}" in listing
     page = client.get(f"/campaigns/new?template={template.id}").get_data(as_text=True)
-    assert 'value="Hello {{ name }}"' in page and "Own text {{ name }}" in page
+    assert 'value="Hello {{ name }}"' in page
+    assert "Own text {{ name }}" in page
     assert 'name="text_edited" type="checkbox" value="y" checked' in page or "checked" in page
 
 

@@ -90,7 +90,8 @@ def test_a_campaign_whose_missing_field_has_a_fallback_can_be_scheduled(client, 
     )
     page = schedule_now(client, campaign).get_data(as_text=True)
     assert "is not a field of your recipients" not in page
-    assert reload(campaign).status == CampaignStatus.SCHEDULED and len(emails_of(campaign)) == 3
+    assert reload(campaign).status == CampaignStatus.SCHEDULED
+    assert len(emails_of(campaign)) == 3
 
 
 def test_the_fallback_is_rendered_on_trial_like_any_value():

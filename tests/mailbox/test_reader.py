@@ -59,7 +59,8 @@ def test_a_bounce_after_the_campaign_finished_suppresses_the_address_within_one_
 
     report = read_cycle(mailbox)
 
-    assert report.error is None and report.recorded == 1
+    assert report.error is None
+    assert report.recorded == 1
     bounced = email_to("gone@rcpt.example")
     assert bounced.status == EmailStatus.BOUNCED
     assert (bounced.last_smtp_code, bounced.last_smtp_message) == (550, "5.1.1 550 5.1.1 User unknown")
@@ -173,7 +174,8 @@ def test_a_wrong_password_is_reported_on_the_account_not_raised(dovecot, make_us
     user = make_user()
     mailbox = make_mailbox(user, dovecot, password_encrypted=encrypt_password("not it"))
     report = read_cycle(mailbox)
-    assert report.error is not None and "refused the login" in report.error
+    assert report.error is not None
+    assert "refused the login" in report.error
     assert db.session.get(type(mailbox), mailbox.id).last_error == report.error
 
 

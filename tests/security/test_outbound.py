@@ -98,9 +98,8 @@ def test_public_addresses_are_allowed(address):
 def test_one_private_address_among_public_ones_is_enough_to_refuse():
     """A name that resolves to a public and a private address could be connected to either."""
     message = refusal("mail.example.com", ["93.184.216.34", "10.0.0.7"])
-    assert message is not None and message.startswith(
-        "mail.example.com resolves to 10.0.0.7, which is a private"
-    )
+    assert message is not None
+    assert message.startswith("mail.example.com resolves to 10.0.0.7, which is a private")
 
 
 def test_test_connection_to_loopback_is_refused_without_connecting(client, logged_in, submit_smtp, listener):  # noqa: F811
@@ -116,7 +115,8 @@ def test_test_connection_to_loopback_is_refused_without_connecting(client, logge
 def test_an_account_on_a_private_address_is_not_saved(client, logged_in, submit_smtp, host):  # noqa: F811
     page = submit_smtp(host=host).get_data(as_text=True)
     assert "The SMTP account was not saved" in page
-    assert f"{host} is a" in page and ALLOW_SETTING in page
+    assert f"{host} is a" in page
+    assert ALLOW_SETTING in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SMTPSettings)) == 0
 
 
@@ -133,7 +133,8 @@ def test_the_engine_refuses_too_and_loses_nothing(app, make_user, smtp_sink, eng
     account = make_account(make_user("sender"), smtp_sink)
     campaign = make_queued_campaign(account, 2)
     report = run_batch(engine_settings, account.id)
-    assert report.sent == 0 and smtp_sink.count == 0
+    assert report.sent == 0
+    assert smtp_sink.count == 0
     db.session.expire_all()
     emails = db.session.scalars(campaign.emails.select()).all()
     assert [(email.status, email.attempts) for email in emails] == [(EmailStatus.PENDING, 0)] * 2
@@ -148,7 +149,8 @@ def test_the_operator_setting_allows_a_local_relay(app, make_user, smtp_sink, en
     account = make_account(make_user("sender"), smtp_sink)
     make_queued_campaign(account, 2)
     report = run_batch(replace(engine_settings, smtp_allow_private_hosts=True), account.id)
-    assert report.sent == 2 and smtp_sink.count == 2
+    assert report.sent == 2
+    assert smtp_sink.count == 2
 
 
 def test_the_connection_goes_to_the_address_checked(app, smtp_sink, monkeypatch):

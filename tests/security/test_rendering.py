@@ -176,7 +176,8 @@ def test_every_bomb_is_refused_quickly_with_a_clear_message_and_little_memory(
 def test_a_loop_over_a_long_merge_value_is_stopped_for_that_recipient(limits: RenderLimits) -> None:
     assert written_body(render_for(LOOP_OVER_CODE, code="C0").html).startswith("<p></p>")
     result, seconds, _ = measured(lambda: render_for(LOOP_OVER_CODE, code=LONG_CODE))
-    assert isinstance(result, RenderRefused) and TOO_SLOW in str(result)
+    assert isinstance(result, RenderRefused)
+    assert TOO_SLOW in str(result)
     assert seconds < ANSWERED_WITHIN
 
 
@@ -185,7 +186,7 @@ def test_the_limits_are_settings(limits: RenderLimits) -> None:
     with pytest.raises(RenderRefused, match="more than 5,000 characters"):
         render_for("{{ 'a' * 5001 }}")
     assert "a" * 4000 in render_for("{{ 'a' * 4000 }}").html
-    with pytest.raises(RenderRefused, match="took more than 0.05 s"):
+    with pytest.raises(RenderRefused, match=r"took more than 0.05 s"):
         render_for(NESTED_LOOPS)
 
 
@@ -193,7 +194,7 @@ def test_constant_folding_builds_nothing_big_at_compile_time(limits: RenderLimit
     """Jinja folds constant expressions while compiling, outside any render and its limits: 500 filters
     making 2 MB each would be a gigabyte before the first render."""
     body = "{{ 'a'|center(1999999) }}" * 500 + "{{ 'b' * 1999999 }}" * 500
-    template, seconds, peak = measured(lambda: sandbox.HTML_ENV.from_string(body))
+    template, _seconds, peak = measured(lambda: sandbox.HTML_ENV.from_string(body))
     assert not isinstance(template, Exception)
     assert peak < MEMORY_MB, f"compiling took {peak:.0f} MB"
     with pytest.raises(RenderRefused, match=TOO_BIG):
@@ -203,7 +204,8 @@ def test_constant_folding_builds_nothing_big_at_compile_time(limits: RenderLimit
 def test_a_template_too_long_to_compile_is_refused(limits: RenderLimits) -> None:
     body = "<p>{{ name }} and some text</p>\n" * 60_000
     result, seconds, _ = measured(lambda: sandbox.HTML_ENV.from_string(body))
-    assert isinstance(result, RenderRefused) and "too long or too complex" in str(result)
+    assert isinstance(result, RenderRefused)
+    assert "too long or too complex" in str(result)
     assert seconds < 3 * ANSWERED_WITHIN
 
 
@@ -255,7 +257,8 @@ def test_the_campaign_page_of_a_bomb_answers_quickly_and_small(client: Any, logg
     assert response.status_code == 200
     assert TOO_BIG in page
     assert len(page) < 200_000, f"a page of {len(page):,} characters"
-    assert seconds < 2 * ANSWERED_WITHIN and peak < MEMORY_MB, (seconds, peak)
+    assert seconds < 2 * ANSWERED_WITHIN, seconds
+    assert peak < MEMORY_MB, peak
 
 
 def test_the_preview_stops_a_loop_over_the_chosen_recipients_long_value(client: Any, logged_in: User) -> None:

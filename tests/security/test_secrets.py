@@ -76,7 +76,8 @@ def test_processes_starting_at_once_all_get_the_same_key(tmp_path):
     keys = [results.get(timeout=30) for _ in racers]
     for racer in racers:
         racer.join(timeout=30)
-    assert len(set(keys)) == 1 and keys[0]
+    assert len(set(keys)) == 1
+    assert keys[0]
     assert [path.name for path in folder.iterdir()] == ["secret_key"], "no temporary file is left behind"
 
 
@@ -177,7 +178,8 @@ def test_passwords_saved_by_an_earlier_version_still_open_and_rotate_to_the_new_
     assert decrypt_password(account.password_encrypted) == "saved-long-ago"
 
     result = app.test_cli_runner().invoke(args=["rotate-smtp-key"])
-    assert result.exit_code == 0 and "Re-encrypted 1 SMTP password(s)" in result.output
+    assert result.exit_code == 0
+    assert "Re-encrypted 1 SMTP password(s)" in result.output
     db.session.expire_all()
     rotated = db.session.get(SMTPSettings, account.id).password_encrypted
     assert Fernet(app.config["SMTP_ENCRYPTION_KEY"]).decrypt(rotated) == b"saved-long-ago"

@@ -115,7 +115,8 @@ def test_bomb_uploaded_for_a_campaign_is_refused_at_review(
     assert bomb.answer in page
     assert "/recipients/save/" not in page
     assert recipients_flow.saved() == []
-    assert cost.seconds < SECONDS and cost.peak_mb < MEMORY_MB, cost
+    assert cost.seconds < SECONDS, cost
+    assert cost.peak_mb < MEMORY_MB, cost
 
 
 @pytest.mark.parametrize("bomb", BOMBS.values(), ids=BOMBS.keys())
@@ -132,8 +133,10 @@ def test_bomb_imported_as_suppressions_is_refused(client: FlaskClient, logged_in
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Nothing imported: " in page and bomb.answer in page
-    assert cost.seconds < SECONDS and cost.peak_mb < MEMORY_MB, cost
+    assert "Nothing imported: " in page
+    assert bomb.answer in page
+    assert cost.seconds < SECONDS, cost
+    assert cost.peak_mb < MEMORY_MB, cost
 
 
 def test_pasted_nul_is_refused_at_review_not_at_save(recipients_flow: RecipientsFlow):
@@ -162,7 +165,8 @@ def test_pasted_line_of_a_million_entries_is_refused(recipients_flow: Recipients
     response, cost = measured(lambda: recipients_flow.paste("a@example.com," * 1_000_000))
     assert response.status_code in (400, 422)
     assert "/recipients/save/" not in response.get_data(as_text=True)
-    assert cost.seconds < SECONDS and cost.peak_mb < MEMORY_MB, cost
+    assert cost.seconds < SECONDS, cost
+    assert cost.peak_mb < MEMORY_MB, cost
 
 
 @pytest.fixture(scope="module")
@@ -188,4 +192,5 @@ def importer_costs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
 def test_importer_refuses_each_bomb_quickly_in_little_memory(importer_costs, name: str):
     cost = importer_costs[name]
     assert BOMBS[name].answer in cost["answer"]
-    assert cost["seconds"] < SECONDS and cost["peak_mb"] < MEMORY_MB, cost
+    assert cost["seconds"] < SECONDS, cost
+    assert cost["peak_mb"] < MEMORY_MB, cost

@@ -54,11 +54,13 @@ def test_an_account_refusal_at_any_stage_fails_no_recipient_and_holds_the_accoun
     campaign = make_queued_campaign(account, 5)
     smtp_sink.script.add(stage, reply)
     report = run_batch(engine_settings, account)
-    assert report.failed == 0 and report.stopped_by.startswith("account")
+    assert report.failed == 0
+    assert report.stopped_by.startswith("account")
     assert statuses(campaign) == [EmailStatus.PENDING] * 5
     assert all(email.attempts == 0 for email in emails_of(campaign))
     held = account_of(account)
-    assert held.held and reply.split()[0] in held.last_error
+    assert held.held
+    assert reply.split()[0] in held.last_error
     assert " — " in held.last_error, "the reply is followed by what it means and what to do"
     assert account.id not in ready_accounts(db.session, engine_settings, clock.utcnow() + timedelta(days=1))
 
@@ -69,7 +71,8 @@ def test_a_network_failure_does_not_hold_the_account(account, engine_settings):
     make_queued_campaign(account, 1)
     run_batch(engine_settings, account)
     failing = account_of(account)
-    assert failing.last_error and not failing.held
+    assert failing.last_error
+    assert not failing.held
 
 
 def test_the_same_policy_refusal_for_three_recipients_in_a_row_trips_the_circuit_breaker(
@@ -78,12 +81,14 @@ def test_the_same_policy_refusal_for_three_recipients_in_a_row_trips_the_circuit
     campaign = make_queued_campaign(account, 10)
     smtp_sink.script.add("RCPT", "550 5.7.1 Message refused by local policy ({address})")
     report = run_batch(engine_settings, account)
-    assert report.stopped_by.startswith("account") and report.failed == 0
+    assert report.stopped_by.startswith("account")
+    assert report.failed == 0
     emails = emails_of(campaign)
     assert [e.status for e in emails] == [EmailStatus.PENDING] * 10
     assert all(e.attempts == 0 and e.last_smtp_message is None for e in emails)
     held = account_of(account)
-    assert held.held and "3 recipients in a row" in held.last_error
+    assert held.held
+    assert "3 recipients in a row" in held.last_error
 
 
 def test_unknown_users_in_a_row_are_a_stale_list_not_a_refusal_of_the_account(
@@ -92,7 +97,8 @@ def test_unknown_users_in_a_row_are_a_stale_list_not_a_refusal_of_the_account(
     campaign = make_queued_campaign(account, 5)
     smtp_sink.script.add("RCPT", "550 5.1.1 <{address}>: Recipient address rejected: User unknown")
     report = run_batch(engine_settings, account)
-    assert report.failed == 5 and report.stopped_by is None
+    assert report.failed == 5
+    assert report.stopped_by is None
     assert statuses(campaign) == [EmailStatus.FAILED] * 5
     assert not account_of(account).held
 
@@ -119,7 +125,8 @@ def test_a_wait_named_in_the_reply_sets_the_cooldown(account, engine_settings, s
     smtp_sink.script.add("MAIL", "421 4.7.0 Too many messages, try again in 92 seconds", nth=2)
     before = clock.utcnow()
     report = run_batch(engine_settings, account)
-    assert report.sent == 1 and report.stopped_by.startswith("rate limit")
+    assert report.sent == 1
+    assert report.stopped_by.startswith("rate limit")
     cooled = account_of(account)
     assert timedelta(seconds=91) <= cooled.paused_until - before <= timedelta(seconds=95)
     assert "92 seconds" in cooled.pause_reason
@@ -156,7 +163,9 @@ def test_greylisting_retries_that_recipient_in_minutes_and_does_not_park_the_acc
         addresses=["r00001@rcpt.example"],
     )
     report = run_batch(engine_settings, account)
-    assert report.sent == 2 and report.retried == 1 and report.stopped_by is None
+    assert report.sent == 2
+    assert report.retried == 1
+    assert report.stopped_by is None
     greylisted = emails_of(campaign)[1]
     assert greylisted.status == EmailStatus.PENDING
     assert greylisted.next_attempt_at - clock.utcnow() < timedelta(minutes=10)
@@ -171,7 +180,8 @@ def test_a_full_mailbox_is_that_recipients_temporary_problem_even_as_5xx(account
         addresses=["r00000@rcpt.example"],
     )
     report = run_batch(engine_settings, account)
-    assert report.sent == 1 and report.retried == 1
+    assert report.sent == 1
+    assert report.retried == 1
     assert statuses(campaign) == [EmailStatus.PENDING, EmailStatus.SENT]
 
 
@@ -182,4 +192,5 @@ def test_a_temporary_refusal_before_any_recipient_burns_no_attempt(account, engi
     assert report.stopped_by.startswith("account")
     assert [(e.status, e.attempts) for e in emails_of(campaign)] == [(EmailStatus.PENDING, 0)] * 3
     waiting = account_of(account)
-    assert "Try again later" in waiting.last_error and not waiting.held
+    assert "Try again later" in waiting.last_error
+    assert not waiting.held

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -86,9 +87,11 @@ def test_each_email_costs_one_commit_that_overlaps_its_message_which_ends_only_a
     database = SlowCommits(smtp_sink)
     claim = claim_batch(db.session, engine_settings, account.id)
     report = runs.run_claimed(engine_settings, claim.batch_id, account.id, database)
-    assert report.sent == 4 and smtp_sink.count == 4
+    assert report.sent == 4
+    assert smtp_sink.count == 4
     take, *per_email, finish = database.returned
-    assert take == (0, 0) and finish == (4, 4)
+    assert take == (0, 0)
+    assert finish == (4, 4)
     # The first email connects once its commit has returned; from then on, when email n's commit
     # returned, its message had begun and the ones before it were kept, but not it.
     assert per_email == [(0, 0)] + [(n + 1, n) for n in range(1, 4)]
@@ -116,7 +119,8 @@ def test_reconnects_every_so_many_emails(account, engine_settings, smtp_sink):
         return await open_connection(endpoint)
 
     run_batch(settings, account, connect=counting_connect)
-    assert len(connections) == 3 and smtp_sink.count == 5
+    assert len(connections) == 3
+    assert smtp_sink.count == 5
 
 
 def test_rate_limit_parks_the_email_cools_the_account_and_returns_the_rest(
@@ -125,16 +129,19 @@ def test_rate_limit_parks_the_email_cools_the_account_and_returns_the_rest(
     campaign = make_queued_campaign(account, 8)
     smtp_sink.script.add("DATA", RATE_LIMITED, nth=3)
     report = run_batch(engine_settings, account)
-    assert report.sent == 2 and report.stopped_by.startswith("rate limit")
+    assert report.sent == 2
+    assert report.stopped_by.startswith("rate limit")
     emails = emails_of(campaign)
     assert [e.status for e in emails] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING] * 6
     parked, rest = emails[2], emails[3:]
-    assert parked.rate_limit_retry_at is not None and parked.attempts == 0
+    assert parked.rate_limit_retry_at is not None
+    assert parked.attempts == 0
     assert parked.last_smtp_code == 451
     assert all(e.attempts == 0 and e.rate_limit_retry_at is None and e.batch_id is None for e in rest)
     cooled = db.session.get(SMTPSettings, account.id)
     assert cooled.paused_until == parked.rate_limit_retry_at
-    assert cooled.pause_reason == RATE_LIMITED and cooled.batch_id is None
+    assert cooled.pause_reason == RATE_LIMITED
+    assert cooled.batch_id is None
 
 
 def test_rejected_recipient_fails_with_the_server_reply_and_the_batch_goes_on(
@@ -143,7 +150,8 @@ def test_rejected_recipient_fails_with_the_server_reply_and_the_batch_goes_on(
     campaign = make_queued_campaign(account, 3)
     smtp_sink.script.reject_recipients("r00001@rcpt.example")
     report = run_batch(engine_settings, account)
-    assert report.sent == 2 and report.failed == 1
+    assert report.sent == 2
+    assert report.failed == 1
     rejected = emails_of(campaign)[1]
     assert rejected.status == EmailStatus.FAILED
     assert rejected.last_smtp_code == 550
@@ -168,9 +176,11 @@ def test_dropped_connection_retries_that_email_later_and_reconnects_for_the_rest
     campaign = make_queued_campaign(account, 4)
     smtp_sink.script.drop_connection(nth=2)
     report = run_batch(engine_settings, account)
-    assert report.sent == 3 and report.retried == 1
+    assert report.sent == 3
+    assert report.retried == 1
     dropped = emails_of(campaign)[1]
-    assert dropped.status == EmailStatus.PENDING and dropped.attempts == 1
+    assert dropped.status == EmailStatus.PENDING
+    assert dropped.attempts == 1
     assert dropped.next_attempt_at > clock.utcnow()
     assert "closed the connection" in dropped.last_smtp_message
 
@@ -227,8 +237,10 @@ def test_account_problem_returns_the_batch_and_records_the_error(
         (EmailStatus.PENDING, 0, None)
     ] * 3
     failing = db.session.get(SMTPSettings, account.id)
-    assert expected in failing.last_error and failing.last_error_at is not None
-    assert failing.batch_id is None and failing.paused_until is None
+    assert expected in failing.last_error
+    assert failing.last_error_at is not None
+    assert failing.batch_id is None
+    assert failing.paused_until is None
 
 
 def test_starttls_with_login_sends(make_user, make_smtp_sink, engine_settings):
@@ -242,7 +254,8 @@ def test_implicit_tls_sends(make_user, make_smtp_sink, engine_settings):
     sink = make_smtp_sink(tls="implicit", username="u", password="p")
     account = make_account(make_user("ssl"), sink)
     make_queued_campaign(account, 2)
-    assert run_batch(engine_settings, account).sent == 2 and sink.count == 2
+    assert run_batch(engine_settings, account).sent == 2
+    assert sink.count == 2
 
 
 def test_paused_campaign_stops_before_its_next_email(account, engine_settings, smtp_sink):
@@ -271,7 +284,8 @@ def test_a_message_paused_mid_exchange_is_dropped_unsent_and_the_rest_cost_no_re
     settings = replace(engine_settings, send_interval=0.01)
     pause = set_status_once_sent(smtp_sink, 2, CampaignStatus.PAUSED)
     run_batch(settings, account, pause=pause, connect=counting_connect)
-    assert smtp_sink.count == 2 and smtp_sink.script.seen("MAIL") == 3
+    assert smtp_sink.count == 2
+    assert smtp_sink.script.seen("MAIL") == 3
     assert len(connections) == 1
     assert [e.status for e in emails_of(campaign)] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING] * 3
 
@@ -302,7 +316,8 @@ def test_running_a_batch_twice_sends_nothing_twice(account, engine_settings, smt
     claim = claim_batch(db.session, engine_settings, account.id)
     runs.run_claimed(engine_settings, claim.batch_id, account.id)
     again = runs.run_claimed(engine_settings, claim.batch_id, account.id)
-    assert again.sent == 0 and smtp_sink.count == 3
+    assert again.sent == 0
+    assert smtp_sink.count == 3
 
 
 def test_emails_are_spaced_by_the_accounts_interval(account, engine_settings, smtp_sink):
@@ -311,7 +326,7 @@ def test_emails_are_spaced_by_the_accounts_interval(account, engine_settings, sm
     make_queued_campaign(account, 3)
     run_batch(engine_settings, account)
     arrivals = [m.received_monotonic for m in smtp_sink.messages]
-    assert all(later - earlier >= 0.19 for earlier, later in zip(arrivals, arrivals[1:], strict=False))
+    assert all(later - earlier >= 0.19 for earlier, later in itertools.pairwise(arrivals))
 
 
 def test_interval_holds_across_batches(account, engine_settings, smtp_sink):
@@ -333,7 +348,8 @@ def test_header_injection_through_merge_values_and_names_is_impossible(account, 
     run_batch(engine_settings, account)
     received = smtp_sink.messages[0]
     assert received.rcpt_tos == ("a@rcpt.example",)
-    assert received.message["Bcc"] is None and received.message["X-Evil"] is None
+    assert received.message["Bcc"] is None
+    assert received.message["X-Evil"] is None
     assert received.message["Subject"] == "Hi Eve Bcc: victim@evil.example"
     assert emails_of(campaign)[0].status == EmailStatus.SENT
 
@@ -346,4 +362,5 @@ def test_a_working_connection_clears_the_accounts_last_error(account, engine_set
     run_batch(engine_settings, account)
     db.session.expire_all()
     healed = db.session.get(SMTPSettings, account.id)
-    assert healed.last_error is None and healed.last_error_at is None
+    assert healed.last_error is None
+    assert healed.last_error_at is None

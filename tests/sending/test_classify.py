@@ -302,4 +302,5 @@ def test_advice_says_what_each_account_problem_means_and_what_to_do():
     for reply, advice in cases.items():
         code, text = reply.split(" ", 1)
         message = account_error_message(SMTPFailure(Stage.RCPT, int(code), text))
-        assert message.startswith(f"RCPT failed: {reply} — ") and advice in message, message
+        assert message.startswith(f"RCPT failed: {reply} — "), message
+        assert advice in message, message

@@ -148,7 +148,7 @@ def test_concurrent_changes_across_campaigns_keep_counters_exact(app, account, d
                         sa.update(Email).where(Email.id.in_(emails)).values(status=chance.choice(statuses))
                     )
                     connection.commit()
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+        except BaseException as error:
             failures.append(error)
 
     threads = [threading.Thread(target=shuffle, args=(seed,)) for seed in range(8)]

@@ -70,7 +70,8 @@ def test_work_arriving_at_once_shares_few_commits(notes):
 def test_one_units_error_is_only_its_own(notes):
     works = [note(1), refused, note(2), note(3)]
     results = run_all(ThreadedDatabase(notes, threads=1), works)
-    assert results[0] == 1 and results[2:] == [2, 3]
+    assert results[0] == 1
+    assert results[2:] == [2, 3]
     assert isinstance(results[1], ValueError)
     assert written(notes) == [1, 2, 3]
 

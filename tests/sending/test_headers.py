@@ -53,7 +53,8 @@ def test_headers_are_present_and_well_formed(account, engine_settings, smtp_sink
     assert message["Reply-To"] == "help@sender.example"
     assert message["To"].addresses[0].addr_spec == "Reader@Rcpt.Example"
     assert parsedate_to_datetime(message["Date"]).tzinfo is not None
-    assert message["Message-ID"].startswith("<") and message["Message-ID"].endswith("@sender.example>")
+    assert message["Message-ID"].startswith("<")
+    assert message["Message-ID"].endswith("@sender.example>")
     assert message["List-Unsubscribe"] == f"<{links.url(account.user_id, 'reader@rcpt.example')}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert urlsplit(message["List-Unsubscribe"].strip("<>")).scheme == "https"

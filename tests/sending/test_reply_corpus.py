@@ -47,8 +47,11 @@ def test_the_corpus_is_well_formed() -> None:
     for reply in replies:
         assert reply.stage in STAGES, reply
         assert reply.outcome in OUTCOMES, reply
-        assert isinstance(reply.code, int) and 200 <= reply.code <= 599, reply
-        assert reply.text.strip() and reply.why.strip() and reply.source.strip(), reply
+        assert isinstance(reply.code, int), reply
+        assert 200 <= reply.code <= 599, reply
+        assert reply.text.strip(), reply
+        assert reply.why.strip(), reply
+        assert reply.source.strip(), reply
         assert reply.wait is None or (isinstance(reply.wait, int) and reply.wait > 0), reply
         assert isinstance(reply.daily, bool), reply
         assert not reply.daily or reply.outcome == "rate_limit", reply

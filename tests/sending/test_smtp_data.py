@@ -55,7 +55,8 @@ def test_the_server_has_the_body_before_the_end_and_keeps_nothing_when_it_is_aba
         return data_commands_before_end, dropped
 
     data_commands_before_end, dropped = run_sync(abandon_then_send_another)
-    assert data_commands_before_end == 0 and dropped
+    assert data_commands_before_end == 0
+    assert dropped
     assert smtp_sink.addresses_received() == {"c@rcpt.example": 1}
 
 
@@ -91,7 +92,8 @@ def test_a_connection_dropped_before_the_end_is_a_failure_at_data(smtp_sink):
         return dropped.value
 
     failure = run_sync(send)
-    assert failure.stage is Stage.DATA and failure.code is None
+    assert failure.stage is Stage.DATA
+    assert failure.code is None
     assert smtp_sink.count == 0
 
 

@@ -54,7 +54,8 @@ def test_cooldown_ending_another_day_shows_the_date(client, account, logged_in):
 def test_cooldown_in_the_past_is_not_shown(client, account):
     pause(account, datetime(2026, 11, 26, 7, 59))
     page = settings_page(client)
-    assert "Rate-limited" not in page and "Resume now" not in page
+    assert "Rate-limited" not in page
+    assert "Resume now" not in page
 
 
 def test_last_account_error_and_verification_are_shown(client, account):
@@ -62,7 +63,8 @@ def test_last_account_error_and_verification_are_shown(client, account):
     account.last_error_at = datetime(2026, 11, 26, 7, 0)
     db.session.commit()
     page = settings_page(client)
-    assert "535 5.7.8 Authentication failed" in page and "26 Nov 2026 12:30 IST" in page
+    assert "535 5.7.8 Authentication failed" in page
+    assert "26 Nov 2026 12:30 IST" in page
     assert "not yet: send a test email" in page
 
 
@@ -101,7 +103,8 @@ def test_another_user_can_neither_read_nor_change_my_account(client, auth, accou
     auth.login("ravi")
 
     page = settings_page(client)
-    assert 'value="smtp.example.com"' not in page and 'value="Asha from Spice Co"' not in page
+    assert 'value="smtp.example.com"' not in page
+    assert 'value="Asha from Spice Co"' not in page
     assert "Rate-limited" not in page
 
     post_form(client, "/settings/smtp/resume", {}, form_url="/settings/")
@@ -126,7 +129,8 @@ def test_saving_new_settings_clears_the_account_error_so_sending_retries_at_once
     db.session.commit()
     submit_smtp(password="the-right-one")
     fixed = accounts()[0]
-    assert fixed.last_error is None and fixed.last_error_at is None
+    assert fixed.last_error is None
+    assert fixed.last_error_at is None
 
 
 def hold(account: SMTPSettings, reason: str) -> None:

@@ -63,7 +63,9 @@ def test_saving_the_mailbox_keeps_its_own_password_encrypted_and_blank_fields_me
     response = submit_mailbox(client, password="imap-secret-4411", folders="INBOX\n  Bounces  \n")
     assert response.status_code == 302
     mailbox = saved_mailbox()
-    assert mailbox.enabled and mailbox.host == "" and mailbox.username == ""
+    assert mailbox.enabled
+    assert mailbox.host == ""
+    assert mailbox.username == ""
     assert b"imap-secret-4411" not in mailbox.password_encrypted
     assert decrypt_password(mailbox.password_encrypted) == "imap-secret-4411"
     assert mailbox.folder_names() == ["INBOX", "Bounces"]

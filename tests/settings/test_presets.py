@@ -29,9 +29,11 @@ def test_every_promised_provider_has_a_preset():
 
 @pytest.mark.parametrize("preset", [p for p in PRESETS if p.key != "other"], ids=lambda p: p.key)
 def test_preset_is_consistent_and_notes_the_published_limit(preset):
-    assert preset.host and preset.security in Security.ALL
+    assert preset.host
+    assert preset.security in Security.ALL
     assert preset.security in USUAL_SECURITY_BY_PORT[preset.port], "a preset must not trigger a warning"
-    assert preset.send_interval is not None and preset.batch_size
+    assert preset.send_interval is not None
+    assert preset.batch_size
     assert re.search(r"\d", preset.note), "the note quotes the provider's figure"
     if preset.hourly_cap and preset.daily_cap:
         assert preset.hourly_cap <= preset.daily_cap

@@ -64,16 +64,20 @@ def test_a_wrong_key_asks_to_re_enter_the_password_instead_of_crashing(app, clie
     app.config["SMTP_ENCRYPTION_KEY"] = OTHER_KEY
 
     page = client.get("/settings/")
-    assert page.status_code == 200 and RE_ENTER in page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert RE_ENTER in page.get_data(as_text=True)
 
     sent = post_form(client, "/settings/smtp/send-test", {}, form_url="/settings/", follow_redirects=True)
-    assert sent.status_code == 200 and RE_ENTER in sent.get_data(as_text=True)
+    assert sent.status_code == 200
+    assert RE_ENTER in sent.get_data(as_text=True)
 
     tested = submit_smtp(url="/settings/smtp/test", password="")
-    assert tested.status_code == 200 and RE_ENTER in tested.get_data(as_text=True)
+    assert tested.status_code == 200
+    assert RE_ENTER in tested.get_data(as_text=True)
 
     kept = submit_smtp(password="", from_name="Changed")
-    assert kept.status_code == 200 and RE_ENTER in kept.get_data(as_text=True)
+    assert kept.status_code == 200
+    assert RE_ENTER in kept.get_data(as_text=True)
 
     assert submit_smtp(password="typed-again-1").status_code == 302
     assert saved_password() == "typed-again-1"

@@ -10,7 +10,8 @@ def test_settings_page_has_the_smtp_form_and_the_time_zone_form(client, logged_i
     page = client.get("/settings/").get_data(as_text=True)
     for label in ("SMTP host", "Port", "Security", "Login", "Password", "From address", "From name"):
         assert f">{label}</label>" in page
-    assert "Reply-To address" in page and "Time zone" in page
+    assert "Reply-To address" in page
+    assert "Time zone" in page
 
 
 def test_first_save_creates_the_account_with_every_field(client, logged_in, submit_smtp):
@@ -45,7 +46,8 @@ def test_second_save_edits_the_same_account_and_blank_limits_mean_the_defaults(
     submit_smtp(password="", from_name="Spice Co", batch_size="", daily_cap="")
     [account] = accounts()
     assert account.from_name == "Spice Co"
-    assert account.batch_size is None and account.daily_cap is None
+    assert account.batch_size is None
+    assert account.daily_cap is None
 
 
 def test_blank_password_on_edit_keeps_the_saved_one(client, logged_in, submit_smtp):
@@ -155,7 +157,8 @@ def test_usual_pairs_get_no_warning(client, logged_in, submit_smtp):
 def test_saved_values_are_shown_again_but_never_the_password(client, logged_in, submit_smtp):
     submit_smtp(hourly_cap="120")
     page = client.get("/settings/").get_data(as_text=True)
-    assert 'value="smtp.example.com"' in page and 'value="120"' in page
+    assert 'value="smtp.example.com"' in page
+    assert 'value="120"' in page
     assert "A password is saved. Leave this blank to keep it." in page
     assert SMTP_PASSWORD not in page
 

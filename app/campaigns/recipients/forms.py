@@ -37,7 +37,7 @@ class ColumnsForm(AppForm):
 
     def offer(self, headers: list[str]) -> ColumnsForm:
         self.email.choices = [(header, header or "(no header)") for header in headers]
-        self.name.choices = [(NO_NAME_COLUMN, "(no name column)")] + self.email.choices
+        self.name.choices = [(NO_NAME_COLUMN, "(no name column)"), *self.email.choices]
         return self
 
 

@@ -26,7 +26,8 @@ TABLE = CampaignRecipient.__table__
 COLUMNS = ("user_id", "campaign_id", "position", "address", "name", "merge_data")
 #: A longer name would not fit the column; a spreadsheet cell that long is not a name anyway.
 _NAME_TYPE = TABLE.c.name.type
-assert isinstance(_NAME_TYPE, sa.String) and _NAME_TYPE.length is not None
+assert isinstance(_NAME_TYPE, sa.String)
+assert _NAME_TYPE.length is not None
 NAME_LENGTH: int = _NAME_TYPE.length
 
 

@@ -97,7 +97,8 @@ def test_cancel_pending_completes_a_campaign_with_nothing_left(client, logged_in
     add_emails(campaign, 4)
     press(client, campaign, "cancel-pending")
     campaign = reload(campaign)
-    assert campaign.status == CampaignStatus.COMPLETED and campaign.completed_at is not None
+    assert campaign.status == CampaignStatus.COMPLETED
+    assert campaign.completed_at is not None
     assert emails(campaign) == [(EmailStatus.CANCELLED, 0)] * 4
 
 
@@ -134,7 +135,8 @@ def test_retry_failed_leaves_the_permanent_failures_failed(client, refused_and_b
         *[(EmailStatus.FAILED, 1)] * 3,
     ]
     page = client.get(f"/campaigns/{refused_and_busy.id}/report").get_data(as_text=True)
-    assert "Retry temporary failures" not in page and "Retry permanent failures too (3)" in page
+    assert "Retry temporary failures" not in page
+    assert "Retry permanent failures too (3)" in page
 
 
 def test_retry_permanent_failures_too_sends_every_failed_email_again(client, refused_and_busy):

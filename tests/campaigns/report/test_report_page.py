@@ -40,13 +40,16 @@ def test_the_report_shows_totals_the_schedule_and_the_first_page(client, campaig
     response = client.get(f"/campaigns/{campaign.id}/report")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'data-figure="sent">120<' in page and 'data-figure="failed">7<' in page
+    assert 'data-figure="sent">120<' in page
+    assert 'data-figure="failed">7<' in page
     assert 'data-figure="pending">3<' in page
     assert "120 of 130 sent, 7 failed" in page
     rows = addresses(response)
     assert rows == [f"r{i}@rcpt.example" for i in range(PAGE_SIZE)]
     assert "26 Nov 2026 15:30:00" in page  # sent time in IST
-    assert 'rel="next"' in page and "Retry temporary failures (7)" in page and "Cancel pending" in page
+    assert 'rel="next"' in page
+    assert "Retry temporary failures (7)" in page
+    assert "Cancel pending" in page
 
 
 def test_pages_go_forward_backward_and_straight_to_the_last(client, campaign):
