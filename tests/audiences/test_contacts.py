@@ -3,6 +3,8 @@ and why they are no longer mailed; and is the status always the suppression list
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -52,6 +54,18 @@ def test_the_contact_page_shows_attributes_lists_and_every_campaign_email(client
     assert "552 5.2.2 Mailbox full" in history
     assert history.index("Autumn sale") < history.index("Spring sale")  # newest first
     assert "someone.else" not in history
+
+
+def test_what_the_senders_mailbox_heard_later_shows_on_the_contact_page(client, logged_in, ada):
+    """A bounce that came back to the sender's mailbox after the send, and a reply (issue 19)."""
+    spring = add_campaign(logged_in, None, CampaignStatus.COMPLETED, name="Spring sale")
+    add_emails(spring, 1, EmailStatus.BOUNCED, address="ada@example.com")
+    autumn = add_campaign(logged_in, None, CampaignStatus.COMPLETED, name="Autumn sale")
+    add_emails(autumn, 1, EmailStatus.REPLIED, address="ada@example.com")
+    history = client.get(f"/audience/contacts/{ada.id}").get_data(as_text=True)
+    history = history[history.index('id="history"') :]
+    assert re.search(r'text-bg-danger">bounced<', history)
+    assert re.search(r'text-bg-success">replied<', history)
 
 
 @pytest.mark.parametrize(
