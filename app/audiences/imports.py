@@ -19,15 +19,14 @@ from app.audiences.lists import list_page
 from app.audiences.models import ContactList, ContactSource
 from app.audiences.upsert import UpsertSummary, upsert_into_list
 from app.campaigns.recipients import uploads
-from app.campaigns.recipients.forms import ColumnsForm, PasteForm, SaveForm, UploadForm
+from app.campaigns.recipients.forms import ColumnsForm, PasteForm, UploadForm
 from app.campaigns.recipients.routes import (
-    REPORT_ROWS,
-    SAMPLE_ROWS,
     ColumnChoiceNeeded,
     Review,
     chosen_columns,
     column_args,
     international_notice,
+    review_values,
     run_import,
 )
 from app.campaigns.recipients.uploads import PendingImport
@@ -86,21 +85,13 @@ def review(list_id: int, token: str) -> tuple[str, int] | tuple[str, int, dict[s
     except RecipientFileError as problem:
         pending.discard()
         return list_page(contact_list, error=problem.message), 422
-    chooser = ColumnsForm(formdata=None, data=checked.result.columns._asdict()).offer(checked.headers)
     return (
         render_template(
             "audiences/review.html",
             contact_list=contact_list,
-            pending=pending,
-            result=checked.result,
-            column_args=column_args(columns),
-            chooser=chooser,
-            save_form=SaveForm(),
-            sample_rows=SAMPLE_ROWS,
-            report_rows=REPORT_ROWS,
-            international_notice=international_notice(checked.result.international),
             tag_key=tag_column(checked.result),
             error=None,
+            **review_values(pending, checked, columns),
         ),
         200,
         {"Cache-Control": "no-store"},

@@ -104,19 +104,9 @@ def review_recipients(campaign_id: int, token: str) -> tuple[str, int] | tuple[s
     except RecipientFileError as problem:
         pending.discard()
         return recipients_page_response(campaign, error=problem.message), 422
-    chooser = ColumnsForm(formdata=None, data=review.result.columns._asdict()).offer(review.headers)
     return (
         render_template(
-            "campaigns/recipients/review.html",
-            campaign=campaign,
-            pending=pending,
-            result=review.result,
-            column_args=column_args(columns),
-            chooser=chooser,
-            save_form=SaveForm(),
-            sample_rows=SAMPLE_ROWS,
-            report_rows=REPORT_ROWS,
-            international_notice=international_notice(review.result.international),
+            "campaigns/recipients/review.html", campaign=campaign, **review_values(pending, review, columns)
         ),
         200,
         {"Cache-Control": "no-store"},
@@ -219,6 +209,21 @@ def review_url(campaign: Campaign, pending: PendingImport, columns: ColumnMap | 
     return url_for(
         "campaigns.review_recipients", campaign_id=campaign.id, token=pending.token, **column_args(columns)
     )
+
+
+def review_values(pending: PendingImport, review: Review, columns: ColumnMap | None) -> dict[str, Any]:
+    """What a review page shows of an import, whichever list it goes to: the summary, the column chooser
+    set to the columns used, and the button that saves."""
+    return {
+        "pending": pending,
+        "result": review.result,
+        "column_args": column_args(columns),
+        "chooser": ColumnsForm(formdata=None, data=review.result.columns._asdict()).offer(review.headers),
+        "save_form": SaveForm(),
+        "sample_rows": SAMPLE_ROWS,
+        "report_rows": REPORT_ROWS,
+        "international_notice": international_notice(review.result.international),
+    }
 
 
 def run_import(pending: PendingImport, columns: ColumnMap | None) -> Review:
