@@ -19,7 +19,7 @@ from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
 from app.models import Security, SMTPSettings
-from app.sending.connection import tls_context
+from app.sending.connection import Reachable, tls_context
 from app.sending.destinations import refusal
 
 #: IMAP hosts of the providers with an SMTP preset (app.settings.presets): SMTP host → IMAP host.
@@ -55,19 +55,10 @@ def imap_host_for(smtp_host: str) -> str:
     return "imap." + host.removeprefix("smtp.")
 
 
-class MailboxSettings(Protocol):
-    """A mailbox's own settings: a saved `MailboxAccount`, or a form's values not yet saved."""
+class MailboxSettings(Reachable, Protocol):
+    """A mailbox's own settings (where its server is and how to log in, as an SMTP account's): a saved
+    `MailboxAccount`, or a form's values not yet saved."""
 
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def security(self) -> str: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def password_encrypted(self) -> bytes | None: ...
     @property
     def smtp_account(self) -> SMTPSettings: ...
 
