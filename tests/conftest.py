@@ -24,6 +24,7 @@ from config import celery_settings
 from tests.services import database_backends, postgres_url
 
 pytest_plugins = [
+    "tests.quick_apps",
     "tests.loopback_only",
     "tests.smtp_fixtures",
     "tests.dovecot_fixtures",
