@@ -12,13 +12,16 @@ export FLASK_APP := run
 run: install assets migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m app.devtools.run
 
+# Two test processes (pytest-xdist): tests/conftest.py groups the heavy tests so each process runs one at a time.
+PARALLEL ?= -n 2 --dist loadgroup
+
 test: install-dev assets
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 # The suite without the browser tests and the tests that start real processes (workers, beat, make run,
 # gunicorn, the sink): the quick loop while editing; `make test` runs everything.
 test-fast: install-dev assets
-	$(BIN)/pytest -m "not browser and not processes" $(PYTEST_ARGS)
+	$(BIN)/pytest $(PARALLEL) -m "not browser and not processes" $(PYTEST_ARGS)
 
 # What CI checks, the cheapest first: ruff, mypy, then the whole suite.
 check: lint typecheck test

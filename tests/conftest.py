@@ -40,7 +40,13 @@ _CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 _postgres_schema_ready = False
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    require_process_marks(items)
+    group_heavy_tests(items)
+
+
+def require_process_marks(items: list[pytest.Item]) -> None:
     unmarked = [
         item.nodeid
         for item in items
@@ -52,6 +58,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "These tests start real processes but are not marked `processes` (add "
             "`pytestmark = pytest.mark.processes`): " + ", ".join(unmarked)
         )
+
+
+def group_heavy_tests(items: list[pytest.Item]) -> None:
+    """Under `make test`'s two processes (`--dist loadgroup`), the tests that start real processes or a
+    browser run one at a time in each process, those on PostgreSQL in one and the others in the other,
+    while the quick tests fill both: two workers' boots and two browsers never compete in one process,
+    and the timing tests never share the machine with more than one other heavy test."""
+    for item in items:
+        if item.get_closest_marker("processes") or item.get_closest_marker("browser"):
+            callspec = getattr(item, "callspec", None)
+            backend = callspec.params.get("database_url", "sqlite") if callspec else "sqlite"
+            item.add_marker(pytest.mark.xdist_group(f"heavy-{backend}"))
 
 
 def reset_postgres_schema() -> None:

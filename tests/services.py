@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -17,6 +18,8 @@ from config import normalise_database_url
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+#: Redis's default number of databases (`databases 16`).
+REDIS_DATABASES = 16
 
 
 def service_missing(reason: str) -> None:
@@ -38,15 +41,26 @@ def postgres_url() -> str:
 
 
 def redis_url() -> str:
+    """`TEST_REDIS_URL`, with a database of each parallel test process's own (pytest-xdist's `-n`):
+    the tests flush it. Process gwN uses the database N below the given one, wrapping at 0."""
     if not TEST_REDIS_URL:
         service_missing("TEST_REDIS_URL is not set")
     import redis
 
+    url = _database_of_this_process(TEST_REDIS_URL)
     try:
-        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as error:
-        service_missing(f"Redis at {TEST_REDIS_URL} does not answer: {error}")
-    return TEST_REDIS_URL
+        service_missing(f"Redis at {url} does not answer: {error}")
+    return url
+
+
+def _database_of_this_process(url: str) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    parts = urlsplit(url)
+    given = int(parts.path.strip("/") or 0)
+    database = (given - int(worker.removeprefix("gw"))) % REDIS_DATABASES
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 def free_port() -> int:
