@@ -52,6 +52,14 @@ class Stack:
         self.processes.append(process)
         return process
 
+    def start(
+        self, worker: str = "worker", beat: str = "beat", concurrency: int = 2, **env: Any
+    ) -> tuple[CeleryProcess, CeleryProcess]:
+        """A worker and a beat with the same settings, booting side by side (each takes seconds to
+        import the app): the beat is started first, so it ticks as soon as the worker is ready."""
+        started_beat = self.beat(beat, **env)
+        return self.worker(worker, concurrency, **env), started_beat
+
     def read(self, query: Callable[[], T]) -> T:
         """Run a read in a transaction of its own, so the workers are never blocked by the test."""
         try:

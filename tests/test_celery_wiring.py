@@ -16,8 +16,7 @@ def test_worker_answers_and_knows_the_app_tasks(stack):
 
 
 def test_beat_ticks_the_dispatcher_on_the_worker(stack):
-    worker = stack.worker(DISPATCH_INTERVAL=0.5)
-    stack.beat(DISPATCH_INTERVAL=0.5)
+    worker, _beat = stack.start(DISPATCH_INTERVAL=0.5)
     worker.wait_for_log("Task campaigns.dispatch[", timeout=30)
     worker.wait_for_log("succeeded", timeout=30)
     assert "Traceback" not in worker.log

@@ -99,8 +99,7 @@ def test_the_campaign_page_opened_before_its_time_follows_a_real_worker_to_100_p
         expect(buttons(page).get_by_text(label, exact=True)).to_be_visible()
     page.evaluate("window.sameDocument = true")
 
-    stack.worker()
-    stack.beat()
+    stack.start()
     seen = progress_values(page, bar, "100", timeout=90)
     assert any(value not in ("0", "100") for value in seen), f"no step between 0 and 100: {seen}"
     expect(page.locator(f'[data-campaign-progress="{campaign_id}"]')).to_contain_text(
@@ -166,8 +165,7 @@ def test_a_page_opened_before_its_time_shows_failures_apart_and_the_providers_co
     expect(cooldown).to_have_count(0)
     page.evaluate("window.sameDocument = true")
 
-    stack.worker()
-    stack.beat()
+    stack.start()
     expect(cooldown).to_contain_text(RATE_LIMITED, timeout=60_000)
     paused_until = stack.read(lambda: db.session.get(SMTPSettings, account_id).paused_until)
     expect(cooldown).to_contain_text(f"sends again at {local_time(paused_until)}")

@@ -331,8 +331,7 @@ def test_a_template_stopped_in_the_worker_fails_its_emails_and_another_users_cam
         .values(merge_data={"code": LONG_CODE})
     )
     db.session.commit()
-    stack.worker()
-    stack.beat()
+    stack.start()
 
     start = healthy_sink.wait_for(1, timeout=STARTUP)[0].received_monotonic
     window = (emails - 1) * interval + 6.0

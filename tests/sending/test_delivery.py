@@ -55,8 +55,7 @@ def received_once(sink: SMTPSink, campaign: Campaign) -> bool:
 
 def test_200_recipients_each_receive_the_campaign_exactly_once(stack: Stack, account, smtp_sink):
     campaign = make_queued_campaign(account, 200)
-    stack.worker()
-    stack.beat()
+    stack.start()
     stack.wait_for(lambda: sent_count(campaign) == 200, 90, "200 sent")
     assert stack.read(lambda: received_once(smtp_sink, campaign)), stack.logs
     stack.wait_for(
@@ -67,8 +66,7 @@ def test_200_recipients_each_receive_the_campaign_exactly_once(stack: Stack, acc
 def test_a_campaign_due_between_two_ticks_starts_on_time_not_at_the_next_tick(
     stack: Stack, account, smtp_sink
 ):
-    worker = stack.worker(DISPATCH_INTERVAL=10)
-    stack.beat(DISPATCH_INTERVAL=10)
+    worker, _beat = stack.start(DISPATCH_INTERVAL=10)
     worker.wait_for_log("Task campaigns.dispatch[", timeout=30)
     start = clock.utcnow() + timedelta(seconds=14)  # seen by the next tick, 6 s before the one after
     make_queued_campaign(account, 1, scheduled_at=start)
@@ -100,8 +98,7 @@ def test_rate_limit_parks_the_account_for_the_cooldown_while_others_keep_sending
     limited_sink.script.add("DATA", RATE_LIMITED, nth=5, once=True)
     limited = make_queued_campaign(make_account(make_user("limited"), limited_sink), 10)
     other = make_queued_campaign(make_account(make_user("other"), other_sink, send_interval=0.2), 30)
-    stack.worker(concurrency=2, RATE_LIMIT_RETRY=4)
-    stack.beat(RATE_LIMIT_RETRY=4)
+    stack.start(concurrency=2, RATE_LIMIT_RETRY=4)
 
     stack.wait_for(
         lambda: db.session.get(SMTPSettings, limited.smtp_account_id).paused_until is not None, 30, "cooldown"
@@ -137,8 +134,7 @@ def test_two_workers_keep_each_accounts_spacing(stack: Stack, make_user, make_sm
     for index, sink in enumerate(sinks):
         make_queued_campaign(make_account(make_user(f"s{index}"), sink, send_interval=0.3, batch_size=3), 7)
     stack.worker("w1")
-    stack.worker("w2")
-    stack.beat()
+    stack.start(worker="w2")
     for sink in sinks:
         sink.wait_for(7, timeout=60)
         arrivals = [message.received_monotonic for message in sink.messages]
@@ -183,8 +179,7 @@ def test_worker_killed_at_full_speed_loses_nothing_and_repeats_at_most_the_email
 def test_rejected_recipient_fails_with_the_server_reply_and_the_rest_go(stack: Stack, account, smtp_sink):
     campaign = make_queued_campaign(account, 5)
     smtp_sink.script.reject_recipients("r00002@rcpt.example")
-    stack.worker()
-    stack.beat()
+    stack.start()
     stack.wait_for(
         lambda: status_counts(campaign) == {EmailStatus.SENT: 4, EmailStatus.FAILED: 1},
         30,
@@ -202,8 +197,7 @@ def test_an_account_refused_at_every_recipient_fails_nobody_and_is_held(stack: S
     """(The circuit breaker, for refusals whose words say nothing, is proven in test_account_refusals.)"""
     campaign = make_queued_campaign(account, 20)
     smtp_sink.script.add("RCPT", "554 5.7.1 <{address}>: Relay access denied")
-    stack.worker()
-    stack.beat()
+    stack.start()
     stack.wait_for(lambda: db.session.get(SMTPSettings, account.id).held, 30, "the account held")
     time.sleep(1)  # beat ticks twice a second: a held account gets no batch
     assert stack.read(lambda: status_counts(campaign)) == {EmailStatus.PENDING: 20}, stack.logs
@@ -214,8 +208,7 @@ def test_dropped_connections_lose_nothing_and_send_nothing_twice(stack: Stack, a
     campaign = make_queued_campaign(account, 30)
     smtp_sink.script.drop_connection(nth=4)
     smtp_sink.script.drop_connection(nth=17, stage="RCPT")
-    stack.worker(RETRY_BACKOFF=1)
-    stack.beat(RETRY_BACKOFF=1)
+    stack.start(RETRY_BACKOFF=1)
     stack.wait_for(lambda: sent_count(campaign) == 30, 60, "all 30 sent")
     assert stack.read(lambda: received_once(smtp_sink, campaign)), stack.logs
     retried = stack.read(
@@ -227,8 +220,7 @@ def test_dropped_connections_lose_nothing_and_send_nothing_twice(stack: Stack, a
 @pytest.mark.parametrize("action", [CampaignStatus.PAUSED, CampaignStatus.CANCELLED])
 def test_paused_or_cancelled_campaign_stops_before_its_next_email(stack: Stack, account, smtp_sink, action):
     campaign = make_queued_campaign(account, 10)
-    stack.worker(SEND_INTERVAL=0.4)
-    stack.beat(SEND_INTERVAL=0.4)
+    stack.start(SEND_INTERVAL=0.4)
     smtp_sink.wait_for(2, timeout=30)
     db.session.execute(sa.update(Campaign).where(Campaign.id == campaign.id).values(status=action))
     db.session.commit()

@@ -170,8 +170,7 @@ def test_ten_accounts_on_one_worker_send_side_by_side_each_at_its_own_pace(
         make_tenant(make_user, smtp_sink, f"tenant{i}", emails, send_interval=interval) for i in range(10)
     ]
     one_account = (emails - 1) * interval
-    stack.worker()
-    stack.beat()
+    stack.start()
 
     start = smtp_sink.wait_for(1, timeout=STARTUP)[0].received_monotonic
     settle(has(smtp_sink, 50), until=start + one_account + 4.0)
@@ -212,8 +211,7 @@ def test_an_account_whose_server_stops_answering_never_delays_another(
         sink.script.hang(stage)
         make_tenant(make_user, sink, f"silent{index}", 3)
         silent_sinks.append(sink)
-    stack.worker(RETRY_BACKOFF=1)  # a silent account is retried (and hangs again) a second after each try
-    stack.beat(RETRY_BACKOFF=1)
+    stack.start(RETRY_BACKOFF=1)  # a silent account is retried (and hangs again) a second after each try
 
     start = healthy_sink.wait_for(1, timeout=STARTUP)[0].received_monotonic
     window = (emails - 1) * interval + 6.0
@@ -247,8 +245,7 @@ def test_an_account_whose_template_is_slow_to_render_never_delays_another(
     slow_campaign = {"html_body": SLOW_HTML, "text_body": "Dear {{ name }},"}
     for index in range(troubled_accounts(app)):
         make_tenant(make_user, slow_sink, f"slow{index}", 4, campaign=slow_campaign)
-    stack.worker()
-    stack.beat()
+    stack.start()
 
     start = healthy_sink.wait_for(1, timeout=STARTUP)[0].received_monotonic
     window = (emails - 1) * interval + 6.0
@@ -280,8 +277,7 @@ def test_sigterm_finishes_the_email_in_flight_gives_back_the_rest_and_exits_at_o
     interval, emails, reply_delay = 1.5, 20, 2.0
     tenant = make_tenant(make_user, smtp_sink, "stopping", emails, send_interval=interval)
     smtp_sink.script.slow("DATA", reply_delay, nth=4)
-    worker = stack.worker()
-    beat = stack.beat()
+    worker, beat = stack.start()
     smtp_sink.wait_for(1, timeout=STARTUP)
     beat.stop()  # the batch is the worker's; no dispatcher claims the rest again while the test looks
 
@@ -331,8 +327,7 @@ def test_a_new_worker_has_every_account_of_a_killed_one_sending_again_within_30_
     tenants = [
         make_tenant(make_user, smtp_sink, f"t{i:02d}", emails, send_interval=1.0) for i in range(accounts)
     ]
-    doomed = stack.worker("doomed")
-    stack.beat()
+    doomed, _beat = stack.start(worker="doomed")
     start = smtp_sink.wait_for(1, timeout=STARTUP)[0].received_monotonic
     settle(lambda: len(smtp_sink.by_sender()) == accounts, until=start + 15.0)
     doomed.kill()
@@ -428,8 +423,7 @@ def test_an_account_goes_from_batch_to_batch_while_the_broker_is_down(
     stack = stack_on_private_redis
     emails = 15
     tenant = make_tenant(make_user, smtp_sink, "steady", emails, send_interval=0.3)
-    stack.worker(BATCH_SIZE=5)
-    stack.beat(BATCH_SIZE=5)
+    stack.start(BATCH_SIZE=5)
     smtp_sink.wait_for(2, timeout=STARTUP)
 
     private_redis.kill()
