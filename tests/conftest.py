@@ -73,15 +73,22 @@ def group_heavy_tests(items: list[pytest.Item]) -> None:
 
 
 def reset_postgres_schema() -> None:
-    """Create the tables once per run, then empty them before each test."""
+    """Create the tables once per run, then empty them before each test and restart their ids.
+
+    DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE of every table costs a few hundred
+    milliseconds on this kind of machine (it replaces each table's files) where DELETE costs a few."""
     global _postgres_schema_ready
     if not _postgres_schema_ready:
         db.drop_all()
         db.create_all()
         _postgres_schema_ready = True
         return
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    sequences = db.session.scalars(sa.text("SELECT oid::regclass::text FROM pg_class WHERE relkind = 'S'"))
+    restarts = ", ".join(f"setval('{sequence}', 1, false)" for sequence in sequences)
+    if restarts:
+        db.session.execute(sa.text(f"SELECT {restarts}"))
     db.session.commit()
 
 
