@@ -14,14 +14,16 @@ run: install assets migrate
 
 # Two test processes (pytest-xdist): tests/conftest.py groups the heavy tests so each process runs one at a time.
 PARALLEL ?= -n 2 --dist loadgroup
+# The tests' files (SQLite databases, logs) in memory where the machine has a tmpfs: every commit syncs.
+TEST_TMPDIR ?= $(shell test -w /dev/shm && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
 test: install-dev assets
-	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 # The suite without the browser tests and the tests that start real processes (workers, beat, make run,
 # gunicorn, the sink): the quick loop while editing; `make test` runs everything.
 test-fast: install-dev assets
-	$(BIN)/pytest $(PARALLEL) -m "not browser and not processes" $(PYTEST_ARGS)
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest $(PARALLEL) -m "not browser and not processes" $(PYTEST_ARGS)
 
 # What CI checks, the cheapest first: ruff, mypy, then the whole suite.
 check: lint typecheck test
