@@ -235,8 +235,11 @@ def auth(client: FlaskClient) -> AuthActions:
 
 
 @pytest.fixture
-def logged_in(make_user: Callable[..., User], auth: AuthActions) -> User:
-    """A user who is logged in on `client`."""
+def logged_in(make_user: Callable[..., User], client: FlaskClient) -> User:
+    """A user who is logged in on `client`: the session cookie a log-in gives, written straight into the
+    client (logging in through the form is tests/auth's; here it would cost two requests a test)."""
     user = make_user()
-    auth.login(user.username)
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
     return user
