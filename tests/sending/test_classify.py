@@ -304,3 +304,32 @@ def test_advice_says_what_each_account_problem_means_and_what_to_do():
         message = account_error_message(SMTPFailure(Stage.RCPT, int(code), text))
         assert message.startswith(f"RCPT failed: {reply} — "), message
         assert advice in message, message
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"), [(Stage.CONNECT, RATE_LIMIT), (Stage.MAIL, RATE_LIMIT), (Stage.RCPT, TRANSIENT)]
+)
+def test_a_mailbox_code_before_any_recipient_is_not_a_recipients_mailbox(stage, expected):
+    """4.2.1 means a busy mailbox only once a recipient has been named; to the connection it is our pace."""
+    assert classify(SMTPFailure(stage, 421, "4.2.1 Connection deferred")).outcome is expected
+
+
+def test_a_sender_throttled_for_the_errors_it_keeps_causing_is_the_accounts_to_fix():
+    """Waiting does not cure continuous 'send as denied' errors, even though the reply says 'throttled'."""
+    failure = SMTPFailure(
+        Stage.MAIL, 550, "5.2.252 Sender throttled due to continuous send as denied errors."
+    )
+    assert classify(failure).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [(451, TRANSIENT), (550, ACCOUNT)], ids=["temporary SPF error", "SPF failed"]
+)
+def test_an_spf_check_that_errored_for_now_is_retried_but_one_that_failed_is_the_accounts(code, expected):
+    text = "5.7.24 SPF validation error" if code == 451 else "5.7.23 SPF validation failed"
+    assert classify(SMTPFailure(Stage.MAIL, code, text)).outcome is expected
+
+
+def test_a_refused_attachment_type_fails_the_message_not_the_account():
+    failure = SMTPFailure(Stage.DATA, 550, "MSG-EXT: Blacklisted high risk file extension detected")
+    assert classify(failure).outcome is PERMANENT
