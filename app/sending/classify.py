@@ -127,7 +127,9 @@ CONTENT_REFUSAL = wording(
 )
 #: A recipient whose own settings refuse outside mail (Exchange's RESOLVER.RST): that recipient, for good.
 RECIPIENT_RESTRICTED = wording(
-    r"RESOLVER\.RST", r"delivery (to this (address|group|recipient)|is restricted)"
+    r"RESOLVER\.RST",
+    r"delivery (to this (address|group|recipient)|is restricted)",
+    r"\bprivate list\b|\bmembers only\b",
 )
 #: A count the account has used up: a quota, credits, so many messages per hour or day.
 SENDING_QUOTA = wording(
@@ -152,6 +154,7 @@ SENDING_QUOTA = wording(
 SENDER_NAME = wording(r"reverse|\bptr\b|ip name|hostname|rdns")
 DNS_TROUBLE = wording(
     r"(?<!reverse )(dns|lookup)[^.;]{0,20}\b(fail|error|timeout|timed out)",
+    r"\b(fail\w*|error)\b[^.;]{0,20}\b(dns|look-?up)\b",
     r"temporar\w*[^.;]{0,30}\b(?<!reverse )(dns|lookup)",
 )
 #: A refusal of the sender: its address, its login, relaying for it, its domain's authentication.
@@ -159,7 +162,8 @@ SENDER_REFUSAL = wording(
     # relaying: the server does not see an authenticated sender it may relay for
     r"relay(ing)?\b"
     + within_clause(40)
-    + r"\b(denied|not (permitted|allowed)|disallowed|refused|prohibited|disabled)",
+    + r"\b(denied|not (permitted|allowed)|disallowed|refused|rejected|prohibited|disabled)",
+    r"\bden(y|ies|ied)\b[^.;]{0,20}\brelay|relay check\b[^.;]{0,20}\bfail",
     r"unauthori[sz]ed relay|not a gateway|local (users?|senders?) only",
     r"delivery is not allowed to this address",
     r"conform with authentication|(doesn't|does not|must) match (the )?(authenticat|login)",
@@ -264,7 +268,6 @@ RATE_LIMITED = wording(
     r"frequen(cy|t|tly)\b|频率|频繁",
     r"(excessive|high|unusual|unexpected) volume",
     r"temporarily deferred",
-    r"connection (deferred|throttled)",
     r"\b4\.7\.[56]\d\d\b",
     r"too many (messages|e-?mails|mails|connections|concurrent|sessions)\b",
     r"too fast|too quickly",
@@ -286,6 +289,8 @@ ERRORS_REASON = wording(
 )
 #: A rate that got the sender blocked: that is a block, not a cooldown.
 BLOCKED = wording(r"\bblocked\b|\bbanned\b|black ?list|block ?list")
+#: A connection held back for now: refused, deferred, throttled or blocked ("421 4.2.1 Connection deferred").
+CONNECTION_HELD = wording(r"\b(blocked|banned)\b", r"connection (refused|deferred|throttled)")
 HL_CODE = re.compile(r"\bHL:[A-Z]{3}\b")
 #: A volume or rate limit of the sending account or IP, in any class.
 RATE_LIMIT_WORDING = wording(
@@ -418,8 +423,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         Outcome.RATE_LIMIT,
-        "a temporary reply to the connection itself that says it is blocked: blocked for now, cool down",
-        lambda f: is_temporary(f) and f.stage in BEFORE_RECIPIENT and says(BLOCKED)(f),
+        "a temporary refusal of the connection itself (deferred, refused, blocked for now): cool down",
+        lambda f: is_temporary(f) and f.stage in NO_RECIPIENT_YET and says(CONNECTION_HELD)(f),
     ),
     Rule(
         Outcome.TRANSIENT,
@@ -460,7 +465,17 @@ RULES: tuple[Rule, ...] = (
     Rule(
         Outcome.TRANSIENT,
         "a DNS lookup that failed for now, even one about the sender's domain: retry soon",
-        lambda f: is_temporary(f) and says(DNS_TROUBLE)(f) and not SENDER_NAME.search(f.message),
+        lambda f: (
+            is_temporary(f)
+            and f.stage is not Stage.CONNECT
+            and says(DNS_TROUBLE)(f)
+            and not SENDER_NAME.search(f.message)
+        ),
+    ),
+    Rule(
+        Outcome.ACCOUNT,
+        "a DNS lookup failing on the connection itself is of the sending host's own name (its reverse DNS)",
+        lambda f: f.stage is Stage.CONNECT and says(DNS_TROUBLE)(f),
     ),
     Rule(
         Outcome.PERMANENT,

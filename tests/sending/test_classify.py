@@ -333,3 +333,20 @@ def test_an_spf_check_that_errored_for_now_is_retried_but_one_that_failed_is_the
 def test_a_refused_attachment_type_fails_the_message_not_the_account():
     failure = SMTPFailure(Stage.DATA, 550, "MSG-EXT: Blacklisted high risk file extension detected")
     assert classify(failure).outcome is PERMANENT
+
+
+def test_a_dns_failure_on_the_connection_is_the_sending_hosts_own_name():
+    """At connect no sender or recipient has been named: the name the server failed to look up is ours."""
+    assert classify(SMTPFailure(Stage.CONNECT, 421, "failure in DNS look-up.")).outcome is ACCOUNT
+    assert classify(SMTPFailure(Stage.RCPT, 451, "4.4.0 DNS lookup failed")).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "text", ["Relay operation rejected", "host denies relay.", "relay check domain fail"]
+)
+def test_relaying_refused_in_other_words_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.RCPT, 553, text)).outcome is ACCOUNT
+
+
+def test_a_private_list_that_refuses_outsiders_fails_that_recipient_not_the_account():
+    assert classify(SMTPFailure(Stage.RCPT, 553, "private list access denied.")).outcome is PERMANENT
