@@ -423,8 +423,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         Outcome.RATE_LIMIT,
-        "a temporary refusal of the connection itself (deferred, refused, blocked for now): cool down",
-        lambda f: is_temporary(f) and f.stage in NO_RECIPIENT_YET and says(CONNECTION_HELD)(f),
+        "a temporary refusal of the connection itself (deferred, refused, blocked for now) that names no "
+        "blocklist: cool down",
+        lambda f: (
+            is_temporary(f)
+            and f.stage in NO_RECIPIENT_YET
+            and says(CONNECTION_HELD)(f)
+            and not SENDER_LISTED.search(f.message)
+        ),
     ),
     Rule(
         Outcome.TRANSIENT,

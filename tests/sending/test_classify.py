@@ -350,3 +350,10 @@ def test_relaying_refused_in_other_words_is_the_accounts(text):
 
 def test_a_private_list_that_refuses_outsiders_fails_that_recipient_not_the_account():
     assert classify(SMTPFailure(Stage.RCPT, 553, "private list access denied.")).outcome is PERMANENT
+
+
+def test_a_temporary_block_that_names_a_blocklist_is_still_the_accounts_to_fix():
+    failure = SMTPFailure(
+        Stage.MAIL, 450, "4.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org; try again later"
+    )
+    assert classify(failure).outcome is ACCOUNT
