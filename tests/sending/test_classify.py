@@ -171,6 +171,8 @@ README_EXAMPLES = [
                 "5.2.1 Mailbox unavailable. Your IP address 192.0.2.1 is blacklisted using SPAMHAUS-XBL.",
             ),
             (Stage.RCPT, 550, "relaying to <a@b.example> prohibited by administrator"),
+            (Stage.MAIL, 550, "5.2.252 Sender throttled due to continuous send as denied errors."),
+            (Stage.CONNECT, 421, "failure in DNS look-up."),
         ]
     ],
     *[
@@ -193,6 +195,7 @@ README_EXAMPLES = [
             (Stage.MAIL, 454, "Throttling failure: Daily message quota exceeded."),
             (Stage.RCPT, 450, "4.7.1 Error: too many recipients from unknown[192.0.2.1]"),
             (Stage.RCPT, 451, "4.3.0 [internal] Sending IP temporarily suspended"),
+            (Stage.CONNECT, 421, "4.2.1 Connection deferred"),
         ]
     ],
     *[
