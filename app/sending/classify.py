@@ -33,6 +33,9 @@ class Outcome(StrEnum):
 
 BEFORE_RECIPIENT = {Stage.CONNECT, Stage.EHLO, Stage.STARTTLS, Stage.AUTH}
 RECIPIENT_STAGES = {Stage.RCPT, Stage.DATA}
+#: Before RCPT no recipient has been named, so a reply there cannot be about a recipient's mailbox
+#: (EarthLink's "421 4.2.1 Connection deferred" at connect is the client's pace, not a busy mailbox).
+NO_RECIPIENT_YET = BEFORE_RECIPIENT | {Stage.MAIL}
 
 
 def wording(*alternatives: str) -> re.Pattern[str]:
@@ -91,7 +94,7 @@ GREYLISTING = wording(r"gr[ae]y-?list", r"postgrey", r"\btry again later\b.*\bgr
 #: connection sends the rest.
 CONNECTION_CAP = wording(
     r"per (session|connection)",
-    r"(session|connection) limit",
+    r"(session|connection|batch|transaction) limit",
     r"(open )?a new (session|connection)",
     r"too many (nonmail )?commands",
     r"too many errors",
@@ -108,6 +111,12 @@ TOO_LARGE = wording(
     r"exceeds? (the )?(maximum|max|fixed) (message )?size",
     r"\b(length|size) of (the )?(data|message|content)|number of attachments",
 )
+#: An attachment's type is refused ("Blacklisted high risk file extension detected"): the message, not
+#: the sender, whatever list the server keeps of such files.
+ATTACHMENT_REFUSAL = wording(
+    r"\b(file|attachment)s?\b[^.;]{0,30}\b(extension|type)s?\b",
+    r"\b(extension|attachment)s?\b[^.;]{0,30}\b(not allowed|prohibited|blocked|forbidden|detected|refused)",
+)
 #: The message goes round in circles between servers.
 LOOPING = wording(r"too many hops", r"(routing|mail|forwarding|delivery) loop", r"loop detected|loops back")
 #: The message's content or links are refused, whatever the code: sent again unchanged, it fails again.
@@ -118,7 +127,9 @@ CONTENT_REFUSAL = wording(
 )
 #: A recipient whose own settings refuse outside mail (Exchange's RESOLVER.RST): that recipient, for good.
 RECIPIENT_RESTRICTED = wording(
-    r"RESOLVER\.RST", r"delivery (to this (address|group|recipient)|is restricted)"
+    r"RESOLVER\.RST",
+    r"delivery (to this (address|group|recipient)|is restricted)",
+    r"\bprivate list\b|\bmembers only\b",
 )
 #: A count the account has used up: a quota, credits, so many messages per hour or day.
 SENDING_QUOTA = wording(
@@ -143,6 +154,7 @@ SENDING_QUOTA = wording(
 SENDER_NAME = wording(r"reverse|\bptr\b|ip name|hostname|rdns")
 DNS_TROUBLE = wording(
     r"(?<!reverse )(dns|lookup)[^.;]{0,20}\b(fail|error|timeout|timed out)",
+    r"\b(fail\w*|error)\b[^.;]{0,20}\b(dns|look-?up)\b",
     r"temporar\w*[^.;]{0,30}\b(?<!reverse )(dns|lookup)",
 )
 #: A refusal of the sender: its address, its login, relaying for it, its domain's authentication.
@@ -150,13 +162,15 @@ SENDER_REFUSAL = wording(
     # relaying: the server does not see an authenticated sender it may relay for
     r"relay(ing)?\b"
     + within_clause(40)
-    + r"\b(denied|not (permitted|allowed)|disallowed|refused|prohibited|disabled)",
+    + r"\b(denied|not (permitted|allowed)|disallowed|refused|rejected|prohibited|disabled)",
+    r"\bden(y|ies|ied)\b[^.;]{0,20}\brelay|relay check\b[^.;]{0,20}\bfail",
     r"unauthori[sz]ed relay|not a gateway|local (users?|senders?) only",
     r"delivery is not allowed to this address",
     r"conform with authentication|(doesn't|does not|must) match (the )?(authenticat|login)",
     r"header from\b",
     r"(unable|not permitted|not allowed|not configured) to relay",
-    r"rcpthosts",
+    r"rcpthosts|list of allowed (rcpt)?hosts",
+    r"not logged in|logged into the (pop|imap)|authentication (turned on|enabled)",
     r"too (many|much) (fail\w* (auth|login)|(auth|login)\w* fail)",
     r"authentication (information|checks)",
     r"purported responsible",
@@ -217,6 +231,7 @@ RECIPIENT_REFUSAL = wording(
     r"recipient('s)? account|account of the recipient",
     r"discontinued|no longer (active|in use|exists)",
     r"(cannot|can't|could not|couldn't) be delivered",
+    r"(cannot|can't|could not|couldn't|unable to) deliver (mail|messages?|e-?mails?) to\b",
     r"messages to \S+ are blocked",
 )
 #: The account or its IP is blocked, listed, suspended or judged a spammer.
@@ -267,8 +282,15 @@ AUTH_REASON = wording(
     r"\b(spf|dkim|dmarc|ptr) (record|signature|polic|check|fail|alignment)",
     r"(not|isn't|aren't) aligned|alignment",
 )
+#: Why a provider holds a sender back: the errors it keeps causing (Exchange Online's "Sender throttled due
+#: to continuous send as denied errors"). Waiting does not cure them; fixing the account does.
+ERRORS_REASON = wording(
+    r"(because of|due to) (continuous|repeated|persistent|constant)\b[^.;]{0,40}\berrors?\b"
+)
 #: A rate that got the sender blocked: that is a block, not a cooldown.
 BLOCKED = wording(r"\bblocked\b|\bbanned\b|black ?list|block ?list")
+#: A connection held back for now: refused, deferred, throttled or blocked ("421 4.2.1 Connection deferred").
+CONNECTION_HELD = wording(r"\b(blocked|banned)\b", r"connection (refused|deferred|throttled)")
 HL_CODE = re.compile(r"\bHL:[A-Z]{3}\b")
 #: A volume or rate limit of the sending account or IP, in any class.
 RATE_LIMIT_WORDING = wording(
@@ -292,6 +314,7 @@ RATE_LIMIT_WORDING = wording(
     r"\b4\.7\.28\b",
     r"try (again )?in \d+",
     r"temporarily rate",
+    r"dictionary attack|directory harvest",
 )
 #: The sending IP (or "you") held back for a while, worded as a temporary block: a cooldown.
 TEMPORARY_BLOCK = wording(
@@ -300,7 +323,7 @@ TEMPORARY_BLOCK = wording(
 )
 #: A server that calls its own trouble temporary ("temporary error during DKIM verification", "temporary
 #: lookup failure"): not a refusal of the sender, whatever check it was running.
-TEMPORARY_ERROR = wording(r"temporar\w* (error|failure|problem)")
+TEMPORARY_ERROR = wording(r"temporar\w* (error|failure|problem)", r"validation error")
 #: A daily quota: sending resumes when the provider's 24-hour window lets it.
 DAILY_QUOTA = wording(r"daily", r"per day", r"24[ -]?h(ours?)?", r"\b5\.4\.5\b", r"today")
 #: A server's own passing trouble, or a temporary problem with one recipient's route: retry soon.
@@ -376,10 +399,16 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     Rule(
+        Outcome.ACCOUNT,
+        "the sender is held back for the errors it keeps causing: the cure is the account, not waiting",
+        lambda f: says(RATE_LIMITED)(f) and bool(ERRORS_REASON.search(f.message)),
+    ),
+    Rule(
         Outcome.TRANSIENT,
         "the recipient's mailbox is busy, full or over quota: that recipient's problem, for now",
         lambda f: (
-            (says(RECIPIENT_MAILBOX)(f) or is_storage_quota(f))
+            f.stage not in NO_RECIPIENT_YET
+            and (says(RECIPIENT_MAILBOX)(f) or is_storage_quota(f))
             and not SENDING.search(f.message)
             and not ABANDONED.search(f.message)
         ),
@@ -393,10 +422,22 @@ RULES: tuple[Rule, ...] = (
         lambda f: is_temporary(f) and says(TEMPORARY_BLOCK)(f),
     ),
     Rule(
+        Outcome.RATE_LIMIT,
+        "a temporary refusal of the connection itself (deferred, refused, blocked for now) that names no "
+        "blocklist: cool down",
+        lambda f: (
+            is_temporary(f)
+            and f.stage in NO_RECIPIENT_YET
+            and says(CONNECTION_HELD)(f)
+            and not SENDER_LISTED.search(f.message)
+        ),
+    ),
+    Rule(
         Outcome.TRANSIENT,
         "a temporary reply about the recipient's address or mailbox (4.1.x, 4.2.x): that recipient, later",
         lambda f: (
             is_temporary(f)
+            and f.stage not in NO_RECIPIENT_YET
             and bool(RECIPIENT_SUBJECT.search(f.message))
             and not SENDING.search(f.message)
             and not RATE_LIMITED.search(f.message)
@@ -408,6 +449,11 @@ RULES: tuple[Rule, ...] = (
         says(CONNECTION_CAP),
     ),
     Rule(Outcome.PERMANENT, "the message is too large for the receiving server", says(TOO_LARGE)),
+    Rule(
+        Outcome.PERMANENT,
+        "an attachment of this message is of a type the server refuses",
+        lambda f: is_permanent(f) and f.stage in RECIPIENT_STAGES and says(ATTACHMENT_REFUSAL)(f),
+    ),
     Rule(
         Outcome.PERMANENT, "the message loops between servers", lambda f: is_permanent(f) and says(LOOPING)(f)
     ),
@@ -425,7 +471,17 @@ RULES: tuple[Rule, ...] = (
     Rule(
         Outcome.TRANSIENT,
         "a DNS lookup that failed for now, even one about the sender's domain: retry soon",
-        lambda f: is_temporary(f) and says(DNS_TROUBLE)(f) and not SENDER_NAME.search(f.message),
+        lambda f: (
+            is_temporary(f)
+            and f.stage is not Stage.CONNECT
+            and says(DNS_TROUBLE)(f)
+            and not SENDER_NAME.search(f.message)
+        ),
+    ),
+    Rule(
+        Outcome.ACCOUNT,
+        "a DNS lookup failing on the connection itself is of the sending host's own name (its reverse DNS)",
+        lambda f: f.stage is Stage.CONNECT and says(DNS_TROUBLE)(f),
     ),
     Rule(
         Outcome.PERMANENT,

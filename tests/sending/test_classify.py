@@ -171,6 +171,8 @@ README_EXAMPLES = [
                 "5.2.1 Mailbox unavailable. Your IP address 192.0.2.1 is blacklisted using SPAMHAUS-XBL.",
             ),
             (Stage.RCPT, 550, "relaying to <a@b.example> prohibited by administrator"),
+            (Stage.MAIL, 550, "5.2.252 Sender throttled due to continuous send as denied errors."),
+            (Stage.CONNECT, 421, "failure in DNS look-up."),
         ]
     ],
     *[
@@ -193,6 +195,7 @@ README_EXAMPLES = [
             (Stage.MAIL, 454, "Throttling failure: Daily message quota exceeded."),
             (Stage.RCPT, 450, "4.7.1 Error: too many recipients from unknown[192.0.2.1]"),
             (Stage.RCPT, 451, "4.3.0 [internal] Sending IP temporarily suspended"),
+            (Stage.CONNECT, 421, "4.2.1 Connection deferred"),
         ]
     ],
     *[
@@ -304,3 +307,56 @@ def test_advice_says_what_each_account_problem_means_and_what_to_do():
         message = account_error_message(SMTPFailure(Stage.RCPT, int(code), text))
         assert message.startswith(f"RCPT failed: {reply} — "), message
         assert advice in message, message
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"), [(Stage.CONNECT, RATE_LIMIT), (Stage.MAIL, RATE_LIMIT), (Stage.RCPT, TRANSIENT)]
+)
+def test_a_mailbox_code_before_any_recipient_is_not_a_recipients_mailbox(stage, expected):
+    """4.2.1 means a busy mailbox only once a recipient has been named; to the connection it is our pace."""
+    assert classify(SMTPFailure(stage, 421, "4.2.1 Connection deferred")).outcome is expected
+
+
+def test_a_sender_throttled_for_the_errors_it_keeps_causing_is_the_accounts_to_fix():
+    """Waiting does not cure continuous 'send as denied' errors, even though the reply says 'throttled'."""
+    failure = SMTPFailure(
+        Stage.MAIL, 550, "5.2.252 Sender throttled due to continuous send as denied errors."
+    )
+    assert classify(failure).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [(451, TRANSIENT), (550, ACCOUNT)], ids=["temporary SPF error", "SPF failed"]
+)
+def test_an_spf_check_that_errored_for_now_is_retried_but_one_that_failed_is_the_accounts(code, expected):
+    text = "5.7.24 SPF validation error" if code == 451 else "5.7.23 SPF validation failed"
+    assert classify(SMTPFailure(Stage.MAIL, code, text)).outcome is expected
+
+
+def test_a_refused_attachment_type_fails_the_message_not_the_account():
+    failure = SMTPFailure(Stage.DATA, 550, "MSG-EXT: Blacklisted high risk file extension detected")
+    assert classify(failure).outcome is PERMANENT
+
+
+def test_a_dns_failure_on_the_connection_is_the_sending_hosts_own_name():
+    """At connect no sender or recipient has been named: the name the server failed to look up is ours."""
+    assert classify(SMTPFailure(Stage.CONNECT, 421, "failure in DNS look-up.")).outcome is ACCOUNT
+    assert classify(SMTPFailure(Stage.RCPT, 451, "4.4.0 DNS lookup failed")).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "text", ["Relay operation rejected", "host denies relay.", "relay check domain fail"]
+)
+def test_relaying_refused_in_other_words_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.RCPT, 553, text)).outcome is ACCOUNT
+
+
+def test_a_private_list_that_refuses_outsiders_fails_that_recipient_not_the_account():
+    assert classify(SMTPFailure(Stage.RCPT, 553, "private list access denied.")).outcome is PERMANENT
+
+
+def test_a_temporary_block_that_names_a_blocklist_is_still_the_accounts_to_fix():
+    failure = SMTPFailure(
+        Stage.MAIL, 450, "4.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org; try again later"
+    )
+    assert classify(failure).outcome is ACCOUNT
