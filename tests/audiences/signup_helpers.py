@@ -73,4 +73,3 @@ def request_of(address: str) -> SignupRequest:
 
 def received(sink: SMTPSink) -> list[str]:
     return [recipient for message in sink.messages for recipient in message.rcpt_tos]
-

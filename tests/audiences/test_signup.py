@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import clock
-from app.audiences.models import ContactSource, Contact
+from app.audiences.models import Contact, ContactSource
 from app.audiences.signup.models import ListSignup, SignupStatus
 from app.extensions import db
 from app.models import SMTPSettings, Suppression, SuppressionReason
@@ -253,11 +253,13 @@ def test_public_posts_are_limited_per_client_address(stranger, signup):
 @pytest.mark.parametrize("app_settings", [{"LIST_SIGNUP_RATE_LIMIT_PER_LIST": "2 per hour"}])
 def test_public_posts_are_limited_per_list_whatever_the_address(app, signup):
     codes = [
-        app.test_client().post(
+        app.test_client()
+        .post(
             f"/subscribe/{signup.token}",
             data={"email": f"reader{i}@rcpt.example"},
             environ_base={"REMOTE_ADDR": f"192.0.2.{i}"},
-        ).status_code
+        )
+        .status_code
         for i in range(3)
     ]
     assert codes == [200, 200, 429]
