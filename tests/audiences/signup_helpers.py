@@ -55,13 +55,14 @@ def confirmation_path(message: ReceivedMessage) -> str:
     return "/subscribe/confirm/" + match.group(0).rsplit("/subscribe/confirm/", 1)[1]
 
 
-def members(contact_list: ContactList) -> list[str]:
+def members(contact_list: ContactList | int) -> list[str]:
+    list_id = contact_list if isinstance(contact_list, int) else contact_list.id
     db.session.expire_all()
     return sorted(
         db.session.scalars(
             sa.select(Contact.address)
             .join(ListMember, ListMember.contact_id == Contact.id)
-            .where(ListMember.list_id == contact_list.id)
+            .where(ListMember.list_id == list_id)
         )
     )
 
