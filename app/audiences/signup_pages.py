@@ -46,14 +46,13 @@ def signup_settings(list_id: int) -> str:
 
 def signup_page(contact_list: ContactList, signup: ListSignup, form: SignupSettingsForm) -> str:
     url = public_url(signup)
-    counts: dict[str, int] = {
-        status: count
-        for status, count in db.session.execute(
+    counts = dict(
+        db.session.execute(
             sa.select(SignupRequest.status, sa.func.count())
             .where(SignupRequest.list_id == contact_list.id)
             .group_by(SignupRequest.status)
-        )
-    }
+        ).all()
+    )
     recent = db.session.scalars(
         sa.select(SignupRequest)
         .where(SignupRequest.list_id == contact_list.id)

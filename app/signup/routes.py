@@ -8,7 +8,8 @@ and the double opt-in itself: a post only ever causes one confirmation email per
 the address, the page says the same ("check your inbox"), so it tells a stranger nothing about it.
 
 The confirmation link asks before it confirms (GET shows a button, POST confirms, with CSRF: it is a
-person's browser), so a mail scanner that opens every link confirms nobody.
+person's browser), so a mail scanner that opens every link confirms nobody. Pressing it again, within
+the link's days, puts the address back on the list: the person asked again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from flask import current_app, render_template, request
 
 from app import clock
 from app.audiences.signup.links import ConfirmationLinks
-from app.audiences.signup.models import ListSignup, SignupRequest, SignupStatus
+from app.audiences.signup.models import ListSignup, SignupRequest
 from app.audiences.signup.operations import confirm, request_signup
 from app.extensions import csrf, db
 from app.forms import EmptyForm
@@ -95,7 +96,7 @@ def confirm_signup(token: str) -> str | tuple[str, int]:
         return render_template("signup/closed.html"), 404
     page = {**page_of(signup), "address": signup_request.address}
     form = EmptyForm()
-    if signup_request.status != SignupStatus.CONFIRMED and not form.validate_on_submit():
+    if not form.validate_on_submit():
         return render_template("signup/confirm.html", form=form, confirm_token=token, **page)
     confirm(signup_request, clock.utcnow())
     db.session.commit()

@@ -90,7 +90,10 @@ def send_confirmation(
     except Exception as error:  # the password can't be read with the current key
         _account_error(account, str(error), now, holds=True)
         return _wait(request, None, str(error))
-    message = confirmation_message(request, signup.contact_list, account, links)
+    try:
+        message = confirmation_message(request, signup.contact_list, account, links)
+    except ValueError as error:  # a header the email package refuses
+        return _finish(request, SignupStatus.FAILED, f"The confirmation could not be built: {error}")
     sender, recipient = account.from_address, request.address
     db.session.commit()  # no transaction is held while the server talks
     try:
