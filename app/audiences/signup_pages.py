@@ -4,7 +4,7 @@ snippet to copy, and how its recent sign-ups went (a confirmation that could not
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -31,17 +31,30 @@ def account_choices() -> list[tuple[int, str]]:
     return [(account.id, f"{account.from_address} ({account.host})") for account in accounts]
 
 
-@bp.route("/lists/<int:list_id>/signup")
+@bp.route("/lists/<int:list_id>/signup", methods=["GET", "POST"])
 @login_required
-def signup_settings(list_id: int) -> str:
-    """The list's sign-up form: its settings, address, snippet and recent sign-ups."""
+def signup_settings(list_id: int) -> str | Response | tuple[str, int]:
+    """The list's sign-up form: its settings (POST saves them: on or off, and the account its
+    confirmations go through), its address, the snippet and the recent sign-ups."""
     contact_list = owned_or_404(ContactList, list_id)
     signup = form_of(contact_list.id, current_user.id)
+    if request.method == "GET":
+        db.session.commit()
+        data = {"enabled": signup.enabled, "smtp_account": signup.smtp_account_id}
+        return signup_page(contact_list, signup, SignupSettingsForm(formdata=None, data=data))
+    form = SignupSettingsForm().offer(account_choices())
+    if not form.validate_on_submit():
+        return signup_page(contact_list, signup, form), 400
+    signup.enabled = form.enabled.data
+    signup.smtp_account_id = form.smtp_account.data
     db.session.commit()
-    form = SignupSettingsForm(
-        formdata=None, data={"enabled": signup.enabled, "smtp_account": signup.smtp_account_id}
+    flash(
+        "Sign-up is on: share the form's address or paste the snippet into your site."
+        if signup.enabled
+        else "Sign-up is off: the form takes no sign-ups.",
+        "success",
     )
-    return signup_page(contact_list, signup, form)
+    return redirect(url_for("audiences.signup_settings", list_id=contact_list.id))
 
 
 def signup_page(contact_list: ContactList, signup: ListSignup, form: SignupSettingsForm) -> str:
@@ -70,24 +83,3 @@ def signup_page(contact_list: ContactList, signup: ListSignup, form: SignupSetti
         statuses=SignupStatus.ALL,
         recent=list(recent),
     )
-
-
-@bp.post("/lists/<int:list_id>/signup")
-@login_required
-def save_signup_settings(list_id: int) -> str | Response | tuple[str, int]:
-    """Turn the list's sign-up form on or off, and choose the account its confirmations go through."""
-    contact_list = owned_or_404(ContactList, list_id)
-    signup = form_of(contact_list.id, current_user.id)
-    form = SignupSettingsForm().offer(account_choices())
-    if not form.validate_on_submit():
-        return signup_page(contact_list, signup, form), 400
-    signup.enabled = form.enabled.data
-    signup.smtp_account_id = form.smtp_account.data
-    db.session.commit()
-    flash(
-        "Sign-up is on: share the form's address or paste the snippet into your site."
-        if signup.enabled
-        else "Sign-up is off: the form takes no sign-ups.",
-        "success",
-    )
-    return redirect(url_for("audiences.signup_settings", list_id=contact_list.id))
