@@ -17,7 +17,7 @@ from app.tasks import send_signup_confirmation
 from tests.audiences.conftest import make_list
 from tests.audiences.signup_helpers import open_signup, received, request_of, send_due, sign_up
 from tests.builders import add_campaign, add_emails, make_account
-from tests.smtp_sink import RATE_LIMITED
+from tests.smtp_sink import DROP, RATE_LIMITED
 
 ADDRESS = "reader@rcpt.example"
 
@@ -153,3 +153,17 @@ def test_a_confirmation_whose_worker_died_is_sent_again_by_the_sweep(owner, stra
     later = clock.utcnow() + timedelta(minutes=5)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
     assert send_due() == [SignupStatus.SENT]
+
+
+@pytest.mark.parametrize("app_settings", [{"MAX_ATTEMPTS": 2}])
+def test_a_confirmation_that_keeps_failing_gives_up_after_max_attempts(
+    owner, stranger, smtp_sink, monkeypatch
+):
+    signup, _ = signup_through(owner, smtp_sink)
+    smtp_sink.script.add("DATA", DROP)  # every time
+    sign_up(stranger, signup, ADDRESS)
+    assert send_due() == [SignupStatus.PENDING]
+    later = clock.utcnow() + timedelta(hours=1)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    assert send_due() == [SignupStatus.FAILED]
+    assert request_of(ADDRESS).last_error.startswith("Gave up after 2 tries")

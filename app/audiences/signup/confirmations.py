@@ -80,7 +80,7 @@ def send_confirmation(
             SignupStatus.FAILED,
             "No SMTP account is chosen for this list's confirmations: choose one on the list's sign-up page.",
         )
-    wait = _account_wait(account, settings, now)
+    wait = _account_wait(account, now)
     if wait is not None:
         return _wait(request, *wait)
     if not _take_slot(account, settings, now):
@@ -100,6 +100,9 @@ def send_confirmation(
         run_sync(lambda: send_one(endpoint, message, sender, recipient))
     except SMTPFailure as failure:
         return _failed(request, account, failure, settings)
+    except Exception as error:  # a bug, not the server: counted, so that it ends after MAX_ATTEMPTS
+        log.exception("signup confirmation %s could not be sent", request.id)
+        return _try_again(request, settings, f"An unexpected error (logged): {error}")
     request.sent_at = clock.utcnow()
     request.attempts += 1
     if account.last_error is not None and not account.held:
@@ -178,9 +181,7 @@ def _claim(request_id: int, now: datetime) -> SignupRequest | None:
     return db.session.get(SignupRequest, request_id, populate_existing=True)
 
 
-def _account_wait(
-    account: SMTPSettings, settings: EngineSettings, now: datetime
-) -> tuple[datetime | None, str] | None:
+def _account_wait(account: SMTPSettings, now: datetime) -> tuple[datetime | None, str] | None:
     """Until when (None: until the user acts) the account may not send, and why; None if it may."""
     if account.held:
         return None, f"The SMTP account is held: {account.last_error or 'see Settings'}"
@@ -231,11 +232,19 @@ def _failed(
         _account_error(account, message, now, holds)
         retry = None if holds else now + timedelta(seconds=settings.backoff_after(1))
         return _wait(request, retry, message)
-    request.attempts += 1
-    if verdict.outcome is Outcome.PERMANENT or request.attempts >= settings.max_attempts:
+    if verdict.outcome is Outcome.PERMANENT:
+        request.attempts += 1
         return _finish(request, SignupStatus.FAILED, f"The server refused it: {failure.reply}")
-    retry = now + timedelta(seconds=settings.backoff_after(request.attempts))
-    return _wait(request, retry, f"Will try again: {failure.reply}")
+    return _try_again(request, settings, failure.reply)
+
+
+def _try_again(request: SignupRequest, settings: EngineSettings, why: str) -> Result:
+    """A temporary failure: counted, and tried again after the engine's backoff, up to `MAX_ATTEMPTS`."""
+    request.attempts += 1
+    if request.attempts >= settings.max_attempts:
+        return _finish(request, SignupStatus.FAILED, f"Gave up after {request.attempts} tries: {why}")
+    retry = clock.utcnow() + timedelta(seconds=settings.backoff_after(request.attempts))
+    return _wait(request, retry, f"Will try again: {why}")
 
 
 def _account_error(account: SMTPSettings, message: str, now: datetime, holds: bool) -> None:
