@@ -132,6 +132,13 @@ class Config:
     LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
     LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
     SIGNUP_RATE_LIMIT_PER_IP = env_str("SIGNUP_RATE_LIMIT_PER_IP", "10 per hour")
+    #: A list's public sign-up form (app.signup): posts one client address, and one list, may make.
+    LIST_SIGNUP_RATE_LIMIT_PER_IP = env_str("LIST_SIGNUP_RATE_LIMIT_PER_IP", "10 per hour")
+    LIST_SIGNUP_RATE_LIMIT_PER_LIST = env_str("LIST_SIGNUP_RATE_LIMIT_PER_LIST", "200 per hour")
+    #: One confirmation email per address per list per this many minutes, however often it signs up.
+    SIGNUP_RESEND_MINUTES = env_int("SIGNUP_RESEND_MINUTES", 10)
+    #: How long a confirmation link works.
+    SIGNUP_CONFIRMATION_DAYS = env_int("SIGNUP_CONFIRMATION_DAYS", 7)
     #: Addresses or networks of the reverse proxies whose X-Forwarded-* headers are believed (app.proxies).
     TRUSTED_PROXIES = env_str("TRUSTED_PROXIES", "")
     SMTP_TLS_CA_FILE = env_str("SMTP_TLS_CA_FILE", "")

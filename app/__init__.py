@@ -53,6 +53,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         errors,
         favicon,
         security_headers,
+        signup,
         suppressions,
         unsubscribe,
     )
@@ -60,7 +61,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app.celery_app import celery_init_app
     from app.templating import register_template_helpers
 
-    for area in (auth, dashboard, campaigns, audiences, settings_area, suppressions, unsubscribe, errors):
+    areas = (auth, dashboard, campaigns, audiences, settings_area, suppressions, unsubscribe, signup, errors)
+    for area in areas:
         app.register_blueprint(area.bp)
     register_template_helpers(app)
     security_headers.init_app(app)

@@ -13,6 +13,7 @@ from flask import Flask
 
 DISPATCH_TASK = "campaigns.dispatch"
 MAILBOX_TASK = "mailbox.read_all"
+SIGNUP_SWEEP_TASK = "signups.sweep"
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -26,6 +27,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.conf.beat_schedule = {
         "dispatch": {"task": DISPATCH_TASK, "schedule": app.config["DISPATCH_INTERVAL"]},
         "mailboxes": {"task": MAILBOX_TASK, "schedule": app.config["MAILBOX_READ_INTERVAL"]},
+        "signups": {"task": SIGNUP_SWEEP_TASK, "schedule": app.config["DISPATCH_INTERVAL"]},
     }
     celery_app.set_default()
     celery_app.flask_app = app  # for the worker's signal handlers

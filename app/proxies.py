@@ -12,9 +12,15 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
+from flask import request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def client_address() -> str:
+    """The client's address (behind a listed proxy, the one it saw): what per-address budgets count by."""
+    return request.remote_addr or "unknown"
 
 
 def parse_networks(setting: str) -> list[Network]:

@@ -18,7 +18,9 @@ from flask import Flask, current_app
 from kombu.exceptions import OperationalError
 
 from app import clock
-from app.celery_app import DISPATCH_TASK, MAILBOX_TASK
+from app.audiences.signup.confirmations import due_requests, send_confirmation
+from app.audiences.signup.links import ConfirmationLinks
+from app.celery_app import DISPATCH_TASK, MAILBOX_TASK, SIGNUP_SWEEP_TASK
 from app.extensions import db
 from app.mailbox.reader import mailboxes_to_read
 from app.mailbox.service import MailboxReaders
@@ -212,3 +214,36 @@ def read_mailboxes() -> int:
     mailbox_ids = mailboxes_to_read()
     db.session.commit()
     return mailbox_readers().submit(mailbox_ids)
+
+
+#: One SMTP conversation (connect, TLS, login, one message), each step bounded by `SMTP_TIMEOUT` (30 s).
+CONVERSATION_LIMITS = {"soft_time_limit": 150, "time_limit": 180}
+
+
+@shared_task(name="signups.send_confirmation", **EARLY_ACK, **CONVERSATION_LIMITS)
+def send_signup_confirmation(request_id: int) -> str:
+    """Send a sign-up's confirmation email (app.audiences.signup.confirmations); returns its status."""
+    result = send_confirmation(
+        request_id,
+        engine_settings(),
+        ConfirmationLinks.from_config(current_app.config),
+        password_decrypter(configured_keys()),
+    )
+    return result.status
+
+
+def enqueue_signup_confirmation(request_id: int) -> None:
+    """Hand a committed sign-up to the workers; with the broker away, beat's sweep sends it later."""
+    try:
+        send_signup_confirmation.delay(request_id)
+    except OperationalError:
+        log.warning("broker unreachable: sign-up %d waits for the sweep", request_id)
+
+
+@shared_task(name=SIGNUP_SWEEP_TASK, **EARLY_ACK, **QUICK)
+def sweep_signup_confirmations() -> int:
+    """Beat's safety net for sign-ups: every confirmation now due (after a wait, a lost task, an outage)."""
+    due = due_requests(engine_settings(), clock.utcnow())
+    for request_id in due:
+        enqueue_signup_confirmation(request_id)
+    return len(due)

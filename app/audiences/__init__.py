@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("audiences", __name__, url_prefix="/audience")
 
-from app.audiences import contacts, imports, lists, segment_pages  # noqa: E402,F401
+from app.audiences import contacts, imports, lists, segment_pages, signup_pages  # noqa: E402,F401

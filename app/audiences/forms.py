@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import FieldList, FormField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import BooleanField, FieldList, FormField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.audiences.models import LIST_NAME_LENGTH, TAG_NAME_LENGTH, ContactStatus
@@ -102,3 +102,25 @@ class SegmentForm(AppForm):
     def chosen_conditions(self) -> list[dict[str, str]]:
         made = (entry.form.condition() for entry in self.conditions)
         return [condition for condition in made if condition is not None]
+
+
+class SignupSettingsForm(AppForm):
+    """A list's public sign-up form: on or off, and the SMTP account that sends its confirmations."""
+
+    enabled = BooleanField("Take sign-ups through this list's form")
+    smtp_account = SelectField("Send confirmation emails through", coerce=int, validate_choice=False)
+    submit = SubmitField("Save sign-up settings")
+
+    def offer(self, accounts: list[tuple[int, str]]) -> SignupSettingsForm:
+        """Offer the user's own accounts; any other id posted is refused."""
+        self.smtp_account.choices = [SelectChoice(account_id, label) for account_id, label in accounts]
+        self.offered = {account_id for account_id, _ in accounts}
+        return self
+
+    def validate_smtp_account(self, field: SelectField) -> None:
+        if field.data is not None and field.data not in self.offered:
+            raise ValidationError("Choose one of your SMTP accounts.")
+        if self.enabled.data and field.data is None:
+            raise ValidationError(
+                "Choose the SMTP account that sends the confirmation emails (add one in Settings)."
+            )

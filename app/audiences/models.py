@@ -44,6 +44,8 @@ class ContactStatus:
 class ContactSource:
     IMPORT = "import"
     CAMPAIGN = "campaign"
+    #: Confirmed their address through a list's public sign-up form (app.audiences.signup).
+    SIGNUP = "signup"
 
 
 class Contact(Model):
@@ -72,7 +74,8 @@ class Contact(Model):
     name: Mapped[str] = mapped_column(sa.String(255), default="")
     #: Every uploaded column but the address and the name: {merge field key: value}.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON_DOCUMENT, default=dict)
-    #: How the contact first came: a list import, or a campaign's recipients (before audiences existed).
+    #: How the contact first came: a list import, a campaign's recipients (before audiences existed), or
+    #: a sign-up form.
     source: Mapped[str] = mapped_column(sa.String(16), default=ContactSource.IMPORT)
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)

@@ -13,6 +13,7 @@ from app.auth.passwords import password_matches
 from app.auth.sessions import keep_only_this_session, log_in, log_out
 from app.extensions import db, login_manager
 from app.models import User
+from app.proxies import client_address
 from app.throttle import Budget, throttle
 
 login_manager.login_view = "auth.login"
@@ -29,11 +30,6 @@ def safe_next_url(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
-
-
-def client_address() -> str:
-    """The client's address (behind a listed proxy, the one it saw: app.proxies)."""
-    return request.remote_addr or "unknown"
 
 
 def login_budgets(user: User | None, identifier: str) -> tuple[Budget, Budget]:

@@ -20,30 +20,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app, render_template, request
 
 from app.extensions import csrf, db
 from app.forms import EmptyForm
-from app.models import SMTPSettings, SuppressionReason, User
+from app.models import SuppressionReason, User
+from app.senders import sender_name
 from app.sending.unsubscribe_links import Link, UnsubscribeLinks
 from app.suppression_list import suppress
 from app.suppressions.operations import resubscribe, suppression_reason
+from app.timed_tokens import LinkExpired
 from app.unsubscribe import bp
-from app.unsubscribe.resubscribe import VALID_FOR, LinkExpired, ResubscribeLinks
-
-
-def sender_name(user: User) -> str:
-    """Who the recipient knows the emails from: the account's From name, else its address."""
-    account = db.session.execute(
-        sa.select(SMTPSettings.from_name, SMTPSettings.from_address)
-        .where(SMTPSettings.user_id == user.id)
-        .order_by(SMTPSettings.id)
-        .limit(1)
-    ).first()
-    if account is None:
-        return user.username
-    return account.from_name or account.from_address
+from app.unsubscribe.resubscribe import VALID_FOR, ResubscribeLinks
 
 
 def page_for(link: Link) -> dict[str, Any] | None:

@@ -7,6 +7,9 @@ PUBLIC_ENDPOINTS = {
     "favicon",
     "unsubscribe.unsubscribe",
     "unsubscribe.subscribe_again",
+    "unsubscribe.preferences",
+    "signup.form",
+    "signup.confirm_signup",
 }
 
 

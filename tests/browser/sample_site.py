@@ -17,6 +17,9 @@ from app import clock
 from app.address_import import UploadLimits, import_upload
 from app.audiences.models import Contact, ContactList, ContactSource, Segment
 from app.audiences.operations import tag_contacts
+from app.audiences.signup.links import ConfirmationLinks
+from app.audiences.signup.models import ListSignup, SignupRequest, SignupStatus
+from app.audiences.signup.operations import REFUSAL_ADVICE, REFUSED_BECAUSE
 from app.audiences.upsert import upsert_into_list
 from app.campaigns.recipients import uploads
 from app.campaigns.recipients.store import replace_recipients
@@ -71,6 +74,10 @@ class Site:
     list_review_token: str
     list_column_choice_token: str
     segment_id: int
+    #: The list's public sign-up form, one sign-up's confirmation link, and a preference page naming the list.
+    signup_token: str
+    confirmation_token: str
+    preferences_token: str
 
 
 def build_site(app: Flask) -> Site:
@@ -115,6 +122,10 @@ def build_site(app: Flask) -> Site:
         choice = uploads.keep(owner.id, UNKNOWN_HEADERS, "kontakte.csv", uploads.FILE)
         token = UnsubscribeLinks.from_config(app.config).token(owner.id, "reader.007@example.com")
         again = ResubscribeLinks.from_config(app.config).token(owner.id, "left.last.month@example.com")
+        signup_token, confirmation_token = _signups(contact_list, account)
+        preferences = UnsubscribeLinks.from_config(app.config).token(
+            owner.id, CONTACT, list_id=contact_list.id
+        )
         contact_id = db.session.scalar(
             sa.select(Contact.id).where(Contact.user_id == owner.id, Contact.address == CONTACT)
         )
@@ -132,9 +143,42 @@ def build_site(app: Flask) -> Site:
             list_review.token,
             list_choice.token,
             segment.id,
+            signup_token,
+            confirmation_token,
+            preferences,
         )
         db.session.remove()
         return site
+
+
+def _signups(contact_list: ContactList, account: SMTPSettings) -> tuple[str, str]:
+    """The list's form, on, with sign-ups in every state the owner's page shows; its token and the
+    confirmation link's token of one that was sent."""
+    signup = ListSignup(
+        list_id=contact_list.id, user_id=contact_list.user_id, enabled=True, smtp_account_id=account.id
+    )
+    db.session.add(signup)
+    reasons = {
+        SignupStatus.SENT: None,
+        SignupStatus.CONFIRMED: None,
+        SignupStatus.PENDING: "waiting for the account's interval",
+        SignupStatus.FAILED: "The server refused it: 550 5.1.1 <nobody.home@rcpt.example>: user unknown",
+        SignupStatus.REFUSED: REFUSED_BECAUSE[SuppressionReason.BOUNCED] + REFUSAL_ADVICE,
+    }
+    requests = [
+        SignupRequest(
+            user_id=contact_list.user_id,
+            list_id=contact_list.id,
+            address=f"{status}.sign-up.with.a.long.address@subdomain.example.co.in",
+            status=status,
+            last_error=reason,
+        )
+        for status, reason in reasons.items()
+    ]
+    db.session.add_all(requests)
+    db.session.commit()
+    confirmation = ConfirmationLinks.from_config(current_app.config).url(requests[0].id, requests[0].address)
+    return signup.token, confirmation.rsplit("/", 1)[1]
 
 
 def _audience(owner: User) -> ContactList:

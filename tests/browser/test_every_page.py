@@ -74,6 +74,21 @@ PAGES = [
         VISITOR,
         lambda site: url_for("unsubscribe.subscribe_again", token=site.resubscribe_token),
     ),
+    SitePage(
+        "preferences",
+        "unsubscribe.preferences",
+        VISITOR,
+        lambda site: url_for("unsubscribe.preferences", token=site.preferences_token),
+    ),
+    SitePage(
+        "signup-form", "signup.form", VISITOR, lambda site: url_for("signup.form", token=site.signup_token)
+    ),
+    SitePage(
+        "signup-confirmation",
+        "signup.confirm_signup",
+        VISITOR,
+        lambda site: url_for("signup.confirm_signup", token=site.confirmation_token),
+    ),
     SitePage("not-found-logged-out", None, VISITOR, lambda site: "/no-such-page", status=404),
     SitePage("dashboard", "dashboard.index", OWNER, lambda site: url_for("dashboard.index")),
     SitePage("campaigns", "campaigns.index", OWNER, lambda site: url_for("campaigns.index")),
@@ -177,6 +192,12 @@ PAGES = [
         "audiences.contact",
         OWNER,
         lambda site: url_for("audiences.contact", contact_id=site.contact_id),
+    ),
+    SitePage(
+        "audience-list-signup",
+        "audiences.signup_settings",
+        OWNER,
+        lambda site: url_for("audiences.signup_settings", list_id=site.list_id),
     ),
     SitePage("audience-segments", "audiences.segments", OWNER, lambda site: url_for("audiences.segments")),
     SitePage(
