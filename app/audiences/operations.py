@@ -12,7 +12,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.audiences.models import Contact, ContactList, ContactTag, ListMember, Tag
+from app.audiences.models import Contact, ContactList, ContactTag, ListMember, Segment, Tag
+from app.audiences.segments import segment_contacts
 from app.database import changed_rows
 from app.extensions import db
 from app.models import SuppressionReason
@@ -76,6 +77,26 @@ def tag_contacts(user_id: int, tag_name: str, contact_ids: Iterable[int]) -> int
         return 0
     added = db.session.execute(_insert_ignoring_duplicates(ContactTag).values(rows))
     return changed_rows(added)
+
+
+def tag_segment(segment: Segment, tag_name: str) -> int:
+    """Give the tag (made if new) to everyone in the segment, in one INSERT ... SELECT; returns how
+    many did not have it yet."""
+    tag = tag_named(segment.user_id, tag_name)
+    everyone = segment_contacts(segment).with_only_columns(sa.literal(tag.id, sa.Integer), Contact.id)
+    added = db.session.execute(
+        _insert_ignoring_duplicates(ContactTag).from_select(["tag_id", "contact_id"], everyone)
+    )
+    return changed_rows(added)
+
+
+def untag_segment(segment: Segment, tag: Tag) -> int:
+    """Take the tag off everyone in the segment, in one DELETE; returns how many had it."""
+    everyone = segment_contacts(segment).with_only_columns(Contact.id)
+    removed = db.session.execute(
+        sa.delete(ContactTag).where(ContactTag.tag_id == tag.id, ContactTag.contact_id.in_(everyone))
+    )
+    return changed_rows(removed)
 
 
 def untag_contact(contact: Contact, tag: Tag) -> None:
