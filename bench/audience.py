@@ -5,8 +5,11 @@ known addresses with a changed attribute, half new; after one untimed import of 
 the checked import to the commit (the reading of the file is `bench-import`'s); and the list page,
 first, last and searched, as a logged-in browser gets it over the test client (median of
 `PAGE_RUNS`). Targets: upsert < 6 s, list pages < 50 ms.
-Also a segment's count (an attribute equals, twice, over the whole list; target < 300 ms).
-Scheduling a campaign to a segment comes when campaigns take segments (a later session).
+Also segments' counts over the whole list (median of `COUNT_RUNS`; target < 300 ms): two attributes
+equal; an attribute equal, a numeric comparison and two history conditions (after 476,191 sent emails of
+two campaigns are added); a numeric comparison alone, which reads every contact's score. And tagging
+everyone in a segment of 333,334, then untagging them. Scheduling a campaign to a segment comes when
+campaigns take segments (a later session).
 """
 
 from __future__ import annotations
@@ -14,32 +17,41 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app import clock
 from app.address_import import ColumnMap, ImportResult, MergeField, Recipient
-from app.audiences.models import ContactList, ContactSource, Segment
+from app.audiences.models import ContactList, ContactSource, Segment, Tag
+from app.audiences.operations import tag_segment, untag_segment
 from app.audiences.queries import contact_count
 from app.audiences.segments import segment_contacts
 from app.audiences.upsert import upsert_into_list
 from app.extensions import db
-from app.models import User
+from app.models import Campaign, User
+from app.states import CampaignStatus
 from bench.common import bench_app, result_line, run, vacuum_analyze
 
 CONTACTS = 1_000_000
 IMPORTED = 100_000
 PAGE_RUNS = 20
+COUNT_RUNS = 5
 PASSWORD = "bench-audience-password"
 
 
 def seed_contacts(user_id: int, list_id: int) -> None:
-    """`CONTACTS` contacts with two attributes, all on the list, in two set-based statements."""
+    """`CONTACTS` contacts with four attributes, all on the list, in two set-based statements: a city,
+    a plan, a score (a number, or "n/a" for a tenth of them; the same spread in every city) and the
+    date they joined."""
     db.session.execute(
         sa.text(
             "INSERT INTO contact (user_id, address, name, attributes, source, created_at, updated_at) "
             "SELECT :user_id, 'c' || lpad(i::text, 7, '0') || '@rcpt.example', 'Contact ' || i, "
             "jsonb_build_object('city', 'City ' || (i % 500), 'plan', CASE WHEN i % 3 = 0 THEN 'gold' "
-            "ELSE 'basic' END), 'import', now(), now() FROM generate_series(0, :n - 1) AS i"
+            "ELSE 'basic' END, 'score', CASE WHEN i / 500 % 10 = 9 THEN 'n/a' ELSE (i / 500 % 100)::text END, "
+            "'joined', (DATE '2020-01-01' + i % 2500)::text), 'import', now(), now() "
+            "FROM generate_series(0, :n - 1) AS i"
         ),
         {"user_id": user_id, "n": CONTACTS},
     )
@@ -51,6 +63,60 @@ def seed_contacts(user_id: int, list_id: int) -> None:
     )
     db.session.commit()
     vacuum_analyze(db.engine)
+
+
+#: The user's sent campaigns: name, every how many contacts got it, how many days ago it was sent.
+SENT_CAMPAIGNS = (("Spring", 3, 40), ("Autumn", 7, 3))
+
+
+def seed_history(user_id: int) -> dict[str, int]:
+    """The campaigns of `SENT_CAMPAIGNS`, each sent to every n-th contact (476,191 emails in all);
+    returns their ids by name."""
+    ids = {}
+    for name, every, days_ago in SENT_CAMPAIGNS:
+        sent_at = clock.utcnow() - timedelta(days=days_ago)
+        campaign = Campaign(
+            user_id=user_id,
+            name=name,
+            status=CampaignStatus.COMPLETED,
+            scheduled_at=sent_at,
+            completed_at=sent_at,
+        )
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.execute(
+            sa.text(
+                "INSERT INTO email (user_id, campaign_id, address, name, merge_data, status, scheduled_at, "
+                "sent_at, attempts) "
+                "SELECT :user_id, :campaign_id, 'c' || lpad(i::text, 7, '0') || '@rcpt.example', "
+                "'Contact ' || i, '{}', 'sent', :sent_at, :sent_at, 1 "
+                "FROM generate_series(0, :n - 1, :every) AS i"
+            ),
+            {
+                "user_id": user_id,
+                "campaign_id": campaign.id,
+                "sent_at": sent_at,
+                "n": CONTACTS,
+                "every": every,
+            },
+        )
+        ids[name] = campaign.id
+    db.session.commit()
+    vacuum_analyze(db.engine)
+    return ids
+
+
+def count_ms(user_id: int, list_id: int, conditions: list[dict[str, str]]) -> tuple[int, float]:
+    """A segment's count as its page makes it: (how many match, median ms of `COUNT_RUNS`)."""
+    segment = Segment(
+        user_id=user_id, name=f"Segment {len(conditions)}", list_id=list_id, conditions=conditions
+    )
+    times = []
+    for _ in range(COUNT_RUNS):
+        start = time.perf_counter()
+        matching = contact_count(segment_contacts(segment))
+        times.append((time.perf_counter() - start) * 1000)
+    return matching, statistics.median(times)
 
 
 def import_of(rows: int, run: str) -> ImportResult:
@@ -120,24 +186,46 @@ def main() -> None:
             f"list page of {CONTACTS + IMPORTED:,}: first {first:.1f} ms, last {last:.1f} ms, "
             f"search {search:.1f} ms"
         )
-        segment = Segment(
-            user_id=user_id,
-            name="City 7, gold",
-            list_id=list_id,
-            conditions=[
-                {"kind": "attribute", "key": "city", "op": "equals", "value": "City 7"},
-                {"kind": "attribute", "key": "plan", "op": "equals", "value": "gold"},
-            ],
+        city_gold = [
+            {"kind": "attribute", "key": "city", "op": "equals", "value": "City 7"},
+            {"kind": "attribute", "key": "plan", "op": "equals", "value": "gold"},
+        ]
+        matching, segment_ms = count_ms(user_id, list_id, city_gold)
+        print(f"segment count, city and plan equal ({matching:,} of them): {segment_ms:.1f} ms")
+        campaign_ids = seed_history(user_id)
+        rich = [
+            {"kind": "attribute", "key": "city", "op": "equals", "value": "City 7"},
+            {"kind": "attribute", "key": "score", "op": "at least", "value": "50"},
+            {"kind": "received", "value": str(campaign_ids["Spring"])},
+            {"kind": "not received", "value": "7"},
+        ]
+        rich_matching, rich_ms = count_ms(user_id, list_id, rich)
+        print(
+            f"segment count, city equal, score at least 50, received Spring, no campaign in 7 days "
+            f"({rich_matching:,} of them): {rich_ms:.1f} ms"
         )
-        db.session.add(segment)
+        numeric = [{"kind": "attribute", "key": "score", "op": "greater than", "value": "97"}]
+        numeric_matching, numeric_ms = count_ms(user_id, list_id, numeric)
+        print(
+            f"segment count, score greater than 97 alone ({numeric_matching:,} of them): {numeric_ms:.1f} ms"
+        )
+        gold = Segment(user_id=user_id, name="Gold", list_id=list_id, conditions=city_gold[1:])
+        db.session.add(gold)
         db.session.commit()
-        counts = []
-        for _ in range(5):
-            start = time.perf_counter()
-            matching = contact_count(segment_contacts(segment))
-            counts.append((time.perf_counter() - start) * 1000)
-        segment_ms = statistics.median(counts)
-        print(f"segment count ({matching:,} of them): {segment_ms:.1f} ms")
+        start = time.perf_counter()
+        tagged = tag_segment(gold, "gold member")
+        db.session.commit()
+        tag_s = time.perf_counter() - start
+        start = time.perf_counter()
+        untagged = untag_segment(
+            gold, db.session.scalars(sa.select(Tag).where(Tag.name == "gold member")).one()
+        )
+        db.session.commit()
+        untag_s = time.perf_counter() - start
+        print(
+            f"tagging everyone in a segment of {tagged:,}: {tag_s:.2f} s; "
+            f"untagging {untagged:,}: {untag_s:.2f} s"
+        )
         print(bench.describe())
         print(
             result_line(
@@ -146,6 +234,10 @@ def main() -> None:
                 list_last_page_ms=last,
                 list_search_ms=search,
                 segment_count_ms=segment_ms,
+                segment_history_count_ms=rich_ms,
+                segment_numeric_only_ms=numeric_ms,
+                tag_segment_s=tag_s,
+                untag_segment_s=untag_s,
             )
         )
 

@@ -75,6 +75,26 @@ class ListImport:
         return [tuple(row) for row in rows]
 
 
+def condition_fields(*conditions: tuple[str, ...]) -> dict[str, str]:
+    """The form fields of condition rows, each (kind, key, op, value[, campaign id])."""
+    fields = {}
+    for number, (kind, key, op, value, *campaign) in enumerate(conditions):
+        fields |= {
+            f"conditions-{number}-kind": kind,
+            f"conditions-{number}-key": key,
+            f"conditions-{number}-op": op,
+            f"conditions-{number}-value": value,
+            f"conditions-{number}-campaign": str(campaign[0]) if campaign else "0",
+        }
+    return fields
+
+
+def save_segment(client: FlaskClient, name: str, list_id: int, *conditions: tuple[str, ...]) -> TestResponse:
+    """Fill in the Segments page's form and press Save segment; the page it leads to."""
+    data = {"name": name, "list_id": str(list_id), **condition_fields(*conditions)}
+    return post_form(client, "/audience/segments", data, form_url="/audience/segments", follow_redirects=True)
+
+
 @pytest.fixture
 def uploads_folder(app: Flask, tmp_path: Path) -> Path:
     app.instance_path = str(tmp_path / "instance")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.audiences.models import Segment
 from app.extensions import db
 from app.models import Suppression
-from tests.audiences.conftest import ListImport, make_list
+from tests.audiences.conftest import ListImport, condition_fields, make_list, save_segment
 from tests.conftest import post_form
 
 CONTACTS = (
@@ -19,23 +19,6 @@ CONTACTS = (
     b"meera@example.com,Meera,Kochi,,vip\n"
     b"john@example.com,John,Kochin Town,basic,\n"
 )
-
-
-def condition_fields(*conditions: tuple[str, str, str, str]) -> dict[str, str]:
-    fields = {}
-    for number, (kind, key, op, value) in enumerate(conditions):
-        fields |= {
-            f"conditions-{number}-kind": kind,
-            f"conditions-{number}-key": key,
-            f"conditions-{number}-op": op,
-            f"conditions-{number}-value": value,
-        }
-    return fields
-
-
-def save_segment(client, name: str, list_id: int, *conditions: tuple[str, str, str, str]):
-    data = {"name": name, "list_id": str(list_id), **condition_fields(*conditions)}
-    return post_form(client, "/audience/segments", data, form_url="/audience/segments", follow_redirects=True)
 
 
 @pytest.fixture
