@@ -168,7 +168,7 @@ class SegmentForm(AppForm):
 
     @classmethod
     def of(cls, segment: Segment) -> SegmentForm:
-        """The form filled with the segment as saved, with a blank row to add a condition in."""
+        """The form filled with the segment as saved, with at least one blank row to add a condition in."""
         form = cls(
             formdata=None,
             data={
@@ -177,7 +177,8 @@ class SegmentForm(AppForm):
                 "conditions": [condition_fields(condition) for condition in segment.conditions],
             },
         )
-        form.add_row()
+        if len(segment.conditions) >= len(form.conditions):
+            form.add_row()
         return form
 
     def add_row(self) -> None:
