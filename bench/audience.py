@@ -48,8 +48,9 @@ def seed_contacts(user_id: int, list_id: int) -> None:
         sa.text(
             "INSERT INTO contact (user_id, address, name, attributes, source, created_at, updated_at) "
             "SELECT :user_id, 'c' || lpad(i::text, 7, '0') || '@rcpt.example', 'Contact ' || i, "
-            "jsonb_build_object('city', 'City ' || (i % 500), 'plan', CASE WHEN i % 3 = 0 THEN 'gold' "
-            "ELSE 'basic' END, 'score', CASE WHEN i / 500 % 10 = 9 THEN 'n/a' ELSE (i / 500 % 100)::text END, "
+            "jsonb_build_object('city', 'City ' || (i % 500), "
+            "'plan', CASE WHEN i % 3 = 0 THEN 'gold' ELSE 'basic' END, "
+            "'score', CASE WHEN i / 500 % 10 = 9 THEN 'n/a' ELSE (i / 500 % 100)::text END, "
             "'joined', (DATE '2020-01-01' + i % 2500)::text), 'import', now(), now() "
             "FROM generate_series(0, :n - 1) AS i"
         ),

@@ -16,7 +16,7 @@ from app.models import Email
 from app.states import DELIVERED
 
 
-def _sent_to_contact(user_id: int) -> sa.Select[tuple[int]]:
+def _sent_to_contact(user_id: int) -> sa.Select[int]:
     return sa.select(Email.id).where(
         Email.user_id == user_id,
         Email.status.in_(DELIVERED),

@@ -147,4 +147,4 @@ def campaign_names(user_id: int, segments: Iterable[Segment]) -> dict[int, str]:
     rows = db.session.execute(
         sa.select(Campaign.id, Campaign.name).where(Campaign.user_id == user_id, Campaign.id.in_(ids))
     )
-    return {campaign_id: name for campaign_id, name in rows}
+    return {row.id: row.name for row in rows}
