@@ -103,6 +103,8 @@ def build_site(app: Flask) -> Site:
                 {"kind": "attribute", "key": "city", "op": "equals", "value": "Thiruvananthapuram"},
                 {"kind": "tag", "key": "", "op": "equals", "value": "monsoon-regulars"},
                 {"kind": "status", "key": "", "op": "equals", "value": "subscribed"},
+                {"kind": "received", "value": str(campaigns["completed"])},
+                {"kind": "not received", "value": "30"},
             ],
         )
         db.session.add(segment)
