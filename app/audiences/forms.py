@@ -100,7 +100,7 @@ class ConditionForm(AppForm):
     campaign = SelectField("Campaign", coerce=int, validate_choice=False, default=NO_CAMPAIGN)
 
     def validate_op(self, field: SelectField) -> None:
-        if self.kind.data == ATTRIBUTE and field.data not in OPERATORS:
+        if field.data not in OPERATORS:
             raise ValidationError(f"“{field.data}” is not an operator here: choose one of the list.")
 
     def validate_value(self, field: StringField) -> None:
