@@ -113,7 +113,7 @@ class ConditionForm(AppForm):
         if needs_value and not text:
             raise ValidationError("Type the value to match.")
         if kind == NOT_RECEIVED or (kind == ATTRIBUTE and op == IN_LAST_DAYS):
-            if not (text.isdigit() and 0 < int(text) <= MAX_DAYS):
+            if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_DAYS):
                 raise ValidationError(
                     f"“{text}” is not a number of days: type a whole number from 1 to {MAX_DAYS}."
                 )
