@@ -128,8 +128,9 @@ class ListMember(Model):
 class Segment(Model):
     """A saved filter over a list (or all contacts, `list_id` None): contacts matching every condition.
 
-    `conditions` is a list of {"kind": "attribute" | "tag" | "status", "key", "op", "value"}; what each
-    means is `app.audiences.segments`.
+    `conditions` is a list of {"kind": "attribute" | "tag" | "status", "key", "op", "value"} and of
+    {"kind": "received" | "not received", "value"} (a campaign id, a number of days); what each means is
+    `app.audiences.segments`.
     """
 
     __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
