@@ -201,3 +201,21 @@ def test_another_users_segment_cannot_be_tagged(client, kochi, make_user, auth):
         post_form(client, f"{kochi}/untag", {"tag_id": "1"}, form_url="/audience/segments").status_code == 404
     )
     assert tags_of("x") == set()
+
+
+def test_tagging_or_untagging_a_segment_is_one_statement_whatever_its_size(client, kochi):
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        post_form(client, f"{kochi}/tag", {"tag": "kerala"}, form_url=kochi)
+        tag_id = db.session.scalar(sa.select(Tag.id).where(Tag.name == "kerala"))
+        post_form(client, f"{kochi}/untag", {"tag_id": str(tag_id)}, form_url=kochi)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert len([s for s in statements if s.lstrip().upper().startswith("INSERT INTO CONTACT_TAG")]) == 1
+    assert len([s for s in statements if s.lstrip().upper().startswith("DELETE FROM CONTACT_TAG")]) == 1
+    assert tags_of("kerala") == set()
