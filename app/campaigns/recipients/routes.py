@@ -3,7 +3,8 @@
 Upload and paste store what was sent (see `uploads`) and redirect to the review, which
 imports it and shows the summary; "Save" imports the same stored bytes again and replaces the
 campaign's recipients in one transaction. Nothing is saved before that button, and nothing at all
-when the import is refused.
+when the import is refused. Or "Send to these" sends the campaign to lists and segments instead
+(`audiences`), whose contacts are read when it is scheduled.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from werkzeug.wrappers import Response
 from app.address_import import ColumnMap, ImportResult, RecipientFileError, UploadLimits, invalid_rows_csv
 from app.address_import.columns import locate_columns
 from app.address_import.importer import import_table
-from app.audiences.models import ContactList, ContactSource
+from app.audiences.models import ContactList, ContactSource, Segment
 from app.audiences.operations import NameTaken, create_list
 from app.audiences.queries import lists_by_name
 from app.audiences.upsert import summary_message, upsert_into_list
@@ -31,6 +32,7 @@ from app.campaigns.recipients import uploads
 from app.campaigns.recipients.audiences import (
     audience_choices,
     audience_count,
+    choose_audiences,
     chosen_names,
     clear_audiences,
     has_audiences,
@@ -211,6 +213,46 @@ def keep_in_list(form: SaveRecipientsForm, result: ImportResult) -> str | None:
     return summary_message(
         contact_list, upsert_into_list(db.session(), contact_list, result, ContactSource.IMPORT)
     )
+
+
+@bp.post("/<int:campaign_id>/recipients/audiences")
+@login_required
+def choose_recipient_audiences(campaign_id: int) -> Response | tuple[str, int]:
+    """Send the campaign to the chosen lists and segments; uploaded recipients are replaced only once the
+    user confirmed it."""
+    campaign = draft_or_refuse(campaign_id, lock=True)
+    choices = audience_choices(current_user.id)
+    form = AudienceForm().offer(choices.lists, choices.segments)
+    if not form.validate_on_submit():
+        return recipients_page_response(campaign, audience_form=form), 400
+    uploaded = recipient_count(campaign)
+    if uploaded and not form.replace_upload.data:
+        form.replace_upload.errors = [
+            f"This campaign has {uploaded:,} uploaded recipient{'' if uploaded == 1 else 's'}: tick this box "
+            "to replace them with the lists and segments, or leave them as they are."
+        ]
+        return recipients_page_response(campaign, audience_form=form), 400
+    lists = [owned_or_404(ContactList, list_id) for list_id in form.lists.data]
+    segments = [owned_or_404(Segment, segment_id) for segment_id in form.segments.data]
+    choose_audiences(db.session(), campaign, lists, segments)
+    count = audience_count(campaign)
+    problems = [problem for problem in check_campaign(campaign) if not problem.blocking]
+    db.session.commit()
+    names = ", ".join([item.name for item in lists] + [item.name for item in segments])
+    flash(
+        f"“{campaign.name}” goes to {names}: "
+        f"{count.mailed:,} contact{'' if count.mailed == 1 else 's'} today"
+        + (f", {count.suppressed:,} left out as suppressed" if count.suppressed else "")
+        + ". Who is on them is read again when you schedule it.",
+        "success",
+    )
+    for problem in problems:
+        flash(
+            f"The campaign's content needs a field not every contact has: {problem}. Give it a fallback "
+            "(“{{ company | default('there') }}”) or correct it before scheduling.",
+            "warning",
+        )
+    return redirect(url_for("campaigns.recipients", campaign_id=campaign.id))
 
 
 def international_notice(count: int) -> str:
