@@ -245,3 +245,14 @@ def test_the_contact_page_shows_a_campaign_sent_to_its_list_with_its_outcome(
     page = client.get(f"/audience/contacts/{contact.id}").get_data(as_text=True)
     assert "Spring sale" in page
     assert "sent" in page
+
+
+def test_a_duplicate_goes_to_the_same_lists_and_segments(client, campaign, customers, kochi):
+    choose(client, campaign, [customers], [kochi])
+    post_form(client, f"/campaigns/{campaign.id}/duplicate", {}, form_url=f"/campaigns/{campaign.id}")
+    copy = db.session.scalar(sa.select(Campaign).where(Campaign.name == "Copy of Spring sale"))
+    chosen = db.session.scalars(sa.select(CampaignAudience).where(CampaignAudience.campaign_id == copy.id))
+    assert sorted((audience.list_id, audience.segment_id) for audience in chosen) == [
+        (None, kochi.id),
+        (customers.id, None),
+    ]
