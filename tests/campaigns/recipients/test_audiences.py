@@ -251,8 +251,19 @@ def test_a_duplicate_goes_to_the_same_lists_and_segments(client, campaign, custo
     choose(client, campaign, [customers], [kochi])
     post_form(client, f"/campaigns/{campaign.id}/duplicate", {}, form_url=f"/campaigns/{campaign.id}")
     copy = db.session.scalar(sa.select(Campaign).where(Campaign.name == "Copy of Spring sale"))
-    chosen = db.session.scalars(sa.select(CampaignAudience).where(CampaignAudience.campaign_id == copy.id))
-    assert sorted((audience.list_id, audience.segment_id) for audience in chosen) == [
-        (None, kochi.id),
+    chosen = db.session.scalars(
+        sa.select(CampaignAudience)
+        .where(CampaignAudience.campaign_id == copy.id)
+        .order_by(CampaignAudience.id)
+    )
+    assert [(audience.list_id, audience.segment_id) for audience in chosen] == [
         (customers.id, None),
+        (None, kochi.id),
     ]
+
+
+def test_the_campaign_list_counts_a_scheduled_campaigns_contacts(client, account, campaign, customers):
+    choose(client, campaign, [customers])
+    schedule(client, campaign)
+    row = client.get("/campaigns/").get_data(as_text=True).split("Spring sale</a>")[1].split("</tr>")[0]
+    assert '<td class="text-end">3</td>' in row
