@@ -17,7 +17,7 @@ from app.audiences import bp
 from app.audiences.import_tags import tag_column
 from app.audiences.lists import list_page
 from app.audiences.models import ContactList, ContactSource
-from app.audiences.upsert import UpsertSummary, upsert_into_list
+from app.audiences.upsert import summary_message, upsert_into_list
 from app.campaigns.recipients import uploads
 from app.campaigns.recipients.forms import ColumnsForm, PasteForm, UploadForm
 from app.campaigns.recipients.routes import (
@@ -130,21 +130,6 @@ def save(list_id: int, token: str) -> Response:
     if checked.result.international:
         flash(international_notice(checked.result.international), "info")
     return redirect(url_for("audiences.show_list", list_id=contact_list.id))
-
-
-def summary_message(contact_list: ContactList, summary: UpsertSummary) -> str:
-    """ "Imported into “Customers”: 2 added, 1 updated, 0 unchanged, 1 invalid, 1 suppressed." """
-    counts = ", ".join(
-        f"{count:,} {label}"
-        for count, label in (
-            (summary.added, "added"),
-            (summary.updated, "updated"),
-            (summary.unchanged, "unchanged"),
-            (summary.invalid, "invalid"),
-            (summary.suppressed, "suppressed"),
-        )
-    )
-    return f"Imported into “{contact_list.name}”: {counts}."
 
 
 def unsaved_upload_or_explain(contact_list: ContactList, token: str) -> PendingImport:

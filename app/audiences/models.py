@@ -167,6 +167,23 @@ class ContactTag(Model):
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
 
 
+class CampaignAudience(Model):
+    """A list or a segment (exactly one) a campaign goes to. Its contacts are read when the campaign is
+    scheduled and copied into its emails then: who joins a list later is not mailed by it."""
+
+    __tablename__ = "campaign_audience"
+    __table_args__ = (
+        sa.CheckConstraint("(list_id IS NULL) <> (segment_id IS NULL)", name="one_source"),
+        sa.Index("ix_campaign_audience_campaign_id", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"))
+    list_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact_list.id", ondelete="CASCADE"))
+    segment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("segment.id", ondelete="CASCADE"))
+
+
 sa.event.listen(
     db.metadata, "after_create", lambda _metadata, connection, **_: install_member_count_triggers(connection)
 )

@@ -203,3 +203,18 @@ def _copy(connection: sa.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
     # psycopg2's cursor is a context manager; SQLAlchemy types a DBAPI cursor without one.
     with connection.connection.cursor() as cursor:  # type: ignore[attr-defined]
         cursor.copy_expert(f"COPY {STAGING} FROM STDIN WITH (FORMAT csv)", buffer)
+
+
+def summary_message(contact_list: ContactList, summary: UpsertSummary) -> str:
+    """ "Imported into “Customers”: 2 added, 1 updated, 0 unchanged, 1 invalid, 1 suppressed." """
+    counts = ", ".join(
+        f"{count:,} {label}"
+        for count, label in (
+            (summary.added, "added"),
+            (summary.updated, "updated"),
+            (summary.unchanged, "unchanged"),
+            (summary.invalid, "invalid"),
+            (summary.suppressed, "suppressed"),
+        )
+    )
+    return f"Imported into “{contact_list.name}”: {counts}."

@@ -15,8 +15,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app import clock
+from app.audiences.models import CampaignAudience
 from app.campaigns.personalise import check_campaign
 from app.campaigns.queries import campaign_account
+from app.campaigns.recipients import audiences
+from app.campaigns.recipients.audiences import audience_count, has_audiences, refresh_fields
 from app.database import changed_rows
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, Email, SMTPSettings, Suppression, Template
@@ -113,6 +116,9 @@ def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at:
     """Create one pending Email per recipient not on the user's suppression list, due at `send_at`
     (naive UTC), in one INSERT ... SELECT; the campaign becomes `scheduled`. Returns the emails created.
 
+    A campaign sent to lists and segments takes their contacts as they are now, merge fields included
+    (`app.campaigns.recipients.audiences`).
+
     Addresses that already have an email in this campaign are skipped too, so scheduling again after
     a race with the engine can never send anyone a second copy.
     """
@@ -120,14 +126,23 @@ def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at:
         raise ActionRefused(f"“{campaign.name}” is {campaign.status}: only a draft can be scheduled.")
     if account is None:
         raise ActionRefused("Set up your SMTP account under Settings first: campaigns are sent through it.")
+    to_audiences = has_audiences(campaign)
+    if to_audiences:
+        refresh_fields(campaign)
     problems = check_campaign(campaign)
     if problems:
         listed = "; ".join(str(problem) for problem in problems)
         raise ActionRefused(f"“{campaign.name}” cannot be scheduled until these are fixed: {listed}.")
-    recipients = sa.select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
-    if db.session.scalar(sa.select(recipients.exists())) is False:
-        raise ActionRefused(f"“{campaign.name}” has no recipients yet: add them before scheduling.")
-    created = changed_rows(db.session.execute(_insert_emails(campaign, account, send_at)))
+    if to_audiences:
+        insert = audiences.insert_emails(campaign, account, send_at)
+    else:
+        recipients = sa.select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
+        if db.session.scalar(sa.select(recipients.exists())) is False:
+            raise ActionRefused(f"“{campaign.name}” has no recipients yet: add them before scheduling.")
+        insert = _insert_emails(campaign, account, send_at)
+    created = changed_rows(db.session.execute(insert))
+    if created == 0 and to_audiences and audience_count(campaign).contacts == 0:
+        raise ActionRefused(f"The lists and segments of “{campaign.name}” have no contacts yet.")
     if created == 0:
         raise ActionRefused(f"Every recipient of “{campaign.name}” is on your suppression list.")
     campaign.status = CampaignStatus.SCHEDULED
@@ -138,6 +153,8 @@ def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at:
 
 def suppressed_recipients(campaign: Campaign) -> int:
     """How many of the campaign's recipients are on the user's suppression list (scheduling skips them)."""
+    if has_audiences(campaign):
+        return audience_count(campaign).suppressed
     query = (
         sa.select(sa.func.count())
         .select_from(CampaignRecipient)
@@ -251,7 +268,8 @@ def delete_campaign(campaign: Campaign) -> None:
 
 
 def duplicate_campaign(campaign: Campaign) -> Campaign:
-    """A new draft with the same content, merge fields and recipients, named “Copy of …”."""
+    """A new draft with the same content, merge fields and recipients (or lists and segments), named
+    “Copy of …”."""
     copy = Campaign(
         user_id=campaign.user_id,
         name=f"Copy of {campaign.name}"[: Campaign.name.type.length],
@@ -278,6 +296,15 @@ def duplicate_campaign(campaign: Campaign) -> Campaign:
                 recipient.merge_data,
             ).where(recipient.campaign_id == campaign.id),
         )
+    )
+    db.session.add_all(
+        CampaignAudience(
+            user_id=copy.user_id,
+            campaign_id=copy.id,
+            list_id=audience.list_id,
+            segment_id=audience.segment_id,
+        )
+        for audience in audiences.audiences_of(campaign)
     )
     return copy
 

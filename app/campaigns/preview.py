@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from flask import current_app
 
 from app.campaigns.personalise import error_message, sample_context
+from app.campaigns.recipients.audiences import Addressee
 from app.campaigns.unknown_fields import preview_environments
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, SMTPSettings, User
@@ -38,7 +39,9 @@ class Preview:
     unknown_fields: tuple[str, ...] = ()
 
 
-def preview_recipient(campaign: Campaign, chosen: CampaignRecipient | None, user: User) -> Recipient:
+def preview_recipient(
+    campaign: Campaign, chosen: CampaignRecipient | Addressee | None, user: User
+) -> Recipient:
     """The chosen recipient; with none uploaded yet, the user with each column's name as its value."""
     if chosen is None:
         fields = [field["key"] for field in campaign.merge_fields or []]

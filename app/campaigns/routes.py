@@ -37,17 +37,17 @@ from app.campaigns.operations import (
 from app.campaigns.perform import perform
 from app.campaigns.personalise import Problem, check_campaign, check_content, picker_fields
 from app.campaigns.preview import preview_recipient, render_preview, send_test
+from app.campaigns.preview_choice import chosen_recipient, preview_choices
 from app.campaigns.queries import (
     Liveness,
     campaign_account,
     campaign_or_404,
     email_counts,
-    first_recipients,
     recipient_counts,
-    recipient_of,
     template_or_404,
     visible_campaigns,
 )
+from app.campaigns.recipients.audiences import audience_count, has_audiences, refresh_fields
 from app.campaigns.saved_templates.forms import TemplateNameForm
 from app.extensions import db
 from app.forms import EmptyForm
@@ -55,6 +55,7 @@ from app.models import Campaign, SuppressionReason
 from app.sending.message import HTML_FOOTER, TEXT_FOOTER
 from app.settings.account import RELEASED, RESUMED, current_account
 from app.smtp_crypto import PasswordUnreadable
+from app.states import CampaignStatus
 from app.suppression_list import suppress
 from app.suppressions.operations import bounced_addresses
 from app.timezones import ScheduleTimeError, in_both_zones, local_to_utc
@@ -163,14 +164,19 @@ def campaign_page(
     chosen_id: int | None = None,
 ) -> str:
     now = clock.utcnow()
-    chosen = recipient_of(campaign, chosen_id or request.args.get("recipient", type=record_id))
+    chosen_id = chosen_id or request.args.get("recipient", type=record_id)
+    chosen = chosen_recipient(campaign, chosen_id)
+    audience = audience_count(campaign) if has_audiences(campaign) else None
+    if audience is not None and campaign.status == CampaignStatus.DRAFT:
+        refresh_fields(campaign)
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
         counts=email_counts([campaign.id])[campaign.id],
-        recipient_count=recipient_counts([campaign.id])[campaign.id],
+        recipient_count=recipient_counts([campaign.id])[campaign.id] if audience is None else audience.mailed,
+        audience=audience,
         problems=check_campaign(campaign),
-        choices=first_recipients(campaign, PREVIEW_CHOICES),
+        choices=preview_choices(campaign, PREVIEW_CHOICES),
         chosen=chosen,
         preview=render_preview(campaign, preview_recipient(campaign, chosen, current_user)),
         schedule_form=schedule_form,
@@ -324,7 +330,7 @@ def send_test_email(campaign_id: int) -> str | Response:
     """Send the email, as the chosen recipient will get it, to up to five addresses (the user's own
     by default); a list that can't be used is shown again with what is wrong."""
     campaign = campaign_or_404(campaign_id)
-    chosen = recipient_of(campaign, request.form.get("recipient", type=record_id))
+    chosen = chosen_recipient(campaign, request.form.get("recipient", type=record_id))
     form = TestEmailForm()
     if not form.validate_on_submit():
         flash("No test sent: please correct the addresses.", "danger")

@@ -25,7 +25,7 @@ def test_a_draft_with_a_problem_shows_one_notice_listing_what_is_missing(page: P
     expect(notice).to_contain_text("This campaign cannot be scheduled yet. It needs:")
     expect(notice.get_by_role("listitem")).to_have_text(
         [
-            "recipients: upload a file or paste addresses",
+            "recipients: upload a file, paste addresses or choose lists and segments",
             "an SMTP account to send through: set one up in Settings",
             "its message corrected (HTML, line 1: {{ company }} is not a field of your recipients): "
             "upload recipients with that column or correct the name",

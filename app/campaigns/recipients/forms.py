@@ -1,12 +1,15 @@
-"""Forms of the Recipients page: upload, paste, choice of columns, and the button that saves."""
+"""Forms of the Recipients page: upload, paste, choice of columns, the button that saves (and may keep
+the recipients in a list), and the choice of lists and segments."""
 
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import AppForm
+from app.audiences.models import LIST_NAME_LENGTH
+from app.forms import AppForm, strip
 
 NO_NAME_COLUMN = ""
 
@@ -45,3 +48,49 @@ class SaveForm(AppForm):
     """Only a button; a form class so that the POST carries a CSRF token."""
 
     submit = SubmitField("Save")
+
+
+#: The "Keep them in a list" choices that are not a list's id.
+NO_LIST, NEW_LIST = 0, -1
+
+
+class SaveRecipientsForm(SaveForm):
+    """The review's "Save", which may also keep the recipients as contacts of a list (new or existing),
+    added or updated by address as a list's own import does."""
+
+    keep_in = SelectField("Also keep them as contacts in", coerce=int, default=NO_LIST)
+    new_list = StringField(
+        "Name of the new list",
+        filters=[strip],
+        validators=[Length(max=LIST_NAME_LENGTH, message=f"Keep the name to {LIST_NAME_LENGTH} characters.")],
+    )
+
+    def offer(self, lists: list[tuple[int, str]]) -> SaveRecipientsForm:
+        self.keep_in.choices = [(NO_LIST, "(no list: this campaign only)"), (NEW_LIST, "a new list…"), *lists]
+        return self
+
+    def validate_new_list(self, field: StringField) -> None:
+        if self.keep_in.data == NEW_LIST and not field.data:
+            raise ValidationError("Name the new list, or choose an existing one.")
+
+
+class AudienceForm(AppForm):
+    """The lists and segments a campaign goes to, instead of an upload."""
+
+    lists = SelectMultipleField(
+        "Lists", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
+    segments = SelectMultipleField(
+        "Segments", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
+    replace_upload = BooleanField("Yes, replace the uploaded recipients with these lists and segments")
+    choose = SubmitField("Send to these")
+
+    def offer(self, lists: list[tuple[int, str]], segments: list[tuple[int, str]]) -> AudienceForm:
+        self.lists.choices = lists
+        self.segments.choices = segments
+        return self
+
+    def validate_segments(self, field: SelectMultipleField) -> None:
+        if not field.data and not self.lists.data:
+            raise ValidationError("Choose at least one list or segment.")

@@ -3,7 +3,8 @@
 Upload and paste store what was sent (see `uploads`) and redirect to the review, which
 imports it and shows the summary; "Save" imports the same stored bytes again and replaces the
 campaign's recipients in one transaction. Nothing is saved before that button, and nothing at all
-when the import is refused.
+when the import is refused. Or "Send to these" sends the campaign to lists and segments instead
+(`audiences`), whose contacts are read when it is scheduled.
 """
 
 from __future__ import annotations
@@ -19,17 +20,39 @@ from werkzeug.wrappers import Response
 from app.address_import import ColumnMap, ImportResult, RecipientFileError, UploadLimits, invalid_rows_csv
 from app.address_import.columns import locate_columns
 from app.address_import.importer import import_table
+from app.audiences.models import ContactList, ContactSource, Segment
+from app.audiences.operations import NameTaken, create_list
+from app.audiences.queries import lists_by_name
+from app.audiences.upsert import summary_message, upsert_into_list
 from app.bounds import page_number
 from app.campaigns import bp
 from app.campaigns.personalise import check_campaign
 from app.campaigns.queries import campaign_or_404
 from app.campaigns.recipients import uploads
-from app.campaigns.recipients.forms import ColumnsForm, PasteForm, SaveForm, UploadForm
+from app.campaigns.recipients.audiences import (
+    audience_choices,
+    audience_count,
+    choose_audiences,
+    chosen_names,
+    clear_audiences,
+    has_audiences,
+)
+from app.campaigns.recipients.forms import (
+    NEW_LIST,
+    NO_LIST,
+    AudienceForm,
+    ColumnsForm,
+    PasteForm,
+    SaveForm,
+    SaveRecipientsForm,
+    UploadForm,
+)
 from app.campaigns.recipients.store import recipient_count, recipients_page, replace_recipients
 from app.campaigns.recipients.uploads import PendingImport
 from app.extensions import db
 from app.forms import search_text
 from app.models import Campaign
+from app.ownership import owned_or_404
 from app.states import CampaignStatus
 from app.suppressions.operations import suppressed_addresses
 
@@ -104,10 +127,9 @@ def review_recipients(campaign_id: int, token: str) -> tuple[str, int] | tuple[s
     except RecipientFileError as problem:
         pending.discard()
         return recipients_page_response(campaign, error=problem.message), 422
+    values = {**review_values(pending, review, columns), "save_form": save_form(posted=False)}
     return (
-        render_template(
-            "campaigns/recipients/review.html", campaign=campaign, **review_values(pending, review, columns)
-        ),
+        render_template("campaigns/recipients/review.html", campaign=campaign, **values),
         200,
         {"Cache-Control": "no-store"},
     )
@@ -130,19 +152,37 @@ def invalid_recipients_csv(campaign_id: int, token: str) -> Response:
 @bp.route("/<int:campaign_id>/recipients/save/<token>", methods=["POST"])
 @login_required
 def save_recipients(campaign_id: int, token: str) -> Response:
-    """Replace the campaign's recipients and merge fields with the import's, all at once."""
+    """Replace the campaign's recipients and merge fields with the import's (its lists and segments
+    too, if it had some), and keep them in a list if asked, all at once."""
     pending = unsaved_upload_or_explain(token)
     campaign = draft_or_refuse(campaign_id)
     columns = chosen_columns(request.args)
+    form = save_form()
+    if not form.validate_on_submit():
+        for error in form.errors.values():
+            flash(f"Nothing was saved: {' '.join(error)}", "danger")
+        return redirect(review_url(campaign, pending, columns))
     review = import_or_refuse(campaign, pending, columns)
     if not review.result.recipients:
         flash("There is not one valid recipient in this list, so nothing was saved.", "danger")
         return redirect(review_url(campaign, pending, columns))
     campaign = draft_or_refuse(campaign_id, lock=True)
+    had_audiences = has_audiences(campaign)
+    clear_audiences(db.session(), campaign)
     saved = replace_recipients(db.session(), campaign, review.result)
+    try:
+        kept = keep_in_list(form, review.result)
+    except NameTaken as taken:
+        db.session.rollback()
+        flash(f"Nothing was saved: {taken.message}", "danger")
+        return redirect(review_url(campaign, pending, columns))
     db.session.commit()
     pending.mark_saved(campaign.id)
     flash(f"Saved {saved:,} recipient{'' if saved == 1 else 's'} for “{campaign.name}”.", "success")
+    if had_audiences:
+        flash("They replace the lists and segments the campaign was going to.", "info")
+    if kept is not None:
+        flash(kept, "success")
     if review.result.international:
         flash(international_notice(review.result.international), "info")
     for problem in check_campaign(campaign):
@@ -152,6 +192,66 @@ def save_recipients(campaign_id: int, token: str) -> Response:
                 "scheduling: until then the campaign cannot be scheduled.",
                 "warning",
             )
+    return redirect(url_for("campaigns.recipients", campaign_id=campaign.id))
+
+
+def save_form(posted: bool = True) -> SaveRecipientsForm:
+    """The review's Save form (as posted, or empty), offering the user's lists to keep the recipients in."""
+    form = SaveRecipientsForm() if posted else SaveRecipientsForm(formdata=None)
+    return form.offer([(item.id, item.name) for item in lists_by_name(current_user.id)])
+
+
+def keep_in_list(form: SaveRecipientsForm, result: ImportResult) -> str | None:
+    """Add or update the import's recipients as contacts of the list the form names (a new one, or one of
+    the user's), as a list's own import does; returns what to tell the user, None when no list was asked."""
+    if form.keep_in.data == NO_LIST:
+        return None
+    if form.keep_in.data == NEW_LIST:
+        contact_list = create_list(current_user.id, form.new_list.data)
+    else:
+        contact_list = owned_or_404(ContactList, form.keep_in.data)
+    return summary_message(
+        contact_list, upsert_into_list(db.session(), contact_list, result, ContactSource.IMPORT)
+    )
+
+
+@bp.post("/<int:campaign_id>/recipients/audiences")
+@login_required
+def choose_recipient_audiences(campaign_id: int) -> Response | tuple[str, int]:
+    """Send the campaign to the chosen lists and segments; uploaded recipients are replaced only once the
+    user confirmed it."""
+    campaign = draft_or_refuse(campaign_id, lock=True)
+    choices = audience_choices(current_user.id)
+    form = AudienceForm().offer(choices.lists, choices.segments)
+    if not form.validate_on_submit():
+        return recipients_page_response(campaign, audience_form=form), 400
+    uploaded = recipient_count(campaign)
+    if uploaded and not form.replace_upload.data:
+        form.replace_upload.errors = [
+            f"This campaign has {uploaded:,} uploaded recipient{'' if uploaded == 1 else 's'}: tick this box "
+            "to replace them with the lists and segments, or leave them as they are."
+        ]
+        return recipients_page_response(campaign, audience_form=form), 400
+    lists = [owned_or_404(ContactList, list_id) for list_id in form.lists.data]
+    segments = [owned_or_404(Segment, segment_id) for segment_id in form.segments.data]
+    choose_audiences(db.session(), campaign, lists, segments)
+    count = audience_count(campaign)
+    problems = [problem for problem in check_campaign(campaign) if not problem.blocking]
+    db.session.commit()
+    names = ", ".join([item.name for item in lists] + [item.name for item in segments])
+    flash(
+        f"“{campaign.name}” goes to {names}: "
+        f"{count.mailed:,} contact{'' if count.mailed == 1 else 's'} today"
+        + (f", {count.suppressed:,} left out as suppressed" if count.suppressed else "")
+        + ". Who is on them is read again when you schedule it.",
+        "success",
+    )
+    for problem in problems:
+        flash(
+            f"The campaign's content needs a field not every contact has: {problem}. Give it a fallback "
+            "(“{{ company | default('there') }}”) or correct it before scheduling.",
+            "warning",
+        )
     return redirect(url_for("campaigns.recipients", campaign_id=campaign.id))
 
 
@@ -260,11 +360,19 @@ def recipients_page_response(
     error: str | None = None,
     chooser: ColumnsForm | None = None,
     pending: PendingImport | None = None,
+    audience_form: AudienceForm | None = None,
 ) -> str:
     search = search_text(request.args) if request.endpoint == "campaigns.recipients" else ""
+    chosen = chosen_names(campaign)
+    if audience_form is None:
+        choices = audience_choices(current_user.id)
+        audience_form = AudienceForm(formdata=None).offer(choices.lists, choices.segments)
     return render_template(
         "campaigns/recipients/index.html",
         campaign=campaign,
+        audiences=chosen,
+        audience=audience_count(campaign) if chosen else None,
+        audience_form=audience_form,
         count=recipient_count(campaign),
         page=recipients_page(campaign, request.args.get("page", 1, type=page_number), search),
         search=search,

@@ -83,7 +83,16 @@
       return "";
     }
     // getSemanticHTML writes every space as &nbsp;, which would break {{ name }}: undo that.
-    return quill.getSemanticHTML().replaceAll("&nbsp;", " ");
+    return unescapeTags(quill.getSemanticHTML().replaceAll("&nbsp;", " "));
+  }
+
+  // It also escapes quotes and &, <, > in the text, so that {{ company | default('there') }} would reach
+  // the template as default(&#39;there&#39;), a syntax error: inside {{ … }} and {% … %} they are Jinja's.
+  function unescapeTags(html) {
+    const entities = { "&#39;": "'", "&quot;": '"', "&lt;": "<", "&gt;": ">", "&amp;": "&" };
+    return html.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) =>
+      tag.replace(/&#39;|&quot;|&lt;|&gt;|&amp;/g, (entity) => entities[entity]),
+    );
   }
 
   function showSource(show) {

@@ -1,0 +1,260 @@
+"""A campaign sent to lists and segments: which ones, who that is today, and the snapshot scheduling takes.
+
+A campaign's recipients come from one source at a time: an upload (its `CampaignRecipient` rows) or
+audiences (its `CampaignAudience` rows). Choosing audiences replaces an upload, after the user confirmed
+it, and saving an upload replaces the audiences; so the Recipients page always says exactly who it goes to.
+
+The contacts are resolved when the campaign is scheduled, set-based whatever the size: the union of the
+lists' and segments' contact ids (a contact on two of them is one id), minus the suppressed addresses,
+copied into the campaign's `Email` rows by one INSERT … SELECT. The engine then sends those rows as it
+sends an upload's, and a contact added to a list afterwards is not mailed by this campaign.
+
+Merge fields are the attributes every mailed contact has (an import leaves an empty cell out, so a
+contact with an empty `company` lacks it): a field only some have is unknown, and blocks scheduling as an
+upload's missing column does unless the template gives it a fallback (`{{ company | default('there') }}`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.audiences.models import CampaignAudience, Contact, ContactList, ListMember, Segment
+from app.audiences.queries import COUNTED_UP_TO, contact_count, lists_by_name
+from app.audiences.segments import segment_contacts
+from app.extensions import db
+from app.models import Campaign, CampaignRecipient, Email, SMTPSettings, Suppression
+from app.states import EmailStatus
+
+#: Wide enough for any value's length, so that the largest `padded length || value` is the longest value.
+_LENGTH_DIGITS = 10
+
+
+@dataclass(frozen=True)
+class AudienceCount:
+    """The contacts of a campaign's lists and segments, each once: how many, and how many of them are
+    suppressed (unsubscribed, bounced, complained or suppressed by hand), so left out."""
+
+    contacts: int
+    suppressed: int
+
+    @property
+    def mailed(self) -> int:
+        return self.contacts - self.suppressed
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """A contact as the preview's chooser offers it, shaped like an uploaded recipient."""
+
+    id: int
+    address: str
+    name: str
+    merge_data: dict[str, Any]
+
+
+def audiences_of(campaign: Campaign) -> list[CampaignAudience]:
+    return list(
+        db.session.scalars(
+            sa.select(CampaignAudience)
+            .where(CampaignAudience.campaign_id == campaign.id, CampaignAudience.user_id == campaign.user_id)
+            .order_by(CampaignAudience.id)
+        )
+    )
+
+
+def has_audiences(campaign: Campaign) -> bool:
+    chosen = sa.select(CampaignAudience.id).where(CampaignAudience.campaign_id == campaign.id)
+    return bool(db.session.scalar(sa.select(chosen.exists())))
+
+
+def choose_audiences(
+    session: Session, campaign: Campaign, lists: Sequence[ContactList], segments: Sequence[Segment]
+) -> None:
+    """Send the campaign to these lists and segments instead of whatever it had (an upload included), and
+    take its merge fields from their contacts as they are now. Never commits."""
+    session.execute(sa.delete(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id))
+    clear_audiences(session, campaign)
+    owner = {"user_id": campaign.user_id, "campaign_id": campaign.id}
+    session.add_all(
+        [CampaignAudience(**owner, list_id=item.id) for item in lists]
+        + [CampaignAudience(**owner, segment_id=item.id) for item in segments]
+    )
+    session.flush()
+    refresh_fields(campaign)
+
+
+def clear_audiences(session: Session, campaign: Campaign) -> None:
+    session.execute(sa.delete(CampaignAudience).where(CampaignAudience.campaign_id == campaign.id))
+
+
+def audience_contacts(campaign: Campaign) -> sa.Select[Contact]:
+    """The contacts of the campaign's lists and segments, each once, suppressed ones included."""
+    sources: list[sa.Select[Any]] = []
+    for audience in audiences_of(campaign):
+        if audience.list_id is not None:
+            sources.append(sa.select(ListMember.contact_id).where(ListMember.list_id == audience.list_id))
+        else:
+            segment = db.session.get(Segment, audience.segment_id)
+            assert segment is not None, "a deleted segment takes its choice with it"
+            sources.append(segment_contacts(segment).with_only_columns(Contact.id))
+    ids = sa.union(*sources) if len(sources) > 1 else sources[0] if sources else sa.select(sa.null())
+    return sa.select(Contact).where(Contact.user_id == campaign.user_id, Contact.id.in_(ids))
+
+
+def suppressed(user_id: int, address: sa.ColumnElement[str] | None = None) -> sa.Exists:
+    """Whether a contact's address (or `address`) is on the user's suppression list (stored lower-cased)."""
+    return (
+        sa.select(Suppression.id)
+        .where(
+            Suppression.user_id == user_id,
+            Suppression.address == sa.func.lower(Contact.address if address is None else address),
+        )
+        .exists()
+    )
+
+
+def mailed_contacts(campaign: Campaign) -> sa.Select[Contact]:
+    return audience_contacts(campaign).where(~suppressed(campaign.user_id))
+
+
+def audience_count(campaign: Campaign) -> AudienceCount:
+    contacts = audience_contacts(campaign).subquery()
+    is_suppressed = suppressed(campaign.user_id, contacts.c.address)
+    total, left_out = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(is_suppressed)).select_from(contacts)
+    ).one()
+    return AudienceCount(total, left_out)
+
+
+def first_addressees(campaign: Campaign, limit: int, contact_id: int | None = None) -> list[Addressee]:
+    """The first mailed contacts in id order (or only the one with `contact_id`), for the preview."""
+    query = mailed_contacts(campaign)
+    if contact_id is not None:
+        query = query.where(Contact.id == contact_id)
+    contacts = db.session.scalars(query.order_by(Contact.id).limit(limit))
+    return [Addressee(person.id, person.address, person.name, dict(person.attributes)) for person in contacts]
+
+
+def refresh_fields(campaign: Campaign) -> None:
+    """The campaign's merge fields become the attributes every mailed contact has, and its longest values
+    (for the templates' trial render) the longest of each among them, in one pass over the contacts."""
+    contacts = mailed_contacts(campaign).subquery()
+    dialect = db.session.connection().dialect.name
+    rows = db.session.execute(_fields_query(contacts, dialect)).all()
+    names = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.max(_by_length(contacts.c.name, dialect)),
+            sa.func.max(_by_length(contacts.c.address, dialect)),
+        )
+    ).one()
+    total = names[0]
+    complete = sorted((key, longest) for key, count, longest in rows if total and count == total)
+    campaign.merge_fields = [{"key": key, "header": key} for key, _ in complete]
+    campaign.longest_values = (
+        {
+            "name": _unpadded(names[1]),
+            "email": _unpadded(names[2]),
+            **{key: _unpadded(longest) for key, longest in complete},
+        }
+        if total
+        else None
+    )
+
+
+def _fields_query(contacts: sa.Subquery, dialect: str) -> sa.Select[Any]:
+    """Each attribute key among `contacts`: how many have it, and its longest value (padded)."""
+    if dialect == "postgresql":
+        each = sa.func.jsonb_each_text(contacts.c.attributes).table_valued("key", "value").lateral()
+    else:
+        each = sa.func.json_each(contacts.c.attributes).table_valued("key", "value")
+    return (
+        sa.select(each.c.key, sa.func.count(), sa.func.max(_by_length(each.c.value, dialect)))
+        .select_from(contacts)
+        .join(each, sa.true())
+        .group_by(each.c.key)
+    )
+
+
+def _by_length(value: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str]:
+    """`value` behind its zero-padded length, so `max()` picks the longest value in the same pass."""
+    text = sa.cast(value, sa.Text)
+    if dialect == "postgresql":
+        padded = sa.func.lpad(sa.cast(sa.func.length(text), sa.Text), _LENGTH_DIGITS, "0")
+    else:
+        padded = sa.func.printf(f"%0{_LENGTH_DIGITS}d", sa.func.length(text))
+    return padded.concat(text)
+
+
+def _unpadded(by_length: str | None) -> str:
+    return (by_length or "")[_LENGTH_DIGITS:]
+
+
+def insert_emails(campaign: Campaign, account: SMTPSettings, send_at: datetime) -> sa.Insert:
+    """One pending email per mailed contact, in contact order, with its attributes as merge data; an
+    address already in the campaign is skipped, as for an upload."""
+    already = sa.select(Email.id).where(
+        Email.campaign_id == campaign.id, sa.func.lower(Email.address) == sa.func.lower(Contact.address)
+    )
+    rows = (
+        mailed_contacts(campaign)
+        .with_only_columns(
+            sa.literal(campaign.user_id),
+            sa.literal(campaign.id),
+            sa.literal(account.id),
+            Contact.address,
+            Contact.name,
+            sa.type_coerce(Contact.attributes, sa.JSON),
+            sa.literal(EmailStatus.PENDING),
+            sa.literal(send_at, sa.DateTime()),
+            sa.literal(0),
+        )
+        .where(~already.exists())
+        .order_by(Contact.id)
+    )
+    columns = ["user_id", "campaign_id", "smtp_account_id", "address", "name", "merge_data", "status"]
+    return sa.insert(Email).from_select([*columns, "scheduled_at", "attempts"], rows)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The user's lists and segments as the Recipients page offers them, each with its live count."""
+
+    lists: list[tuple[int, str]]
+    segments: list[tuple[int, str]]
+
+
+def audience_choices(user_id: int) -> Choices:
+    lists = [(item.id, f"{item.name} ({_contacts(item.member_count)})") for item in lists_by_name(user_id)]
+    segments = [
+        (segment.id, f"{segment.name} ({_contacts(contact_count(segment_contacts(segment)))})")
+        for segment in db.session.scalars(
+            sa.select(Segment).where(Segment.user_id == user_id).order_by(Segment.name)
+        )
+    ]
+    return Choices(lists, segments)
+
+
+def _contacts(count: int) -> str:
+    if count > COUNTED_UP_TO:
+        return f"more than {COUNTED_UP_TO:,} contacts"
+    return f"{count:,} contact{'' if count == 1 else 's'}"
+
+
+def chosen_names(campaign: Campaign) -> list[str]:
+    """ "list “Customers”", "segment “Kochi”": what the campaign goes to, for its pages."""
+    names = []
+    for audience in audiences_of(campaign):
+        if audience.list_id is not None:
+            contact_list = db.session.get(ContactList, audience.list_id)
+            names.append(f"list “{contact_list.name if contact_list else '?'}”")
+        else:
+            segment = db.session.get(Segment, audience.segment_id)
+            names.append(f"segment “{segment.name if segment else '?'}”")
+    return names
