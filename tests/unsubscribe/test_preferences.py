@@ -12,17 +12,9 @@ from app.models import Suppression, SuppressionReason
 from app.sending.unsubscribe_links import Link, UnsubscribeLinks
 from tests.audiences.conftest import make_list
 from tests.audiences.signup_helpers import members
-from tests.builders import make_account
 from tests.conftest import csrf_token_from
 
 ADDRESS = "reader@rcpt.example"
-
-
-@pytest.fixture
-def owner(make_user):
-    user = make_user("kiran")
-    make_account(user, from_name="Monsoon Books")
-    return user
 
 
 @pytest.fixture

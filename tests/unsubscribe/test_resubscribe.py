@@ -20,13 +20,6 @@ ADDRESS = "reader@example.com"
 
 
 @pytest.fixture
-def owner(make_user):
-    user = make_user("kiran")
-    make_account(user, from_name="Monsoon Books")
-    return user
-
-
-@pytest.fixture
 def unsubscribe_path(app, owner) -> str:
     return f"/unsubscribe/{UnsubscribeLinks.from_config(app.config).token(owner.id, ADDRESS)}"
 
