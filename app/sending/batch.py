@@ -52,7 +52,7 @@ from app.sending.connection import (
 )
 from app.sending.executors import Database, Transaction
 from app.sending.message import Sender
-from app.sending.outcomes import BatchEmail, BatchLedger, BatchReport, BatchWork
+from app.sending.outcomes import BatchEmail, BatchLedger, BatchReport, BatchWork, Sent
 from app.sending.settings import EngineSettings
 from app.sending.smtp_data import OpenData
 from app.sending.unsubscribe_links import UnsubscribeLinks
@@ -102,8 +102,11 @@ class BatchSender:
         self.connection: aiosmtplib.SMTP | None = None
         self.sent_on_connection = 0
         self.last_sent_at: datetime | None = None
-        #: A write waiting to ride on the next transaction (this email's outcome with the next one's start).
+        #: Writes waiting to ride on the next transaction.
         self.deferred: list[Write] = []
+        #: The email the server accepted last, not yet recorded: it rides on the next one's start, in
+        #: one statement with it (`BatchLedger.begin`), or on whatever transaction comes first.
+        self.unrecorded: Sent | None = None
         #: The emails refused in a row with the same refusal (`refusal_signature`), for the circuit breaker.
         self.refused_in_a_row: list[int] = []
         self.last_refusal: str | None = None
@@ -211,8 +214,9 @@ class BatchSender:
         abandoned before its end, and the next email waits for its commit before talking to the server
         (a paused campaign's other emails then cost no reconnection each)."""
         message_id = email.message_id_on(self.sender.domain)
+        sent, self.unrecorded = self.unrecorded, None
         starting = asyncio.ensure_future(
-            self._write(functools.partial(self.ledger.begin, email=email, message_id=message_id))
+            self._write(functools.partial(self.ledger.begin, email=email, message_id=message_id, sent=sent))
         )
         try:
             if not (self.overlap and self._connection_usable()):
@@ -293,7 +297,7 @@ class BatchSender:
             self.sent_on_connection += 1
         self.last_sent_at = sent_at = clock.utcnow()
         self.refused_in_a_row.clear()
-        self.deferred.append(lambda transaction: self.ledger.sent(transaction, email.id, sent_at))
+        self.unrecorded = Sent(email.id, sent_at)
         return None
 
     async def _handle_failure(self, email: BatchEmail, failure: SMTPFailure) -> Outcome:
@@ -386,10 +390,13 @@ class BatchSender:
     # ----- writing -----------------------------------------------------------------------------------
 
     async def _write(self, write: Callable[[Transaction], T]) -> T:
-        """Run `write` after any deferred ones, in one transaction."""
+        """Run `write` after any unrecorded send and deferred writes, in one transaction."""
         deferred, self.deferred = self.deferred, []
+        sent, self.unrecorded = self.unrecorded, None
 
         def transaction(transaction: Transaction) -> T:
+            if sent is not None:
+                self.ledger.sent(transaction, sent)
             for earlier in deferred:
                 earlier(transaction)
             return write(transaction)
@@ -397,7 +404,7 @@ class BatchSender:
         return await self.database.run(transaction)
 
     async def _flush(self) -> None:
-        if self.deferred:
+        if self.deferred or self.unrecorded:
             await self._write(lambda transaction: None)
 
 

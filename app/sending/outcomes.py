@@ -1,8 +1,10 @@
 """What a batch writes: taking its ticket, loading its work, and each email's outcome.
 
 Every method runs inside the caller's transaction (the caller commits), as prepared Core statements:
-the ORM's per-statement overhead was half the send path's cost. Every write is guarded by this run's
-id, so a run whose claim was recovered from under it (its worker looked dead) changes nothing.
+the ORM's per-statement overhead was half the send path's cost. The two of every email (`begin`,
+`sent`) run on the driver's cursor (`app.sending.driver_statements`), in one statement on PostgreSQL.
+Every write is guarded by this run's id, so a run whose claim was recovered from under it (its worker
+looked dead) changes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from app.models import Campaign, Email, SMTPSettings
 from app.recipient import Recipient
 from app.sending.builders import CampaignSource
 from app.sending.dispatcher import completing, release_emails
+from app.sending.driver_statements import DriverStatement
 from app.sending.executors import Transaction, connection_of
 from app.sending.replies import smtp_reply
 from app.sending.settings import EngineSettings
@@ -34,7 +37,7 @@ CAMPAIGN_RUNNING = (
 OF_THIS_RUN = sa.and_(EMAIL.c.id == sa.bindparam("email_id"), EMAIL.c.batch_id == sa.bindparam("run_id"))
 #: `queued -> sending`, giving the email its Message-ID once, before its first try: a copy re-sent after
 #: a crash carries the same one, so the recipient's mailbox can collapse the two.
-START_SENDING = (
+_START_SENDING = (
     sa.update(EMAIL)
     .where(OF_THIS_RUN, EMAIL.c.status == EmailStatus.QUEUED, CAMPAIGN_RUNNING, ~EMAIL_SUPPRESSED)
     .values(
@@ -43,20 +46,32 @@ START_SENDING = (
         message_id=sa.func.coalesce(EMAIL.c.message_id, sa.bindparam("new_message_id")),
     )
 )
-#: What the server accepted is recorded whatever became of the claim: if the worker looked dead and the
-#: email went back to `pending`, marking it sent keeps it from going out a second time.
-MARK_SENT = (
-    sa.update(EMAIL)
-    .where(EMAIL.c.id == sa.bindparam("email_id"), EMAIL.c.status != EmailStatus.SENT)
-    .values(
-        status=EmailStatus.SENT,
-        attempts=EMAIL.c.attempts + 1,
-        sent_at=sa.bindparam("now"),
-        last_smtp_code=250,
-        last_smtp_message=None,
-        **RELEASED,
+
+
+def _mark_sent(email_id: str, sent_at: str) -> sa.Update:
+    """What the server accepted is recorded whatever became of the claim: if the worker looked dead and
+    the email went back to `pending`, marking it sent keeps it from going out a second time."""
+    return (
+        sa.update(EMAIL)
+        .where(EMAIL.c.id == sa.bindparam(email_id), EMAIL.c.status != EmailStatus.SENT)
+        .values(
+            status=EmailStatus.SENT,
+            attempts=EMAIL.c.attempts + 1,
+            sent_at=sa.bindparam(sent_at),
+            last_smtp_code=250,
+            last_smtp_message=None,
+            **RELEASED,
+        )
     )
-)
+
+
+START_SENDING = DriverStatement(_START_SENDING)
+MARK_SENT = DriverStatement(_mark_sent("email_id", "now"))
+#: The last email's `sent` and this one's `sending` in one statement (PostgreSQL; SQLite has no UPDATE
+#: in a WITH): one round trip instead of two, and the counter trigger (`app.email_counts`) runs once for
+#: both rows. Measured on one connection: 0.17 ms of the worker's CPU and 0.8 ms of PostgreSQL's an
+#: email, against 0.3 and 1.3 ms as two statements (docs/benchmarks.md).
+SENT_THEN_START = DriverStatement(_START_SENDING.add_cte(_mark_sent("sent_id", "sent_at").cte("just_sent")))
 ROLLING_DAY = timedelta(days=1)
 #: A run's ticket swapped for its own id, returning what the run needs of its account.
 TAKE_ACCOUNT = (
@@ -111,6 +126,14 @@ class BatchEmail:
     def message_id_on(self, domain: str) -> str:
         """The Message-ID this email goes out with: its own, or a new one on the sender's domain."""
         return self.message_id or make_msgid(domain=domain)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """An email the server accepted, not yet recorded: it rides on the next email's start."""
+
+    email_id: int
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -189,28 +212,33 @@ class BatchLedger:
 
     # ----- each email --------------------------------------------------------------------------------
 
-    def begin(self, transaction: Transaction, email: BatchEmail, message_id: str) -> bool:
+    def begin(
+        self, transaction: Transaction, email: BatchEmail, message_id: str, sent: Sent | None = None
+    ) -> bool:
         """Move the email to `sending` if it is still ours, its campaign runs and its address is not
         suppressed, giving it `message_id` unless an earlier try gave it one (the batch builds with
         `BatchEmail.message_id_on`, which is that one); anything else settles the email without
-        sending (False)."""
-        started = (
-            connection_of(transaction)
-            .execute(
-                START_SENDING,
-                {
-                    "run_id": self.run_id,
-                    "email_id": email.id,
-                    "now": clock.utcnow(),
-                    "new_message_id": message_id,
-                },
+        sending (False). The last email's `sent`, if given, is written with it."""
+        connection = connection_of(transaction)
+        params = {
+            "run_id": self.run_id,
+            "email_id": email.id,
+            "now": clock.utcnow(),
+            "new_message_id": message_id,
+        }
+        if sent is None:
+            started = START_SENDING.run(connection, params)
+        elif connection.dialect.name == "postgresql":
+            started = SENT_THEN_START.run(
+                connection, {**params, "sent_id": sent.email_id, "sent_at": sent.at}
             )
-            .rowcount
-            > 0
-        )
+            self.report.sent += 1
+        else:
+            self.sent(transaction, sent)
+            started = START_SENDING.run(connection, params)
         if not started:
             self._settle_unstartable(transaction, email)
-        return started
+        return started > 0
 
     def _settle_unstartable(self, transaction: Transaction, email: BatchEmail) -> None:
         self.report.skipped += 1
@@ -230,8 +258,8 @@ class BatchLedger:
             transaction, email.id, {"status": new_status, **RELEASED}, EMAIL.c.status == EmailStatus.QUEUED
         )
 
-    def sent(self, transaction: Transaction, email_id: int, at: datetime) -> None:
-        connection_of(transaction).execute(MARK_SENT, {"email_id": email_id, "now": at})
+    def sent(self, transaction: Transaction, sent: Sent) -> None:
+        MARK_SENT.run(connection_of(transaction), {"email_id": sent.email_id, "now": sent.at})
         self.report.sent += 1
 
     def failed(

@@ -17,6 +17,7 @@ from app.models import Campaign, Email, SMTPSettings, Suppression
 from app.sending.connection import open_connection
 from app.sending.dispatcher import claim_batch
 from app.sending.executors import SessionDatabase
+from app.sending.outcomes import BatchLedger, BatchReport, Sent
 from app.states import CampaignStatus, EmailStatus
 from tests.builders import make_account, make_queued_campaign
 from tests.sending import runs
@@ -95,6 +96,27 @@ def test_each_email_costs_one_commit_that_overlaps_its_message_which_ends_only_a
     # The first email connects once its commit has returned; from then on, when email n's commit
     # returned, its message had begun and the ones before it were kept, but not it.
     assert per_email == [(0, 0)] + [(n + 1, n) for n in range(1, 4)]
+
+
+def test_the_last_emails_sent_rides_on_the_next_ones_start(account, engine_settings):
+    """One write (one statement on PostgreSQL) records the email the server accepted as `sent` and starts
+    the next one; the campaign's counters follow both (checked after every test)."""
+    make_queued_campaign(account, 2)
+    claim = claim_batch(db.session, engine_settings, account.id)
+    ledger = BatchLedger(claim.batch_id, account.id, BatchReport())
+    work = ledger.take(db.session)
+    assert work is not None
+    first, second = work.emails
+    assert ledger.begin(db.session, first, "<first@sender.example>")
+    db.session.commit()
+    assert ledger.begin(db.session, second, "<second@sender.example>", Sent(first.id, clock.utcnow()))
+    db.session.commit()
+    rows = db.session.execute(sa.select(Email.id, Email.status, Email.message_id).order_by(Email.id)).all()
+    assert [(row.status, row.message_id) for row in rows] == [
+        (EmailStatus.SENT, "<first@sender.example>"),
+        (EmailStatus.SENDING, "<second@sender.example>"),
+    ]
+    assert ledger.report.sent == 1
 
 
 def test_whole_batch_uses_one_connection(account, engine_settings):
