@@ -119,7 +119,7 @@ def segment_page(
     )
 
 
-@bp.post("/segments/<int:segment_id>")
+@bp.post("/segments/<int:segment_id>/edit")
 @login_required
 def edit_segment(segment_id: int) -> str | Response | tuple[str, int]:
     """Save the segment's new name, list or conditions; its page then counts the contacts they match."""

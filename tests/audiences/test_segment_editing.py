@@ -33,7 +33,7 @@ def kochi(client, list_import, customers):
 
 def edit(client, url: str, name: str, list_id: int, *conditions: tuple[str, ...], **extra: str):
     data = {"name": name, "list_id": str(list_id), **condition_fields(*conditions), **extra}
-    return post_form(client, url, data, form_url=url, follow_redirects=True)
+    return post_form(client, f"{url}/edit", data, form_url=url, follow_redirects=True)
 
 
 def saved() -> Segment:
@@ -124,7 +124,7 @@ def test_a_segment_keeps_its_own_name_but_cannot_take_anothers(client, kochi, cu
     condition = ("attribute", "city", "equals", "Kochi")
     taken = post_form(
         client,
-        kochi,
+        f"{kochi}/edit",
         {"name": "Pune", "list_id": str(customers.id), **condition_fields(condition)},
         form_url=kochi,
     )
@@ -141,12 +141,12 @@ def test_another_users_segment_cannot_be_edited_nor_pointed_at_their_list(
     intruder = make_user("intruder")
     theirs = make_list(intruder, "Theirs")
     assert (
-        post_form(client, kochi, {"name": "Mine", "list_id": str(theirs.id)}, form_url=kochi).status_code
+        post_form(client, f"{kochi}/edit", {"name": "Mine", "list_id": str(theirs.id)}, form_url=kochi).status_code
         == 404
     )
     auth.logout()
     auth.login("intruder")
-    stolen = post_form(client, kochi, {"name": "Stolen", "list_id": "0"}, form_url="/audience/segments")
+    stolen = post_form(client, f"{kochi}/edit", {"name": "Stolen", "list_id": "0"}, form_url="/audience/segments")
     assert stolen.status_code == 404
     assert saved().name == "Kochi"
 
