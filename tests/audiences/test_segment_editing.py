@@ -141,12 +141,16 @@ def test_another_users_segment_cannot_be_edited_nor_pointed_at_their_list(
     intruder = make_user("intruder")
     theirs = make_list(intruder, "Theirs")
     assert (
-        post_form(client, f"{kochi}/edit", {"name": "Mine", "list_id": str(theirs.id)}, form_url=kochi).status_code
+        post_form(
+            client, f"{kochi}/edit", {"name": "Mine", "list_id": str(theirs.id)}, form_url=kochi
+        ).status_code
         == 404
     )
     auth.logout()
     auth.login("intruder")
-    stolen = post_form(client, f"{kochi}/edit", {"name": "Stolen", "list_id": "0"}, form_url="/audience/segments")
+    stolen = post_form(
+        client, f"{kochi}/edit", {"name": "Stolen", "list_id": "0"}, form_url="/audience/segments"
+    )
     assert stolen.status_code == 404
     assert saved().name == "Kochi"
 
