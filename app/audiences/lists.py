@@ -28,6 +28,7 @@ from app.campaigns.recipients.forms import PasteForm, UploadForm
 from app.extensions import db
 from app.forms import EmptyForm, search_text
 from app.ownership import owned_or_404
+from app.wording import counted
 
 
 @bp.route("/")
@@ -135,7 +136,7 @@ def remove_contacts(list_id: int) -> Response:
         return redirect(url_for("audiences.show_list", list_id=contact_list.id))
     removed = remove_from_list(contact_list, owned_contact_ids(current_user.id, chosen))
     db.session.commit()
-    flash(f"{removed:,} contact{'' if removed == 1 else 's'} removed from “{contact_list.name}”.", "success")
+    flash(f"{counted(removed, 'contact')} removed from “{contact_list.name}”.", "success")
     return redirect(url_for("audiences.show_list", list_id=contact_list.id))
 
 
@@ -155,7 +156,7 @@ def tag_chosen(list_id: int) -> Response:
         return back
     tagged = tag_contacts(current_user.id, form.tag.data, chosen)
     db.session.commit()
-    flash(f"Tag “{form.tag.data}” added to {tagged:,} contact{'' if tagged == 1 else 's'}.", "success")
+    flash(f"Tag “{form.tag.data}” added to {counted(tagged, 'contact')}.", "success")
     return back
 
 

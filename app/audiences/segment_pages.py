@@ -20,6 +20,7 @@ from app.forms import EmptyForm
 from app.models import Campaign
 from app.ownership import owned, owned_or_404
 from app.states import CampaignStatus
+from app.wording import counted
 
 
 @bp.route("/segments")
@@ -145,7 +146,7 @@ def tag_segment_contacts(segment_id: int) -> str | Response | tuple[str, int]:
         return segment_page(chosen, SegmentForm.of(chosen), tag_form=form), 400
     tagged = tag_segment(chosen, form.tag.data)
     db.session.commit()
-    flash(f"Tag “{form.tag.data}” added to {tagged:,} contact{'' if tagged == 1 else 's'}.", "success")
+    flash(f"Tag “{form.tag.data}” added to {counted(tagged, 'contact')}.", "success")
     return redirect(url_for("audiences.segment", segment_id=chosen.id))
 
 
@@ -163,7 +164,7 @@ def untag_segment_contacts(segment_id: int) -> str | Response | tuple[str, int]:
         return segment_page(chosen, SegmentForm.of(chosen), untag_form=form), 400
     removed = untag_segment(chosen, tag)
     db.session.commit()
-    flash(f"Tag “{tag.name}” removed from {removed:,} contact{'' if removed == 1 else 's'}.", "success")
+    flash(f"Tag “{tag.name}” removed from {counted(removed, 'contact')}.", "success")
     return redirect(url_for("audiences.segment", segment_id=chosen.id))
 
 

@@ -28,8 +28,9 @@ from app.audiences.models import CampaignAudience, Contact, ContactList, ListMem
 from app.audiences.queries import COUNTED_UP_TO, contact_count, lists_by_name
 from app.audiences.segments import segment_contacts
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, Email, SMTPSettings, Suppression
+from app.models import Campaign, CampaignRecipient, Email, SMTPSettings
 from app.states import EmailStatus
+from app.wording import counted
 
 #: Wide enough for any value's length, so that the largest `padded length || value` is the longest value.
 _LENGTH_DIGITS = 10
@@ -107,27 +108,14 @@ def audience_contacts(campaign: Campaign) -> sa.Select[Contact]:
     return sa.select(Contact).where(Contact.user_id == campaign.user_id, Contact.id.in_(ids))
 
 
-def suppressed(user_id: int, address: sa.ColumnElement[str] | None = None) -> sa.Exists:
-    """Whether a contact's address (or `address`) is on the user's suppression list (stored lower-cased)."""
-    return (
-        sa.select(Suppression.id)
-        .where(
-            Suppression.user_id == user_id,
-            Suppression.address == sa.func.lower(Contact.address if address is None else address),
-        )
-        .exists()
-    )
-
-
 def mailed_contacts(campaign: Campaign) -> sa.Select[Contact]:
-    return audience_contacts(campaign).where(~suppressed(campaign.user_id))
+    return audience_contacts(campaign).where(Contact.suppression_reason.is_(None))
 
 
 def audience_count(campaign: Campaign) -> AudienceCount:
     contacts = audience_contacts(campaign).subquery()
-    is_suppressed = suppressed(campaign.user_id, contacts.c.address)
     total, left_out = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(is_suppressed)).select_from(contacts)
+        sa.select(sa.func.count(), sa.func.count(contacts.c.suppression_reason)).select_from(contacts)
     ).one()
     return AudienceCount(total, left_out)
 
@@ -244,7 +232,7 @@ def audience_choices(user_id: int) -> Choices:
 def _contacts(count: int) -> str:
     if count > COUNTED_UP_TO:
         return f"more than {COUNTED_UP_TO:,} contacts"
-    return f"{count:,} contact{'' if count == 1 else 's'}"
+    return counted(count, "contact")
 
 
 def chosen_names(campaign: Campaign) -> list[str]:

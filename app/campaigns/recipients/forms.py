@@ -3,12 +3,14 @@ the recipients in a list), and the choice of lists and segments."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.audiences.models import LIST_NAME_LENGTH
+from app.audiences.models import LIST_NAME_LENGTH, CampaignAudience
 from app.forms import AppForm, strip
 
 NO_NAME_COLUMN = ""
@@ -89,6 +91,13 @@ class AudienceForm(AppForm):
     def offer(self, lists: list[tuple[int, str]], segments: list[tuple[int, str]]) -> AudienceForm:
         self.lists.choices = lists
         self.segments.choices = segments
+        return self
+
+    def tick(self, audiences: Iterable[CampaignAudience]) -> AudienceForm:
+        """Show the lists and segments the campaign goes to now as ticked."""
+        chosen = list(audiences)
+        self.lists.data = [audience.list_id for audience in chosen if audience.list_id is not None]
+        self.segments.data = [audience.segment_id for audience in chosen if audience.segment_id is not None]
         return self
 
     def validate_segments(self, field: SelectMultipleField) -> None:

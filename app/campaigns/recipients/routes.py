@@ -32,6 +32,7 @@ from app.campaigns.recipients import uploads
 from app.campaigns.recipients.audiences import (
     audience_choices,
     audience_count,
+    audiences_of,
     choose_audiences,
     chosen_names,
     clear_audiences,
@@ -55,6 +56,7 @@ from app.models import Campaign
 from app.ownership import owned_or_404
 from app.states import CampaignStatus
 from app.suppressions.operations import suppressed_addresses
+from app.wording import counted
 
 #: How many rows of each kind the summary shows; the invalid ones can all be downloaded.
 SAMPLE_ROWS = 10
@@ -178,7 +180,7 @@ def save_recipients(campaign_id: int, token: str) -> Response:
         return redirect(review_url(campaign, pending, columns))
     db.session.commit()
     pending.mark_saved(campaign.id)
-    flash(f"Saved {saved:,} recipient{'' if saved == 1 else 's'} for “{campaign.name}”.", "success")
+    flash(f"Saved {counted(saved, 'recipient')} for “{campaign.name}”.", "success")
     if had_audiences:
         flash("They replace the lists and segments the campaign was going to.", "info")
     if kept is not None:
@@ -228,7 +230,7 @@ def choose_recipient_audiences(campaign_id: int) -> Response | tuple[str, int]:
     uploaded = recipient_count(campaign)
     if uploaded and not form.replace_upload.data:
         form.replace_upload.errors = [
-            f"This campaign has {uploaded:,} uploaded recipient{'' if uploaded == 1 else 's'}: tick this box "
+            f"This campaign has {counted(uploaded, 'uploaded recipient')}: tick this box "
             "to replace them with the lists and segments, or leave them as they are."
         ]
         return recipients_page_response(campaign, audience_form=form), 400
@@ -241,7 +243,7 @@ def choose_recipient_audiences(campaign_id: int) -> Response | tuple[str, int]:
     names = ", ".join([item.name for item in lists] + [item.name for item in segments])
     flash(
         f"“{campaign.name}” goes to {names}: "
-        f"{count.mailed:,} contact{'' if count.mailed == 1 else 's'} today"
+        f"{counted(count.mailed, 'contact')} today"
         + (f", {count.suppressed:,} left out as suppressed" if count.suppressed else "")
         + ". Who is on them is read again when you schedule it.",
         "success",
@@ -367,6 +369,7 @@ def recipients_page_response(
     if audience_form is None:
         choices = audience_choices(current_user.id)
         audience_form = AudienceForm(formdata=None).offer(choices.lists, choices.segments)
+        audience_form.tick(audiences_of(campaign))
     return render_template(
         "campaigns/recipients/index.html",
         campaign=campaign,
