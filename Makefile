@@ -12,8 +12,8 @@ export FLASK_APP := run
 run: install assets migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m app.devtools.run
 
-# Two test processes (pytest-xdist): tests/conftest.py groups the heavy tests so each process runs one at a time.
-PARALLEL ?= -n 2 --dist loadgroup
+# Two test processes (pytest-xdist), each given its next test as it frees up.
+PARALLEL ?= -n 2
 # The tests' files (SQLite databases, logs) in memory where the machine has a tmpfs: every commit syncs.
 TEST_TMPDIR ?= $(shell test -w /dev/shm && echo /dev/shm || echo $${TMPDIR:-/tmp})
 

@@ -13,7 +13,8 @@ from config import config_for, derived_settings
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     settings = config_for(config_name)
     settings.check()
-    app = Flask(__name__, instance_path=str(settings.INSTANCE_PATH), instance_relative_config=True)
+    instance_path = (overrides or {}).get("INSTANCE_PATH", settings.INSTANCE_PATH)
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     app.config.from_object(settings)
     app.config.update(overrides or {})
     app.config.update(derived_settings(app.config, Path(app.instance_path)))

@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.sending.replies import smtp_reply
 from app.states import DELIVERED
 from app.timezones import to_user_zone
+from app.wording import counted
 
 
 def user_time(moment: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
@@ -23,6 +24,7 @@ def user_time(moment: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(user_time, "user_time")
+    app.add_template_filter(counted, "counted")
     app.add_template_global(smtp_reply, "smtp_reply")
     app.add_template_global(delivered, "delivered")
 

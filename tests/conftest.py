@@ -40,10 +40,9 @@ _CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 _postgres_schema_ready = False
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     require_process_marks(items)
-    group_heavy_tests(items)
+    run_once_on_one_database(config, items)
 
 
 def require_process_marks(items: list[pytest.Item]) -> None:
@@ -60,16 +59,26 @@ def require_process_marks(items: list[pytest.Item]) -> None:
         )
 
 
-def group_heavy_tests(items: list[pytest.Item]) -> None:
-    """Under `make test`'s two processes (`--dist loadgroup`), the tests that start real processes or a
-    browser run one at a time in each process, those on PostgreSQL in one and the others in the other,
-    while the quick tests fill both: two workers' boots and two browsers never compete in one process,
-    and the timing tests never share the machine with more than one other heavy test."""
-    for item in items:
-        if item.get_closest_marker("processes") or item.get_closest_marker("browser"):
-            callspec = getattr(item, "callspec", None)
-            backend = callspec.params.get("database_url", "sqlite") if callspec else "sqlite"
-            item.add_marker(pytest.mark.xdist_group(f"heavy-{backend}"))
+def run_once_on_one_database(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A browser test, or one marked `one_database`, is about pages or timing, not the database: where the
+    run has both databases it runs on one of them, PostgreSQL and SQLite in turn module by module, so
+    each journey runs once and the pages are still seen on both."""
+    if len(database_backends()) < 2:
+        return
+    once = [item for item in items if _runs_once(item)]
+    modules = sorted({item.nodeid.split("::")[0] for item in once})
+    backend = {module: ("postgresql", "sqlite")[index % 2] for index, module in enumerate(modules)}
+    dropped = {
+        item for item in once if item.callspec.params["database_url"] != backend[item.nodeid.split("::")[0]]
+    }
+    config.hook.pytest_deselected(items=list(dropped))
+    items[:] = [item for item in items if item not in dropped]
+
+
+def _runs_once(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    marked = item.get_closest_marker("browser") or item.get_closest_marker("one_database")
+    return bool(marked and callspec and "database_url" in callspec.params)
 
 
 def reset_postgres_schema() -> None:
@@ -137,9 +146,11 @@ def app_settings() -> dict[str, Any]:
 
 @pytest.fixture
 def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
-    """The app on a fresh database; anything it enqueues goes to a broker folder of this test's own."""
+    """The app on a fresh database; anything it enqueues goes to a broker folder of this test's own, and
+    what it keeps on disk (pending uploads) to an instance folder of its own."""
     overrides = {
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": tmp_path / "instance",
         "CELERY": celery_settings("filesystem://", tmp_path, 60),
         **app_settings,
     }
@@ -152,6 +163,12 @@ def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iter
         with db.engine.connect() as connection:
             assert disagreements(connection) == [], "a campaign's email counters differ from its emails"
         db.engine.dispose()
+
+
+@pytest.fixture
+def uploads_folder(app: Flask) -> Path:
+    """Where the app keeps uploads between review and save: under the test's own instance folder."""
+    return Path(app.instance_path) / "uploads"
 
 
 @pytest.fixture

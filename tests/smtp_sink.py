@@ -348,6 +348,11 @@ class _LoopbackController(Controller):
         return smtp
 
     async def abort_connections(self) -> None:
+        """Stop listening first, so a client retrying meanwhile (a worker's next try) cannot connect between
+        the aborts and the loop's end and leave its socket open; then abort every connection made."""
+        assert self.server is not None
+        self.server.close()
+        await asyncio.sleep(0)
         for smtp in list(self.connections):
             if smtp.transport is not None:
                 smtp.transport.abort()

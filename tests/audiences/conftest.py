@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -93,12 +92,6 @@ def save_segment(client: FlaskClient, name: str, list_id: int, *conditions: tupl
     """Fill in the Segments page's form and press Save segment; the page it leads to."""
     data = {"name": name, "list_id": str(list_id), **condition_fields(*conditions)}
     return post_form(client, "/audience/segments", data, form_url="/audience/segments", follow_redirects=True)
-
-
-@pytest.fixture
-def uploads_folder(app: Flask, tmp_path: Path) -> Path:
-    app.instance_path = str(tmp_path / "instance")
-    return tmp_path / "instance" / "uploads"
 
 
 @pytest.fixture

@@ -70,6 +70,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     # Every test signs up its own user from 127.0.0.1: the per-address sign-up budget would stop the tenth.
     settings = {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "INSTANCE_PATH": database.parent / "instance",
         "SIGNUP_RATE_LIMIT_PER_IP": "1000 per hour",
     }
     app = create_app("testing", settings)

@@ -34,10 +34,10 @@ NO_LONGER_APPLY = ("Edit", "Back to draft", "Pause", "Resume", "Cancel campaign"
 
 @pytest.fixture
 def app_settings(app_settings: dict[str, Any]) -> dict[str, Any]:
-    """Slow enough to watch (about 10 s of sending), with no other pause."""
+    """Slow enough to watch (about 6 s of sending), with no other pause."""
     return {
         **app_settings,
-        "SEND_INTERVAL": 0.25,
+        "SEND_INTERVAL": 0.15,
         "CONNECTION_SETTLE": 0.0,
         "DISPATCH_SPACING": 0.0,
         "DISPATCH_INTERVAL": 0.5,

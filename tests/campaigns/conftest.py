@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -72,13 +71,6 @@ class RecipientsFlow:
     def merge_fields(self) -> list[dict[str, str]]:
         db.session.expire_all()
         return db.session.get(Campaign, self.campaign_id).merge_fields
-
-
-@pytest.fixture
-def uploads_folder(app: Flask, tmp_path: Path) -> Path:
-    """Uploads kept between review and save go under this test's own instance folder."""
-    app.instance_path = str(tmp_path / "instance")
-    return tmp_path / "instance" / "uploads"
 
 
 @pytest.fixture

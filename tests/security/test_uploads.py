@@ -31,7 +31,6 @@ from tests.conftest import csrf_token_from, post_form
 
 # The campaigns area's fixtures: a draft campaign of the logged-in user and its Recipients page.
 draft = campaigns_area.draft
-uploads_folder = campaigns_area.uploads_folder
 recipients_flow = campaigns_area.recipients_flow
 
 ROOT = Path(__file__).parent.parent.parent

@@ -63,12 +63,13 @@ def test_200_recipients_each_receive_the_campaign_exactly_once(stack: Stack, acc
     )
 
 
+@pytest.mark.one_database
 def test_a_campaign_due_between_two_ticks_starts_on_time_not_at_the_next_tick(
     stack: Stack, account, smtp_sink
 ):
-    worker, _beat = stack.start(DISPATCH_INTERVAL=10)
+    worker, _beat = stack.start(DISPATCH_INTERVAL=6)
     worker.wait_for_log("Task campaigns.dispatch[", timeout=30)
-    start = clock.utcnow() + timedelta(seconds=14)  # seen by the next tick, 6 s before the one after
+    start = clock.utcnow() + timedelta(seconds=8)  # seen by the next tick, 4 s before the one after
     make_queued_campaign(account, 1, scheduled_at=start)
     db.session.commit()
     wait_until(lambda: smtp_sink.messages, 30, "the first email")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -235,14 +235,22 @@ def _contacts(count: int) -> str:
     return counted(count, "contact")
 
 
-def chosen_names(campaign: Campaign) -> list[str]:
-    """ "list “Customers”", "segment “Kochi”": what the campaign goes to, for its pages."""
-    names = []
+class Chosen(NamedTuple):
+    """A list or a segment the campaign goes to, as its pages name and link it."""
+
+    kind: str
+    id: int
+    name: str
+
+
+def chosen(campaign: Campaign) -> list[Chosen]:
+    """What the campaign goes to, in the order it was chosen ("list", "segment")."""
+    found = []
     for audience in audiences_of(campaign):
         if audience.list_id is not None:
             contact_list = db.session.get(ContactList, audience.list_id)
-            names.append(f"list “{contact_list.name if contact_list else '?'}”")
-        else:
+            found.append(Chosen("list", audience.list_id, contact_list.name if contact_list else "?"))
+        elif audience.segment_id is not None:
             segment = db.session.get(Segment, audience.segment_id)
-            names.append(f"segment “{segment.name if segment else '?'}”")
-    return names
+            found.append(Chosen("segment", audience.segment_id, segment.name if segment else "?"))
+    return found

@@ -3,14 +3,15 @@ the recipients in a list), and the choice of lists and segments."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.audiences.models import LIST_NAME_LENGTH, CampaignAudience
+from app.audiences.models import LIST_NAME_LENGTH
+from app.campaigns.recipients.audiences import Chosen
 from app.forms import AppForm, strip
 
 NO_NAME_COLUMN = ""
@@ -93,11 +94,10 @@ class AudienceForm(AppForm):
         self.segments.choices = segments
         return self
 
-    def tick(self, audiences: Iterable[CampaignAudience]) -> AudienceForm:
+    def tick(self, chosen: Sequence[Chosen]) -> AudienceForm:
         """Show the lists and segments the campaign goes to now as ticked."""
-        chosen = list(audiences)
-        self.lists.data = [audience.list_id for audience in chosen if audience.list_id is not None]
-        self.segments.data = [audience.segment_id for audience in chosen if audience.segment_id is not None]
+        self.lists.data = [audience.id for audience in chosen if audience.kind == "list"]
+        self.segments.data = [audience.id for audience in chosen if audience.kind == "segment"]
         return self
 
     def validate_segments(self, field: SelectMultipleField) -> None:

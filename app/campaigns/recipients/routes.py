@@ -32,9 +32,8 @@ from app.campaigns.recipients import uploads
 from app.campaigns.recipients.audiences import (
     audience_choices,
     audience_count,
-    audiences_of,
     choose_audiences,
-    chosen_names,
+    chosen,
     clear_audiences,
     has_audiences,
 )
@@ -365,16 +364,17 @@ def recipients_page_response(
     audience_form: AudienceForm | None = None,
 ) -> str:
     search = search_text(request.args) if request.endpoint == "campaigns.recipients" else ""
-    chosen = chosen_names(campaign)
-    if audience_form is None:
+    audiences = chosen(campaign)
+    editable = campaign.status == CampaignStatus.DRAFT
+    if audience_form is None and editable:
         choices = audience_choices(current_user.id)
         audience_form = AudienceForm(formdata=None).offer(choices.lists, choices.segments)
-        audience_form.tick(audiences_of(campaign))
+        audience_form.tick(audiences)
     return render_template(
         "campaigns/recipients/index.html",
         campaign=campaign,
-        audiences=chosen,
-        audience=audience_count(campaign) if chosen else None,
+        audiences=audiences,
+        audience=audience_count(campaign) if audiences and editable else None,
         audience_form=audience_form,
         count=recipient_count(campaign),
         page=recipients_page(campaign, request.args.get("page", 1, type=page_number), search),
@@ -384,5 +384,5 @@ def recipients_page_response(
         error=error,
         chooser=chooser,
         pending=pending,
-        editable=campaign.status == CampaignStatus.DRAFT,
+        editable=editable,
     )

@@ -3,6 +3,7 @@ upload that keeps its contacts in a list."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -94,6 +95,23 @@ def test_the_recipients_page_offers_each_list_and_segment_with_its_live_count(cl
     assert "Send to lists and segments" in page
     assert "Customers (4 contacts)" in page
     assert "Kochi (3 contacts)" in page
+
+
+def test_the_recipients_page_shows_the_segment_chosen_ticked_and_linked_with_no_empty_upload_beside_it(
+    client, account, campaign, kochi
+):
+    choose(client, campaign, segments=[kochi])
+    page = client.get(f"/campaigns/{campaign.id}/recipients").get_data(as_text=True)
+    ticked = re.findall(r'<input checked[^>]*name="(\w+)"[^>]*value="(\d+)"', page)
+    assert ticked == [("segments", str(kochi.id))]
+    assert f'segment <a href="/audience/segments/{kochi.id}">“Kochi”</a>' in page
+    assert ">0 recipients<" not in page
+    assert "No recipients yet" not in page
+
+    schedule(client, campaign)
+    page = client.get(f"/campaigns/{campaign.id}/recipients").get_data(as_text=True)
+    assert f'href="/campaigns/{campaign.id}/report">its report</a>' in page
+    assert "would be mailed today" not in page
 
 
 def test_a_list_and_a_segment_mail_each_contact_once_leaving_out_the_suppressed(
