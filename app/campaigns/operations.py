@@ -20,6 +20,7 @@ from app.campaigns.personalise import check_campaign
 from app.campaigns.queries import campaign_account
 from app.campaigns.recipients import audiences
 from app.campaigns.recipients.audiences import audience_count, has_audiences, refresh_fields
+from app.campaigns.recipients.snapshot import drop_contacts, take_contacts
 from app.database import changed_rows
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, Email, SMTPSettings, Suppression, Template
@@ -68,14 +69,15 @@ def _change_status(campaign: Campaign, allowed: tuple[str, ...], refusal: str, *
 
 
 def stop_unsent_emails(campaign: Campaign) -> int:
-    """Pending and queued emails of the campaign become `cancelled`, in one UPDATE; sent ones stay."""
+    """Pending and queued emails of the campaign become `cancelled`, in one UPDATE, and the contacts whose
+    emails are not written yet are dropped; sent ones stay. Returns how many will not be sent."""
     result = db.session.execute(
         sa.update(Email)
         .where(Email.campaign_id == campaign.id, Email.status.in_(NOT_STARTED))
         .values(status=EmailStatus.CANCELLED, **RELEASED)
         .execution_options(synchronize_session=False)
     )
-    return changed_rows(result)
+    return changed_rows(result) + drop_contacts(campaign)
 
 
 def create_campaign(user_id: int) -> Campaign:
@@ -116,8 +118,9 @@ def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at:
     """Create one pending Email per recipient not on the user's suppression list, due at `send_at`
     (naive UTC), in one INSERT ... SELECT; the campaign becomes `scheduled`. Returns the emails created.
 
-    A campaign sent to lists and segments takes their contacts as they are now, merge fields included
-    (`app.campaigns.recipients.audiences`).
+    A campaign sent to lists and segments takes who their contacts are now, leaving out the suppressed,
+    and returns how many: their emails are written after the commit, a chunk at a time
+    (`app.campaigns.recipients.snapshot`; the caller queues the writing with `app.tasks`).
 
     Addresses that already have an email in this campaign are skipped too, so scheduling again after
     a race with the engine can never send anyone a second copy.
@@ -134,13 +137,12 @@ def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at:
         listed = "; ".join(str(problem) for problem in problems)
         raise ActionRefused(f"“{campaign.name}” cannot be scheduled until these are fixed: {listed}.")
     if to_audiences:
-        insert = audiences.insert_emails(campaign, account, send_at)
+        created = take_contacts(campaign)
     else:
         recipients = sa.select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
         if db.session.scalar(sa.select(recipients.exists())) is False:
             raise ActionRefused(f"“{campaign.name}” has no recipients yet: add them before scheduling.")
-        insert = _insert_emails(campaign, account, send_at)
-    created = changed_rows(db.session.execute(insert))
+        created = changed_rows(db.session.execute(_insert_emails(campaign, account, send_at)))
     if created == 0 and to_audiences and audience_count(campaign).contacts == 0:
         raise ActionRefused(f"The lists and segments of “{campaign.name}” have no contacts yet.")
     if created == 0:
@@ -197,7 +199,8 @@ def _insert_emails(campaign: Campaign, account: SMTPSettings, send_at: datetime)
 
 
 def unschedule_campaign(campaign: Campaign) -> None:
-    """Back to draft before the engine starts on it: its emails not yet started are deleted."""
+    """Back to draft before the engine starts on it: its emails not yet started are deleted, and the
+    contacts whose emails are not written yet are dropped (scheduling again takes them anew)."""
     _change_status(
         campaign,
         UNSCHEDULABLE,
@@ -211,6 +214,7 @@ def unschedule_campaign(campaign: Campaign) -> None:
         .where(Email.campaign_id == campaign.id, Email.status.in_(NOT_STARTED))
         .execution_options(synchronize_session=False)
     )
+    drop_contacts(campaign)
 
 
 def pause_campaign(campaign: Campaign) -> None:

@@ -48,7 +48,9 @@ from app.campaigns.queries import (
     visible_campaigns,
 )
 from app.campaigns.recipients.audiences import audience_count, has_audiences, refresh_fields
+from app.campaigns.recipients.snapshot import emails_to_write
 from app.campaigns.saved_templates.forms import TemplateNameForm
+from app.celery_app import enqueue_email_writing
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign, SuppressionReason
@@ -173,6 +175,7 @@ def campaign_page(
         "campaigns/show.html",
         campaign=campaign,
         counts=email_counts([campaign.id])[campaign.id],
+        preparing=emails_to_write(campaign),
         recipient_count=recipient_counts([campaign.id])[campaign.id] if audience is None else audience.mailed,
         audience=audience,
         problems=check_campaign(campaign),
@@ -221,7 +224,10 @@ def schedule(campaign_id: int) -> str | Response:
         flash(str(refusal), "danger")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
     skipped = suppressed_recipients(campaign)
+    to_audiences = has_audiences(campaign)
     db.session.commit()
+    if to_audiences:
+        enqueue_email_writing(campaign.id)
     flash(schedule_summary(campaign, created, skipped, form), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 

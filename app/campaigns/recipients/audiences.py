@@ -6,8 +6,9 @@ it, and saving an upload replaces the audiences; so the Recipients page always s
 
 The contacts are resolved when the campaign is scheduled, set-based whatever the size: the union of the
 lists' and segments' contact ids (a contact on two of them is one id), minus the suppressed addresses,
-copied into the campaign's `Email` rows by one INSERT … SELECT. The engine then sends those rows as it
-sends an upload's, and a contact added to a list afterwards is not mailed by this campaign.
+kept as the campaign's contacts by one INSERT … SELECT, their `Email` rows written after in chunks
+(`app.campaigns.recipients.snapshot`). The engine sends those rows as it sends an upload's, and a contact
+added to a list afterwards is not mailed by this campaign.
 
 Merge fields are the attributes every mailed contact has (an import leaves an empty cell out, so a
 contact with an empty `company` lacks it): a field only some have is unknown, and blocks scheduling as an
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,8 +28,7 @@ from app.audiences.models import CampaignAudience, Contact, ContactList, ListMem
 from app.audiences.queries import COUNTED_UP_TO, contact_count, lists_by_name
 from app.audiences.segments import segment_contacts
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, Email, SMTPSettings
-from app.states import EmailStatus
+from app.models import Campaign, CampaignRecipient
 from app.wording import counted
 
 #: Wide enough for any value's length, so that the largest `padded length || value` is the longest value.
@@ -182,32 +181,6 @@ def _by_length(value: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[s
 
 def _unpadded(by_length: str | None) -> str:
     return (by_length or "")[_LENGTH_DIGITS:]
-
-
-def insert_emails(campaign: Campaign, account: SMTPSettings, send_at: datetime) -> sa.Insert:
-    """One pending email per mailed contact, in contact order, with its attributes as merge data; an
-    address already in the campaign is skipped, as for an upload."""
-    already = sa.select(Email.id).where(
-        Email.campaign_id == campaign.id, sa.func.lower(Email.address) == sa.func.lower(Contact.address)
-    )
-    rows = (
-        mailed_contacts(campaign)
-        .with_only_columns(
-            sa.literal(campaign.user_id),
-            sa.literal(campaign.id),
-            sa.literal(account.id),
-            Contact.address,
-            Contact.name,
-            sa.type_coerce(Contact.attributes, sa.JSON),
-            sa.literal(EmailStatus.PENDING),
-            sa.literal(send_at, sa.DateTime()),
-            sa.literal(0),
-        )
-        .where(~already.exists())
-        .order_by(Contact.id)
-    )
-    columns = ["user_id", "campaign_id", "smtp_account_id", "address", "name", "merge_data", "status"]
-    return sa.insert(Email).from_select([*columns, "scheduled_at", "attempts"], rows)
 
 
 @dataclass(frozen=True)

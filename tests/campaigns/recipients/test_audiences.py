@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Campaign, Suppression
 from app.states import EmailStatus
 from tests.audiences.conftest import ListImport, make_list
-from tests.builders import emails_of, make_account, make_campaign, reload
+from tests.builders import emails_of, make_account, make_campaign, reload, write_all_emails
 from tests.campaigns.conftest import RecipientsFlow
 from tests.conftest import post_form
 
@@ -79,10 +79,14 @@ def choose(client, campaign, lists=(), segments=(), **fields):
     return post_form(client, f"{url}/audiences", data, form_url=url, follow_redirects=True)
 
 
-def schedule(client, campaign):
+def schedule(client, campaign, write_emails=True):
+    """Press Schedule, then (unless told not to) let the workers write its emails."""
     data = {"when": "later", "timezone": "Asia/Kolkata", "send_date": "2026-02-01", "send_time": "09:30"}
     url = f"/campaigns/{campaign.id}"
-    return post_form(client, f"{url}/schedule", data, form_url=url, follow_redirects=True)
+    response = post_form(client, f"{url}/schedule", data, form_url=url, follow_redirects=True)
+    if write_emails:
+        write_all_emails(campaign)
+    return response
 
 
 def mailed(campaign) -> list[tuple[str, str, dict]]:
