@@ -11,6 +11,7 @@ is left alone.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -19,8 +20,8 @@ from app.audiences.models import CampaignAudience
 from app.campaigns.personalise import check_campaign
 from app.campaigns.queries import campaign_account
 from app.campaigns.recipients import audiences
-from app.campaigns.recipients.audiences import audience_count, has_audiences, refresh_fields
-from app.campaigns.recipients.snapshot import drop_contacts, take_contacts
+from app.campaigns.recipients.audiences import has_audiences, refresh_complete_fields
+from app.campaigns.recipients.snapshot import drop_contacts, take_contacts, taken_contacts
 from app.database import changed_rows
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, Email, SMTPSettings, Suppression, Template
@@ -114,13 +115,22 @@ def save_content(
     return unscheduled
 
 
-def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at: datetime) -> int:
+class Scheduled(NamedTuple):
+    """What scheduling did: the emails the campaign will send, and the recipients left out as suppressed."""
+
+    emails: int
+    suppressed: int
+
+
+def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at: datetime) -> Scheduled:
     """Create one pending Email per recipient not on the user's suppression list, due at `send_at`
-    (naive UTC), in one INSERT ... SELECT; the campaign becomes `scheduled`. Returns the emails created.
+    (naive UTC), in one INSERT ... SELECT; the campaign becomes `scheduled`.
 
     A campaign sent to lists and segments takes who their contacts are now, leaving out the suppressed,
-    and returns how many: their emails are written after the commit, a chunk at a time
-    (`app.campaigns.recipients.snapshot`; the caller queues the writing with `app.tasks`).
+    and its merge fields from them: their emails are written after the commit, a chunk at a time
+    (`app.campaigns.recipients.snapshot`; the caller queues the writing, `enqueue_email_writing`). Those
+    contacts are taken before the checks, which read the fields from them: a refusal leaves them for
+    the handler's rollback.
 
     Addresses that already have an email in this campaign are skipped too, so scheduling again after
     a race with the engine can never send anyone a second copy.
@@ -131,32 +141,32 @@ def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at:
         raise ActionRefused("Set up your SMTP account under Settings first: campaigns are sent through it.")
     to_audiences = has_audiences(campaign)
     if to_audiences:
-        refresh_fields(campaign)
+        taken = take_contacts(campaign)
+        refresh_complete_fields(campaign, taken_contacts(campaign), taken.mailed)
     problems = check_campaign(campaign)
     if problems:
         listed = "; ".join(str(problem) for problem in problems)
         raise ActionRefused(f"“{campaign.name}” cannot be scheduled until these are fixed: {listed}.")
     if to_audiences:
-        created = take_contacts(campaign)
+        scheduled = Scheduled(taken.mailed, taken.suppressed)
     else:
         recipients = sa.select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
         if db.session.scalar(sa.select(recipients.exists())) is False:
             raise ActionRefused(f"“{campaign.name}” has no recipients yet: add them before scheduling.")
         created = changed_rows(db.session.execute(_insert_emails(campaign, account, send_at)))
-    if created == 0 and to_audiences and audience_count(campaign).contacts == 0:
+        scheduled = Scheduled(created, _suppressed_uploads(campaign) if created else 0)
+    if scheduled.emails == 0 and to_audiences and scheduled.suppressed == 0:
         raise ActionRefused(f"The lists and segments of “{campaign.name}” have no contacts yet.")
-    if created == 0:
+    if scheduled.emails == 0:
         raise ActionRefused(f"Every recipient of “{campaign.name}” is on your suppression list.")
     campaign.status = CampaignStatus.SCHEDULED
     campaign.smtp_account_id = account.id
     campaign.scheduled_at = send_at
-    return created
+    return scheduled
 
 
-def suppressed_recipients(campaign: Campaign) -> int:
-    """How many of the campaign's recipients are on the user's suppression list (scheduling skips them)."""
-    if has_audiences(campaign):
-        return audience_count(campaign).suppressed
+def _suppressed_uploads(campaign: Campaign) -> int:
+    """How many of the campaign's uploaded recipients are on the user's suppression list."""
     query = (
         sa.select(sa.func.count())
         .select_from(CampaignRecipient)

@@ -19,6 +19,7 @@ from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TestEmailF
 from app.campaigns.operations import (
     EDITABLE,
     ActionRefused,
+    Scheduled,
     cancel_campaign,
     create_campaign,
     delete_campaign,
@@ -31,7 +32,6 @@ from app.campaigns.operations import (
     save_content,
     schedule_campaign,
     start_from_template,
-    suppressed_recipients,
     unschedule_campaign,
 )
 from app.campaigns.perform import perform
@@ -218,23 +218,23 @@ def schedule(campaign_id: int) -> str | Response:
         if send_at < clock.utcnow():
             return campaign_page(campaign, form, past=send_at)
     try:
-        created = schedule_campaign(campaign, current_account(), send_at)
+        scheduled = schedule_campaign(campaign, current_account(), send_at)
     except ActionRefused as refusal:
         db.session.rollback()
         flash(str(refusal), "danger")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
-    skipped = suppressed_recipients(campaign)
     to_audiences = has_audiences(campaign)
     db.session.commit()
     if to_audiences:
         enqueue_email_writing(campaign.id)
-    flash(schedule_summary(campaign, created, skipped, form), "success")
+    flash(schedule_summary(campaign, scheduled, form), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
-def schedule_summary(campaign: Campaign, created: int, skipped: int, form: ScheduleForm) -> str:
+def schedule_summary(campaign: Campaign, scheduled: Scheduled, form: ScheduleForm) -> str:
     """“Spring sale” is scheduled: 47 emails. 1 recipient was skipped as suppressed. Sends Tue 8 Dec
     09:00 in America/New_York — 15:00 your time (Europe/Paris)."""
+    created, skipped = scheduled
     parts = [f"“{campaign.name}” is scheduled: {created:,} emails."]
     if skipped:
         parts.append(f"{skipped:,} recipient{'s were' if skipped != 1 else ' was'} skipped as suppressed.")

@@ -9,6 +9,8 @@ Create Date: 2026-12-03 18:30:00
 import sqlalchemy as sa
 from alembic import op
 
+from app.campaign_contacts import install_trigger
+
 # revision identifiers, used by Alembic.
 revision = "c4d8e2a6f1b7"
 down_revision = "a7c4e2f19b30"
@@ -21,19 +23,18 @@ def upgrade():
         "campaign_contact",
         sa.Column("campaign_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("contact_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaign.id"],
-            name=op.f("fk_campaign_contact_campaign_id_campaign"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("campaign_id", "contact_id", name=op.f("pk_campaign_contact")),
     )
     with op.batch_alter_table("campaign", schema=None) as batch_op:
         batch_op.add_column(sa.Column("emails_written_at", sa.DateTime(), nullable=True))
+    install_trigger(op.get_bind())
 
 
 def downgrade():
+    bind = op.get_bind()
+    op.execute("DROP TRIGGER IF EXISTS campaign_contact_drop" + (" ON campaign" if bind.dialect.name == "postgresql" else ""))
+    if bind.dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS campaign_contact_drop()")
     with op.batch_alter_table("campaign", schema=None) as batch_op:
         batch_op.drop_column("emails_written_at")
     op.drop_table("campaign_contact")

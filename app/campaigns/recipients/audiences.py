@@ -95,6 +95,14 @@ def clear_audiences(session: Session, campaign: Campaign) -> None:
 
 def audience_contacts(campaign: Campaign) -> sa.Select[Contact]:
     """The contacts of the campaign's lists and segments, each once, suppressed ones included."""
+    return sa.select(Contact).where(
+        Contact.user_id == campaign.user_id, Contact.id.in_(audience_ids(campaign))
+    )
+
+
+def audience_ids(campaign: Campaign) -> sa.Select[Any]:
+    """The ids of the contacts of the campaign's lists and segments, each once, suppressed ones included
+    (every source is the user's own, and reads only the user's contacts)."""
     sources: list[sa.Select[Any]] = []
     for audience in audiences_of(campaign):
         if audience.list_id is not None:
@@ -103,8 +111,9 @@ def audience_contacts(campaign: Campaign) -> sa.Select[Contact]:
             segment = db.session.get(Segment, audience.segment_id)
             assert segment is not None, "a deleted segment takes its choice with it"
             sources.append(segment_contacts(segment).with_only_columns(Contact.id))
-    ids = sa.union(*sources) if len(sources) > 1 else sources[0] if sources else sa.select(sa.null())
-    return sa.select(Contact).where(Contact.user_id == campaign.user_id, Contact.id.in_(ids))
+    if len(sources) > 1:
+        return sa.select(sa.union(*sources).subquery())
+    return sources[0] if sources else sa.select(sa.null()).where(sa.false())
 
 
 def mailed_contacts(campaign: Campaign) -> sa.Select[Contact]:
@@ -153,6 +162,26 @@ def refresh_fields(campaign: Campaign) -> None:
         if total
         else None
     )
+
+
+def refresh_complete_fields(campaign: Campaign, mailed: sa.Select[Contact], total: int) -> None:
+    """At schedule: the campaign's merge fields become the attributes all `total` contacts of `mailed`
+    have, in one pass that only counts each key. The longest values stay as the draft's page last read
+    them (`refresh_fields`, on every view), less the fields no longer complete: reading them again took
+    2.3 s of the Schedule button's 5 s at 500,000 contacts, counting the keys 1.0 s."""
+    contacts = mailed.subquery()
+    dialect = db.session.connection().dialect.name
+    if dialect == "postgresql":
+        keys = sa.func.jsonb_object_keys(contacts.c.attributes).table_valued("key").render_derived().lateral()
+    else:
+        keys = sa.func.json_each(contacts.c.attributes).table_valued("key")
+    each_key = sa.select(keys.c.key, sa.func.count()).select_from(contacts).join(keys, sa.true())
+    counts = db.session.execute(each_key.group_by(keys.c.key))
+    complete = sorted(key for key, count in counts if total and count == total)
+    campaign.merge_fields = [{"key": key, "header": key} for key in complete]
+    kept = {"name", "email", *complete}
+    longest = campaign.longest_values or {}
+    campaign.longest_values = {key: value for key, value in longest.items() if key in kept} if total else None
 
 
 def _fields_query(contacts: sa.Subquery, dialect: str) -> sa.Select[Any]:

@@ -25,11 +25,20 @@ import sqlalchemy as sa
 
 from app import clock
 from app.audiences.models import Contact
-from app.campaigns.recipients.audiences import mailed_contacts
+from app.campaigns.recipients.audiences import audience_ids
 from app.database import changed_rows
 from app.extensions import db
-from app.models import Campaign, CampaignContact, Email
+from app.models import Campaign, CampaignContact, Email, Suppression
 from app.states import OPEN, EmailStatus
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The contacts a campaign was scheduled to: how many it mails, and how many were left out as
+    suppressed."""
+
+    mailed: int
+    suppressed: int
 
 
 @dataclass(frozen=True)
@@ -42,20 +51,50 @@ class Chunk:
     more: bool
 
 
-def take_contacts(campaign: Campaign) -> int:
-    """The campaign's mailed contacts (suppressed ones left out) become the ones it will mail, in one
-    INSERT … SELECT; returns how many."""
+def take_contacts(campaign: Campaign) -> Taken:
+    """The contacts of the campaign's lists and segments, suppressed ones left out, become the ones it
+    will mail.
+
+    Two statements, neither of which reads the contacts themselves: the ids of the lists' and segments'
+    contacts copied whole, then those of the user's suppressed addresses deleted, found from the
+    suppression list by the contacts' address index (one pass over 500,000 contacts that looked up each
+    one's suppression took 1.5 s; the suppression list is far shorter than the audience).
+    """
     drop_contacts(campaign)
+    ids = audience_ids(campaign).subquery()
     taken = changed_rows(
         db.session.execute(
             sa.insert(CampaignContact).from_select(
-                ["campaign_id", "contact_id"],
-                mailed_contacts(campaign).with_only_columns(sa.literal(campaign.id), Contact.id),
+                ["campaign_id", "contact_id"], sa.select(sa.literal(campaign.id), ids.c[0])
             )
         )
     )
+    suppressed = (
+        sa.select(Contact.id)
+        .join(
+            Suppression,
+            sa.and_(
+                Suppression.user_id == Contact.user_id, Suppression.address == sa.func.lower(Contact.address)
+            ),
+        )
+        .where(Suppression.user_id == campaign.user_id, Contact.user_id == campaign.user_id)
+    )
+    left_out = changed_rows(
+        db.session.execute(
+            sa.delete(CampaignContact).where(_of(campaign.id), CampaignContact.contact_id.in_(suppressed))
+        )
+    )
     campaign.emails_written_at = clock.utcnow()
-    return taken
+    return Taken(taken - left_out, left_out)
+
+
+def taken_contacts(campaign: Campaign) -> sa.Select[Contact]:
+    """The contacts the campaign was scheduled to and has not written an email for yet."""
+    return (
+        sa.select(Contact)
+        .join(CampaignContact, CampaignContact.contact_id == Contact.id)
+        .where(_of(campaign.id), Contact.user_id == campaign.user_id)
+    )
 
 
 def drop_contacts(campaign: Campaign) -> int:
