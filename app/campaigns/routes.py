@@ -168,15 +168,27 @@ def campaign_page(
     now = clock.utcnow()
     chosen_id = chosen_id or request.args.get("recipient", type=record_id)
     chosen = chosen_recipient(campaign, chosen_id)
-    audience = audience_count(campaign) if has_audiences(campaign) else None
-    if audience is not None and campaign.status == CampaignStatus.DRAFT:
+    draft = campaign.status == CampaignStatus.DRAFT
+    to_audiences = has_audiences(campaign)
+    # Once scheduled, its recipients are its emails and the contacts they are being written for: no need
+    # to read its lists and segments again (1.2 s at 500,000 contacts).
+    audience = audience_count(campaign) if to_audiences and draft else None
+    if audience is not None:
         refresh_fields(campaign)
+    counts = email_counts([campaign.id])[campaign.id]
+    preparing = emails_to_write(campaign)
+    if audience is not None:
+        recipient_count = audience.mailed
+    elif to_audiences:
+        recipient_count = sum(counts.values()) + preparing
+    else:
+        recipient_count = recipient_counts([campaign.id])[campaign.id]
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
-        counts=email_counts([campaign.id])[campaign.id],
-        preparing=emails_to_write(campaign),
-        recipient_count=recipient_counts([campaign.id])[campaign.id] if audience is None else audience.mailed,
+        counts=counts,
+        preparing=preparing,
+        recipient_count=recipient_count,
         audience=audience,
         problems=check_campaign(campaign),
         choices=preview_choices(campaign, PREVIEW_CHOICES),

@@ -165,13 +165,13 @@ def _insert_emails(
     campaign_id: int, user_id: int, account_id: int | None, send_at: datetime | None, last: int
 ) -> sa.Insert:
     """One pending email per contact of the campaign up to `last`, in contact order, with its attributes
-    as merge data; a contact suppressed or deleted since is skipped, and an address already in the
-    campaign too, as for an upload."""
-    already = sa.select(Email.id).where(
-        Email.user_id == user_id,
-        Email.campaign_id == campaign_id,
-        sa.func.lower(Email.address) == sa.func.lower(Contact.address),
-    )
+    as merge data; a contact suppressed or deleted since is skipped.
+
+    No check for an address already in the campaign, as an upload's has: a user's contacts have distinct
+    addresses, each is on the campaign's list once, and the transaction that writes its email takes it
+    off. (Such a check read all the emails written so far for each contact of a chunk, the planner not
+    yet knowing the campaign has any: 77 s for the fifth chunk of 10,000.)
+    """
     rows = (
         sa.select(
             sa.literal(user_id),
@@ -191,7 +191,6 @@ def _insert_emails(
             CampaignContact.contact_id <= last,
             Contact.user_id == user_id,
             Contact.suppression_reason.is_(None),
-            ~already.exists(),
         )
         .order_by(CampaignContact.contact_id)
     )
