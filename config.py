@@ -197,6 +197,11 @@ class Config:
     SENDER_DB_CONNECTIONS = env_int("SENDER_DB_CONNECTIONS", 4)
     #: Threads that build messages (render templates) for one worker process's sender.
     SENDER_BUILD_THREADS = env_int("SENDER_BUILD_THREADS", 4)
+    #: Emails of a campaign sent to lists and segments written per task, after it is scheduled: one
+    #: transaction each, so a worker is never held long and other users' sends go on between chunks.
+    EMAIL_CHUNK_SIZE = env_int("EMAIL_CHUNK_SIZE", 10_000)
+    #: A campaign whose emails have not moved on for this long lost its writing task: beat restarts it.
+    EMAIL_CHUNK_LEASE = env_float("EMAIL_CHUNK_LEASE", 60.0)
 
     # The mailbox reader (docs/mailbox.md). Seconds unless said otherwise.
     #: How often beat asks for every enabled mailbox to be read.

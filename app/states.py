@@ -76,16 +76,18 @@ RELEASED: dict[str, Any] = {"batch_id": None, "claimed_at": None}
 
 
 def completion(statuses: Collection[str]) -> sa.Update:
-    """The rule that ends a campaign: one in `statuses` none of whose emails is unfinished becomes
-    completed. The engine applies it to the campaigns it sends, the report's "Cancel pending" to one that
-    may be paused or not started (narrow it further with `.where`)."""
+    """The rule that ends a campaign: one in `statuses` none of whose emails is unfinished, and none of
+    whose emails is still to be written from its contacts, becomes completed. The engine applies it to the
+    campaigns it sends, the report's "Cancel pending" to one that may be paused or not started (narrow it
+    further with `.where`)."""
     # Here, not at the top: the models import this module for their columns' statuses.
-    from app.models import Campaign, Email
+    from app.models import Campaign, CampaignContact, Email
 
     unfinished = sa.select(Email.id).where(Email.campaign_id == Campaign.id, Email.status.in_(UNFINISHED))
+    unwritten = sa.select(CampaignContact.contact_id).where(CampaignContact.campaign_id == Campaign.id)
     return (
         sa.update(Campaign)
-        .where(Campaign.status.in_(statuses), ~unfinished.exists())
+        .where(Campaign.status.in_(statuses), ~unfinished.exists(), ~unwritten.exists())
         .values(status=CampaignStatus.COMPLETED, completed_at=clock.utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import current_app as current_celery_app
 from celery import shared_task, signals
@@ -20,7 +20,15 @@ from kombu.exceptions import OperationalError
 from app import clock
 from app.audiences.signup.confirmations import due_requests, send_confirmation
 from app.audiences.signup.links import ConfirmationLinks
-from app.celery_app import DISPATCH_TASK, MAILBOX_TASK, SIGNUP_SWEEP_TASK
+from app.campaigns.recipients.snapshot import stalled_writings, write_chunk
+from app.celery_app import (
+    DISPATCH_TASK,
+    EMAIL_WRITING_SWEEP_TASK,
+    MAILBOX_TASK,
+    SIGNUP_SWEEP_TASK,
+    WRITE_EMAILS_TASK,
+    enqueue_email_writing,
+)
 from app.extensions import db
 from app.mailbox.reader import mailboxes_to_read
 from app.mailbox.service import MailboxReaders
@@ -247,3 +255,27 @@ def sweep_signup_confirmations() -> int:
     for request_id in due:
         enqueue_signup_confirmation(request_id)
     return len(due)
+
+
+@shared_task(name=WRITE_EMAILS_TASK, **EARLY_ACK, **QUICK)
+def write_emails(campaign_id: int) -> int:
+    """One chunk of a campaign's emails from the contacts it was scheduled to (`EMAIL_CHUNK_SIZE`), then
+    the next chunk queued while contacts are left: a worker is held for one chunk at a time, and other
+    tasks run between chunks. Returns the emails written."""
+    chunk = write_chunk(campaign_id, current_app.config["EMAIL_CHUNK_SIZE"])
+    db.session.commit()
+    if chunk.more:
+        enqueue_email_writing(campaign_id)
+    return chunk.emails
+
+
+@shared_task(name=EMAIL_WRITING_SWEEP_TASK, **EARLY_ACK, **QUICK)
+def sweep_email_writing() -> int:
+    """Beat's safety net for writing emails: a campaign whose writing has not moved on for
+    `EMAIL_CHUNK_LEASE` (its task lost with a worker or the broker) is restarted."""
+    lease = timedelta(seconds=current_app.config["EMAIL_CHUNK_LEASE"])
+    stalled = stalled_writings(clock.utcnow() - lease)
+    db.session.commit()
+    for campaign_id in stalled:
+        enqueue_email_writing(campaign_id)
+    return len(stalled)

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import clock
+from app.campaigns.recipients.snapshot import write_chunk
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, Email, SMTPSettings, User
 from app.smtp_crypto import encrypt_password
@@ -197,6 +198,18 @@ def emails_of(campaign: Campaign) -> list[Email]:
     return list(
         db.session.scalars(sa.select(Email).where(Email.campaign_id == campaign.id).order_by(Email.id))
     )
+
+
+def write_all_emails(campaign: Campaign, chunk_size: int = 10_000) -> int:
+    """What the workers do after a campaign is scheduled to lists and segments: its emails written from
+    its contacts, a chunk per commit, until none is left (returns how many chunks that took)."""
+    chunks = 0
+    while True:
+        chunk = write_chunk(campaign.id, chunk_size)
+        db.session.commit()
+        chunks += 1
+        if not chunk.more:
+            return chunks
 
 
 def statuses_of(campaign: Campaign) -> list[str]:

@@ -11,6 +11,7 @@ is left alone.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -19,7 +20,8 @@ from app.audiences.models import CampaignAudience
 from app.campaigns.personalise import check_campaign
 from app.campaigns.queries import campaign_account
 from app.campaigns.recipients import audiences
-from app.campaigns.recipients.audiences import audience_count, has_audiences, refresh_fields
+from app.campaigns.recipients.audiences import has_audiences, refresh_complete_fields
+from app.campaigns.recipients.snapshot import drop_contacts, take_contacts, taken_contacts
 from app.database import changed_rows
 from app.extensions import db
 from app.models import Campaign, CampaignRecipient, Email, SMTPSettings, Suppression, Template
@@ -68,14 +70,15 @@ def _change_status(campaign: Campaign, allowed: tuple[str, ...], refusal: str, *
 
 
 def stop_unsent_emails(campaign: Campaign) -> int:
-    """Pending and queued emails of the campaign become `cancelled`, in one UPDATE; sent ones stay."""
+    """Pending and queued emails of the campaign become `cancelled`, in one UPDATE, and the contacts whose
+    emails are not written yet are dropped; sent ones stay. Returns how many will not be sent."""
     result = db.session.execute(
         sa.update(Email)
         .where(Email.campaign_id == campaign.id, Email.status.in_(NOT_STARTED))
         .values(status=EmailStatus.CANCELLED, **RELEASED)
         .execution_options(synchronize_session=False)
     )
-    return changed_rows(result)
+    return changed_rows(result) + drop_contacts(campaign)
 
 
 def create_campaign(user_id: int) -> Campaign:
@@ -112,12 +115,22 @@ def save_content(
     return unscheduled
 
 
-def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at: datetime) -> int:
-    """Create one pending Email per recipient not on the user's suppression list, due at `send_at`
-    (naive UTC), in one INSERT ... SELECT; the campaign becomes `scheduled`. Returns the emails created.
+class Scheduled(NamedTuple):
+    """What scheduling did: the emails the campaign will send, and the recipients left out as suppressed."""
 
-    A campaign sent to lists and segments takes their contacts as they are now, merge fields included
-    (`app.campaigns.recipients.audiences`).
+    emails: int
+    suppressed: int
+
+
+def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at: datetime) -> Scheduled:
+    """Create one pending Email per recipient not on the user's suppression list, due at `send_at`
+    (naive UTC), in one INSERT ... SELECT; the campaign becomes `scheduled`.
+
+    A campaign sent to lists and segments takes who their contacts are now, leaving out the suppressed,
+    and its merge fields from them: their emails are written after the commit, a chunk at a time
+    (`app.campaigns.recipients.snapshot`; the caller queues the writing, `enqueue_email_writing`). Those
+    contacts are taken before the checks, which read the fields from them: a refusal leaves them for
+    the handler's rollback.
 
     Addresses that already have an email in this campaign are skipped too, so scheduling again after
     a race with the engine can never send anyone a second copy.
@@ -128,33 +141,32 @@ def schedule_campaign(campaign: Campaign, account: SMTPSettings | None, send_at:
         raise ActionRefused("Set up your SMTP account under Settings first: campaigns are sent through it.")
     to_audiences = has_audiences(campaign)
     if to_audiences:
-        refresh_fields(campaign)
+        taken = take_contacts(campaign)
+        refresh_complete_fields(campaign, taken_contacts(campaign), taken.mailed)
     problems = check_campaign(campaign)
     if problems:
         listed = "; ".join(str(problem) for problem in problems)
         raise ActionRefused(f"“{campaign.name}” cannot be scheduled until these are fixed: {listed}.")
     if to_audiences:
-        insert = audiences.insert_emails(campaign, account, send_at)
+        scheduled = Scheduled(taken.mailed, taken.suppressed)
     else:
         recipients = sa.select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
         if db.session.scalar(sa.select(recipients.exists())) is False:
             raise ActionRefused(f"“{campaign.name}” has no recipients yet: add them before scheduling.")
-        insert = _insert_emails(campaign, account, send_at)
-    created = changed_rows(db.session.execute(insert))
-    if created == 0 and to_audiences and audience_count(campaign).contacts == 0:
+        created = changed_rows(db.session.execute(_insert_emails(campaign, account, send_at)))
+        scheduled = Scheduled(created, _suppressed_uploads(campaign) if created else 0)
+    if scheduled.emails == 0 and to_audiences and scheduled.suppressed == 0:
         raise ActionRefused(f"The lists and segments of “{campaign.name}” have no contacts yet.")
-    if created == 0:
+    if scheduled.emails == 0:
         raise ActionRefused(f"Every recipient of “{campaign.name}” is on your suppression list.")
     campaign.status = CampaignStatus.SCHEDULED
     campaign.smtp_account_id = account.id
     campaign.scheduled_at = send_at
-    return created
+    return scheduled
 
 
-def suppressed_recipients(campaign: Campaign) -> int:
-    """How many of the campaign's recipients are on the user's suppression list (scheduling skips them)."""
-    if has_audiences(campaign):
-        return audience_count(campaign).suppressed
+def _suppressed_uploads(campaign: Campaign) -> int:
+    """How many of the campaign's uploaded recipients are on the user's suppression list."""
     query = (
         sa.select(sa.func.count())
         .select_from(CampaignRecipient)
@@ -197,7 +209,8 @@ def _insert_emails(campaign: Campaign, account: SMTPSettings, send_at: datetime)
 
 
 def unschedule_campaign(campaign: Campaign) -> None:
-    """Back to draft before the engine starts on it: its emails not yet started are deleted."""
+    """Back to draft before the engine starts on it: its emails not yet started are deleted, and the
+    contacts whose emails are not written yet are dropped (scheduling again takes them anew)."""
     _change_status(
         campaign,
         UNSCHEDULABLE,
@@ -211,6 +224,7 @@ def unschedule_campaign(campaign: Campaign) -> None:
         .where(Email.campaign_id == campaign.id, Email.status.in_(NOT_STARTED))
         .execution_options(synchronize_session=False)
     )
+    drop_contacts(campaign)
 
 
 def pause_campaign(campaign: Campaign) -> None:

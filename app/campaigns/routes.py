@@ -19,6 +19,7 @@ from app.campaigns.forms import SEND_NOW, CampaignForm, ScheduleForm, TestEmailF
 from app.campaigns.operations import (
     EDITABLE,
     ActionRefused,
+    Scheduled,
     cancel_campaign,
     create_campaign,
     delete_campaign,
@@ -31,7 +32,6 @@ from app.campaigns.operations import (
     save_content,
     schedule_campaign,
     start_from_template,
-    suppressed_recipients,
     unschedule_campaign,
 )
 from app.campaigns.perform import perform
@@ -48,7 +48,9 @@ from app.campaigns.queries import (
     visible_campaigns,
 )
 from app.campaigns.recipients.audiences import audience_count, has_audiences, refresh_fields
+from app.campaigns.recipients.snapshot import emails_to_write
 from app.campaigns.saved_templates.forms import TemplateNameForm
+from app.celery_app import enqueue_email_writing
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign, SuppressionReason
@@ -166,14 +168,27 @@ def campaign_page(
     now = clock.utcnow()
     chosen_id = chosen_id or request.args.get("recipient", type=record_id)
     chosen = chosen_recipient(campaign, chosen_id)
-    audience = audience_count(campaign) if has_audiences(campaign) else None
-    if audience is not None and campaign.status == CampaignStatus.DRAFT:
+    draft = campaign.status == CampaignStatus.DRAFT
+    to_audiences = has_audiences(campaign)
+    # Once scheduled, its recipients are its emails and the contacts they are being written for: no need
+    # to read its lists and segments again (1.2 s at 500,000 contacts).
+    audience = audience_count(campaign) if to_audiences and draft else None
+    if audience is not None:
         refresh_fields(campaign)
+    counts = email_counts([campaign.id])[campaign.id]
+    preparing = emails_to_write(campaign)
+    if audience is not None:
+        recipient_count = audience.mailed
+    elif to_audiences:
+        recipient_count = sum(counts.values()) + preparing
+    else:
+        recipient_count = recipient_counts([campaign.id])[campaign.id]
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
-        counts=email_counts([campaign.id])[campaign.id],
-        recipient_count=recipient_counts([campaign.id])[campaign.id] if audience is None else audience.mailed,
+        counts=counts,
+        preparing=preparing,
+        recipient_count=recipient_count,
         audience=audience,
         problems=check_campaign(campaign),
         choices=preview_choices(campaign, PREVIEW_CHOICES),
@@ -215,20 +230,23 @@ def schedule(campaign_id: int) -> str | Response:
         if send_at < clock.utcnow():
             return campaign_page(campaign, form, past=send_at)
     try:
-        created = schedule_campaign(campaign, current_account(), send_at)
+        scheduled = schedule_campaign(campaign, current_account(), send_at)
     except ActionRefused as refusal:
         db.session.rollback()
         flash(str(refusal), "danger")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
-    skipped = suppressed_recipients(campaign)
+    to_audiences = has_audiences(campaign)
     db.session.commit()
-    flash(schedule_summary(campaign, created, skipped, form), "success")
+    if to_audiences:
+        enqueue_email_writing(campaign.id)
+    flash(schedule_summary(campaign, scheduled, form), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
-def schedule_summary(campaign: Campaign, created: int, skipped: int, form: ScheduleForm) -> str:
+def schedule_summary(campaign: Campaign, scheduled: Scheduled, form: ScheduleForm) -> str:
     """“Spring sale” is scheduled: 47 emails. 1 recipient was skipped as suppressed. Sends Tue 8 Dec
     09:00 in America/New_York — 15:00 your time (Europe/Paris)."""
+    created, skipped = scheduled
     parts = [f"“{campaign.name}” is scheduled: {created:,} emails."]
     if skipped:
         parts.append(f"{skipped:,} recipient{'s were' if skipped != 1 else ' was'} skipped as suppressed.")

@@ -6,8 +6,9 @@ it, and saving an upload replaces the audiences; so the Recipients page always s
 
 The contacts are resolved when the campaign is scheduled, set-based whatever the size: the union of the
 lists' and segments' contact ids (a contact on two of them is one id), minus the suppressed addresses,
-copied into the campaign's `Email` rows by one INSERT … SELECT. The engine then sends those rows as it
-sends an upload's, and a contact added to a list afterwards is not mailed by this campaign.
+kept as the campaign's contacts by one INSERT … SELECT, their `Email` rows written after in chunks
+(`app.campaigns.recipients.snapshot`). The engine sends those rows as it sends an upload's, and a contact
+added to a list afterwards is not mailed by this campaign.
 
 Merge fields are the attributes every mailed contact has (an import leaves an empty cell out, so a
 contact with an empty `company` lacks it): a field only some have is unknown, and blocks scheduling as an
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -28,8 +28,7 @@ from app.audiences.models import CampaignAudience, Contact, ContactList, ListMem
 from app.audiences.queries import COUNTED_UP_TO, contact_count, lists_by_name
 from app.audiences.segments import segment_contacts
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, Email, SMTPSettings
-from app.states import EmailStatus
+from app.models import Campaign, CampaignRecipient
 from app.wording import counted
 
 #: Wide enough for any value's length, so that the largest `padded length || value` is the longest value.
@@ -96,6 +95,14 @@ def clear_audiences(session: Session, campaign: Campaign) -> None:
 
 def audience_contacts(campaign: Campaign) -> sa.Select[Contact]:
     """The contacts of the campaign's lists and segments, each once, suppressed ones included."""
+    return sa.select(Contact).where(
+        Contact.user_id == campaign.user_id, Contact.id.in_(audience_ids(campaign))
+    )
+
+
+def audience_ids(campaign: Campaign) -> sa.Select[Any]:
+    """The ids of the contacts of the campaign's lists and segments, each once, suppressed ones included
+    (every source is the user's own, and reads only the user's contacts)."""
     sources: list[sa.Select[Any]] = []
     for audience in audiences_of(campaign):
         if audience.list_id is not None:
@@ -104,8 +111,9 @@ def audience_contacts(campaign: Campaign) -> sa.Select[Contact]:
             segment = db.session.get(Segment, audience.segment_id)
             assert segment is not None, "a deleted segment takes its choice with it"
             sources.append(segment_contacts(segment).with_only_columns(Contact.id))
-    ids = sa.union(*sources) if len(sources) > 1 else sources[0] if sources else sa.select(sa.null())
-    return sa.select(Contact).where(Contact.user_id == campaign.user_id, Contact.id.in_(ids))
+    if len(sources) > 1:
+        return sa.select(sa.union(*sources).subquery())
+    return sources[0] if sources else sa.select(sa.null()).where(sa.false())
 
 
 def mailed_contacts(campaign: Campaign) -> sa.Select[Contact]:
@@ -156,6 +164,26 @@ def refresh_fields(campaign: Campaign) -> None:
     )
 
 
+def refresh_complete_fields(campaign: Campaign, mailed: sa.Select[Contact], total: int) -> None:
+    """At schedule: the campaign's merge fields become the attributes all `total` contacts of `mailed`
+    have, in one pass that only counts each key. The longest values stay as the draft's page last read
+    them (`refresh_fields`, on every view), less the fields no longer complete: reading them again took
+    2.3 s of the Schedule button's 5 s at 500,000 contacts, counting the keys 1.0 s."""
+    contacts = mailed.subquery()
+    dialect = db.session.connection().dialect.name
+    if dialect == "postgresql":
+        keys = sa.func.jsonb_object_keys(contacts.c.attributes).table_valued("key").render_derived().lateral()
+    else:
+        keys = sa.func.json_each(contacts.c.attributes).table_valued("key")
+    each_key = sa.select(keys.c.key, sa.func.count()).select_from(contacts).join(keys, sa.true())
+    counts = db.session.execute(each_key.group_by(keys.c.key))
+    complete = sorted(key for key, count in counts if total and count == total)
+    campaign.merge_fields = [{"key": key, "header": key} for key in complete]
+    kept = {"name", "email", *complete}
+    longest = campaign.longest_values or {}
+    campaign.longest_values = {key: value for key, value in longest.items() if key in kept} if total else None
+
+
 def _fields_query(contacts: sa.Subquery, dialect: str) -> sa.Select[Any]:
     """Each attribute key among `contacts`: how many have it, and its longest value (padded)."""
     if dialect == "postgresql":
@@ -182,32 +210,6 @@ def _by_length(value: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[s
 
 def _unpadded(by_length: str | None) -> str:
     return (by_length or "")[_LENGTH_DIGITS:]
-
-
-def insert_emails(campaign: Campaign, account: SMTPSettings, send_at: datetime) -> sa.Insert:
-    """One pending email per mailed contact, in contact order, with its attributes as merge data; an
-    address already in the campaign is skipped, as for an upload."""
-    already = sa.select(Email.id).where(
-        Email.campaign_id == campaign.id, sa.func.lower(Email.address) == sa.func.lower(Contact.address)
-    )
-    rows = (
-        mailed_contacts(campaign)
-        .with_only_columns(
-            sa.literal(campaign.user_id),
-            sa.literal(campaign.id),
-            sa.literal(account.id),
-            Contact.address,
-            Contact.name,
-            sa.type_coerce(Contact.attributes, sa.JSON),
-            sa.literal(EmailStatus.PENDING),
-            sa.literal(send_at, sa.DateTime()),
-            sa.literal(0),
-        )
-        .where(~already.exists())
-        .order_by(Contact.id)
-    )
-    columns = ["user_id", "campaign_id", "smtp_account_id", "address", "name", "merge_data", "status"]
-    return sa.insert(Email).from_select([*columns, "scheduled_at", "attempts"], rows)
 
 
 @dataclass(frozen=True)

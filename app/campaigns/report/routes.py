@@ -34,6 +34,7 @@ from app.campaigns.queries import (
     email_counts,
     failed_counts,
 )
+from app.campaigns.recipients.snapshot import emails_to_write
 from app.campaigns.report.export import csv_lines, export_name, xlsx_file
 from app.campaigns.report.table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
 from app.forms import EmptyForm
@@ -61,6 +62,7 @@ def report(campaign_id: int) -> str:
         "campaigns/report/index.html",
         campaign=campaign,
         counts=counts,
+        preparing=emails_to_write(campaign),
         failed=failed_counts(campaign) if counts["failed"] else FailedCounts(0, 0),
         statuses=STATUSES,
         replies=latest_replies(campaign),
