@@ -47,7 +47,12 @@ from app.campaigns.queries import (
     template_or_404,
     visible_campaigns,
 )
-from app.campaigns.recipients.audiences import audience_count, has_audiences, refresh_fields
+from app.campaigns.recipients.audiences import (
+    FIELDS_READ_ON_VIEW_UP_TO,
+    audience_count,
+    has_audiences,
+    refresh_fields,
+)
 from app.campaigns.recipients.snapshot import emails_to_write
 from app.campaigns.saved_templates.forms import TemplateNameForm
 from app.celery_app import enqueue_email_writing
@@ -173,7 +178,7 @@ def campaign_page(
     # Once scheduled, its recipients are its emails and the contacts they are being written for: no need
     # to read its lists and segments again (1.2 s at 500,000 contacts).
     audience = audience_count(campaign) if to_audiences and draft else None
-    if audience is not None:
+    if audience is not None and audience.mailed <= FIELDS_READ_ON_VIEW_UP_TO:
         refresh_fields(campaign)
     counts = email_counts([campaign.id])[campaign.id]
     preparing = emails_to_write(campaign)

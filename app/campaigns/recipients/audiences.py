@@ -137,6 +137,12 @@ def first_addressees(campaign: Campaign, limit: int, contact_id: int | None = No
     return [Addressee(person.id, person.address, person.name, dict(person.attributes)) for person in contacts]
 
 
+#: Up to this many mailed contacts, a draft's page reads its merge fields again on every view (a few
+#: tenths of a second at this size); above it they stay as read when its lists and segments were chosen
+#: (6-9 s at 500,000), and Schedule reads them again (`refresh_complete_fields`).
+FIELDS_READ_ON_VIEW_UP_TO = 20_000
+
+
 def refresh_fields(campaign: Campaign) -> None:
     """The campaign's merge fields become the attributes every mailed contact has, and its longest values
     (for the templates' trial render) the longest of each among them, in one pass over the contacts."""

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from app import clock
 from app.audiences.models import CampaignAudience, Contact, ContactList, ListMember
+from app.campaigns import routes as campaign_pages
 from app.extensions import db
 from app.models import Campaign
 from app.states import EmailStatus
@@ -223,3 +224,18 @@ def test_the_campaign_list_counts_a_scheduled_campaigns_contacts(client, account
     schedule(client, campaign)
     row = client.get("/campaigns/").get_data(as_text=True).split("Spring sale</a>")[1].split("</tr>")[0]
     assert '<td class="text-end">3</td>' in row
+
+
+@pytest.mark.parametrize(("read_up_to", "offered"), [(20_000, True), (2, False)], ids=["small", "large"])
+def test_a_drafts_page_reads_a_small_audiences_fields_again_and_keeps_a_large_ones_as_chosen(
+    client, logged_in, campaign, customers, monkeypatch, read_up_to, offered
+):
+    monkeypatch.setattr(campaign_pages, "FIELDS_READ_ON_VIEW_UP_TO", read_up_to)
+    choose(client, campaign, [customers])
+    contacts = db.session.scalars(sa.select(Contact).where(Contact.user_id == logged_in.id)).all()
+    for contact in contacts:
+        contact.attributes = {**contact.attributes, "plan": "gold"}
+    db.session.commit()
+
+    client.get(f"/campaigns/{campaign.id}")
+    assert ({"key": "plan", "header": "plan"} in reload(campaign).merge_fields) is offered
