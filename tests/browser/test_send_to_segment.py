@@ -78,6 +78,9 @@ def test_a_campaign_sent_to_a_segment_of_a_list_built_by_two_uploads_reaches_its
     page.get_by_label("Kochi (2 contacts)").check()
     page.get_by_role("button", name="Send to these").click()
     expect(page.get_by_text("“Kochi news” goes to Kochi: 2 contacts today.")).to_be_visible()
+    expect(page.get_by_label("Kochi (2 contacts)")).to_be_checked()
+    expect(page.locator("#audiences").get_by_role("link", name="“Kochi”")).to_be_visible()
+    expect(page.get_by_text("No recipients yet")).to_have_count(0)
 
     page.get_by_role("link", name="Preview the email").click()
     expect(page.locator("#recipient-count")).to_contain_text("2 would be mailed today")
