@@ -58,11 +58,13 @@ def report(campaign_id: int) -> str:
         after=request.args.get("after", type=whole_number),
         before=request.args.get("before", type=whole_number),
     )
+    preparing = emails_to_write(campaign)
+    unsent = preparing or any(counts[status] for status in NOT_STARTED)
     return render_template(
         "campaigns/report/index.html",
         campaign=campaign,
         counts=counts,
-        preparing=emails_to_write(campaign),
+        preparing=preparing,
         failed=failed_counts(campaign) if counts["failed"] else FailedCounts(0, 0),
         statuses=STATUSES,
         replies=latest_replies(campaign),
@@ -71,7 +73,7 @@ def report(campaign_id: int) -> str:
         liveness=Liveness.read(clock.utcnow(), campaign.id),
         action_form=EmptyForm(),
         retriable=campaign.status in RETRIABLE,
-        cancellable=campaign.status in CANCELLABLE and any(counts[status] for status in NOT_STARTED),
+        cancellable=campaign.status in CANCELLABLE and unsent,
     )
 
 

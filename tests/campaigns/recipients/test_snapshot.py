@@ -13,7 +13,7 @@ from app.audiences.models import Contact
 from app.campaigns import routes
 from app.campaigns.recipients.snapshot import write_chunk
 from app.extensions import db
-from app.models import Campaign, CampaignContact, Suppression
+from app.models import Campaign, CampaignContact, Email, Suppression
 from app.sending.dispatcher import completing
 from app.states import CampaignStatus, EmailStatus
 from tests.builders import emails_of, reload, write_all_emails
@@ -201,3 +201,19 @@ def test_beat_restarts_a_writing_whose_task_was_lost_once_its_lease_has_passed(a
     write_all_emails(scheduled)
     now[0] += 2 * lease
     assert tasks.sweep_email_writing.run() == 0, "nothing left to write"
+
+
+def test_the_report_offers_cancel_pending_while_contacts_are_left_even_with_every_written_email_started(
+    client, scheduled
+):
+    write_chunk(scheduled.id, 1)
+    db.session.execute(sa.update(Email).values(status=EmailStatus.SENT))
+    db.session.commit()
+
+    report = f"/campaigns/{scheduled.id}/report"
+    assert "Cancel pending" in client.get(report).get_data(as_text=True)
+    done = post_form(
+        client, f"/campaigns/{scheduled.id}/cancel-pending", {}, form_url=report, follow_redirects=True
+    )
+    assert "2 pending emails of “Spring sale” are cancelled." in done.get_data(as_text=True)
+    assert contacts_left(scheduled) == []
