@@ -87,6 +87,7 @@ def stats(campaign_id: int) -> dict[str, Any]:
     counts = email_counts([campaign.id])[campaign.id]
     progress = get_template_attribute("campaigns/_macros.html", "progress")
     badge = get_template_attribute("campaigns/_macros.html", "status_badge")
+    preparing_note = get_template_attribute("campaigns/_macros.html", "preparing_note")
     # A template module's attributes are its macros, which Jinja's types cannot list.
     live: Any = current_app.jinja_env.get_template("campaigns/_live.html").module
     form = EmptyForm()
@@ -98,6 +99,7 @@ def stats(campaign_id: int) -> dict[str, Any]:
         "html": {
             "actions": str(live.actions(campaign, offered_actions(campaign), form)),
             "cooldown": str(live.cooldown(campaign, campaign_account(campaign), now, form)),
+            "preparing": str(preparing_note(emails_to_write(campaign))),
         },
     }
 

@@ -62,6 +62,11 @@ def page_of(client, campaign: Campaign) -> str:
     return client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
 
 
+def live_preparing_note(client, campaign: Campaign) -> str:
+    """The "Preparing …" note as the open pages' live refresh gets it."""
+    return client.get(f"/campaigns/{campaign.id}/stats").get_json()["html"]["preparing"]
+
+
 def contact(address: str) -> Contact:
     found = db.session.scalar(sa.select(Contact).where(Contact.address == address))
     assert found is not None
@@ -93,6 +98,7 @@ def test_chunks_write_the_emails_in_contact_order_with_the_contacts_attributes_t
     assert (first.contacts, first.emails, first.more) == (2, 2, True)
     assert len(contacts_left(scheduled)) == 1
     assert "Preparing 1 more email…" in page_of(client, scheduled)
+    assert "Preparing 1 more email…" in live_preparing_note(client, scheduled)
 
     write_all_emails(scheduled, chunk_size=2)
     emails = emails_of(scheduled)
@@ -104,6 +110,7 @@ def test_chunks_write_the_emails_in_contact_order_with_the_contacts_attributes_t
     }
     assert contacts_left(scheduled) == []
     assert "Preparing" not in page_of(client, scheduled)
+    assert live_preparing_note(client, scheduled) == ""
 
 
 def test_a_contact_unsubscribed_or_deleted_after_scheduling_is_not_mailed(logged_in, scheduled):
