@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from app import clock
 from app.audiences.models import CampaignAudience
+from app.campaigns.pending_emails import insert_pending_emails, pending_email
 from app.campaigns.personalise import check_campaign
 from app.campaigns.queries import campaign_account
 from app.campaigns.recipients import audiences
@@ -190,22 +191,17 @@ def _insert_emails(campaign: Campaign, account: SMTPSettings, send_at: datetime)
         Email.campaign_id == campaign.id, sa.func.lower(Email.address) == sa.func.lower(recipient.address)
     )
     rows = (
-        sa.select(
-            sa.literal(campaign.user_id),
-            sa.literal(campaign.id),
-            sa.literal(account.id),
-            recipient.address,
-            recipient.name,
-            recipient.merge_data,
-            sa.literal(EmailStatus.PENDING),
-            sa.literal(send_at, sa.DateTime()),
-            sa.literal(0),
+        pending_email(
+            campaign.user_id,
+            campaign.id,
+            account.id,
+            send_at,
+            (recipient.address, recipient.name, recipient.merge_data),
         )
         .where(recipient.campaign_id == campaign.id, ~suppressed.exists(), ~already.exists())
         .order_by(recipient.position)
     )
-    columns = ["user_id", "campaign_id", "smtp_account_id", "address", "name", "merge_data", "status"]
-    return sa.insert(Email).from_select([*columns, "scheduled_at", "attempts"], rows)
+    return insert_pending_emails(rows)
 
 
 def unschedule_campaign(campaign: Campaign) -> None:

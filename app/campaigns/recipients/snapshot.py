@@ -26,11 +26,12 @@ import sqlalchemy as sa
 
 from app import clock
 from app.audiences.models import Contact
+from app.campaigns.pending_emails import insert_pending_emails, pending_email
 from app.campaigns.recipients.audiences import audience_ids
 from app.database import changed_rows
 from app.extensions import db
-from app.models import Campaign, CampaignContact, Email, Suppression
-from app.states import OPEN, EmailStatus
+from app.models import Campaign, CampaignContact, Suppression
+from app.states import OPEN
 
 
 @dataclass(frozen=True)
@@ -173,18 +174,9 @@ def _insert_emails(
     off. (Such a check read all the emails written so far for each contact of a chunk, the planner not
     yet knowing the campaign has any: 77 s for the fifth chunk of 10,000.)
     """
+    recipient = (Contact.address, Contact.name, sa.type_coerce(Contact.attributes, sa.JSON))
     rows = (
-        sa.select(
-            sa.literal(user_id),
-            sa.literal(campaign_id),
-            sa.literal(account_id, sa.Integer()),
-            Contact.address,
-            Contact.name,
-            sa.type_coerce(Contact.attributes, sa.JSON),
-            sa.literal(EmailStatus.PENDING),
-            sa.literal(send_at, sa.DateTime()),
-            sa.literal(0),
-        )
+        pending_email(user_id, campaign_id, account_id, send_at, recipient)
         .select_from(CampaignContact)
         .join(Contact, Contact.id == CampaignContact.contact_id)
         .where(
@@ -195,5 +187,4 @@ def _insert_emails(
         )
         .order_by(CampaignContact.contact_id)
     )
-    columns = ["user_id", "campaign_id", "smtp_account_id", "address", "name", "merge_data", "status"]
-    return sa.insert(Email).from_select([*columns, "scheduled_at", "attempts"], rows)
+    return insert_pending_emails(rows)
