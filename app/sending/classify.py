@@ -69,7 +69,8 @@ RECIPIENT_MAILBOX = wording(
     r"(disk|storage|mailbox|queue) quota",
     r"storage allocation",
     r"insufficient (disk )?(space|storage)",
-    r"receiving mail (at|too)",
+    r"receiving (e-?)?mail (at|too)",
+    r"\b(recipient|user|mailbox)('s)?\b[^.;]{0,40}\breceive limit",
     r"recipient has exceeded",
     r"(they|it) can receive",
     r"exceeded their\b",
@@ -97,7 +98,8 @@ CONNECTION_CAP = wording(
     r"(session|connection|batch|transaction) limit",
     r"(open )?a new (session|connection)",
     r"too many (nonmail )?commands",
-    r"too many errors",
+    r"too many (\w+ )?errors",
+    r"too many\b[^.;]{0,40}\b(in|on|for) (this|the|one|a|each|a single) (session|connection)\b",
     r"(allow(ed)?|maximum|max) (number of )?(rcpt|recipient)s? (numbers|per message)",
     r"out of allow\w* rcpt",
     r"too many (recipients|rcpt)\b(?!\s+from\b|[^.;]{0,40}\b(hour|day|minute|daily|rate))",
@@ -125,11 +127,14 @@ CONTENT_REFUSAL = wording(
     r"(message|content|mail) (is |was |looks )?(classified |identified |detected )?(as )?(likely )?"
     r"(spam|junk|suspicious|unsolicited)\b",
 )
-#: A recipient whose own settings refuse outside mail (Exchange's RESOLVER.RST): that recipient, for good.
+#: A recipient whose own settings refuse outside mail (Exchange's RESOLVER.RST), or senders not authenticated
+#: inside its organisation or not on its allowed list (5.7.12, 5.7.134): that recipient, for good.
 RECIPIENT_RESTRICTED = wording(
     r"RESOLVER\.RST",
     r"delivery (to this (address|group|recipient)|is restricted)",
     r"\bprivate list\b|\bmembers only\b",
+    r"\bnot authenticated (by (the |its )?organi[sz]ation|for (the |this )?(mailbox|group|public folder))",
+    r"\ballowed[- ]senders? list",
 )
 #: A count the account has used up: a quota, credits, so many messages per hour or day.
 SENDING_QUOTA = wording(
@@ -138,6 +143,8 @@ SENDING_QUOTA = wording(
     r"quota (exceeded|reached|has been|was)",
     r"\bcredits?\b[^.;]{0,20}(exceeded|used up|exhausted)|(maximum|no|out of) credits",
     r"\blimit of \d+",
+    r"\blimits? (for|on) (how many|the number of)\b",
+    r"\bsent (per|an|a|each) (hour|day|minute)\b",
     r"\d+ (messages|e-?mails|mails|recipients|rcpts|requests) ?(/|per\b|an\b|a\b|each\b|in\b)",
     r"limited to \d+",
     r"max(imum)? \d+ \w+ (per|an|a|each) (hour|day|minute)",
@@ -148,6 +155,7 @@ SENDING_QUOTA = wording(
     r"too many[^.;]{0,40}\b(this|per|an|each|a|last) (hour|day|minute)",
     r"\b5\.4\.5\b",
     r"SubmissionQuota",
+    r"\b(exceeded|reached|over) (the |its |your |their )?(permitted|allowed) (\w+ )?limits?\b",
 )
 #: A DNS lookup that failed for now; the sending IP's missing reverse DNS is not one (the sender must fix it).
 #: Words about the sending IP's own name: its reverse DNS is the sender's to fix, not a passing lookup.
@@ -182,7 +190,7 @@ SENDER_REFUSAL = wording(
     r"sender verif\w* fail|verification failed for",
     r"(valid|invalid|unknown|unverified|blank|empty|missing) (a valid )?(sender|from)",
     r"\b(from|sender)\b[^.;]{0,20}\b(is )?not valid",
-    r"\bfrom:? (address|domain|header)",
+    r"\bfrom\W{0,3}(address|domain|header)",
     r"sender identity",
     r"sending domain",
     r"(address|domain|identity|identities)[^.;]{0,40}\bnot (yet )?verified",
@@ -197,12 +205,15 @@ SENDER_REFUSAL = wording(
     r"unauthenticated",
     r"authenticat\w* (is )?(required|failed|unsuccessful|needed|credentials)",
     r"must (be )?authenticat",
+    r"\bauth (is )?required\b",
     r"not authenticated",
     r"\b[45]\.7\.(8|23|24|25|26|27|30|32|57|139|509|510|511|512|750)\b",
     r"\b(spf|dkim|dmarc|sender id)\b",
     r"ptr record|reverse dns|rdns",
+    r"\be?helo\b[^.;]{0,20}\b(rejected|refused|denied|invalid)",
     # encryption the server requires
     r"(must|should) issue a starttls",
+    r"\btls ?(v?1\.[01]|versions?)\b" + within_clause(30) + r"\b(not|no longer) supported",
     r"\b(tls|encryption|starttls)\b[^.;]{0,20}\brequired\b",
 )
 #: The sending IP on a DNS blocklist, said outright to be listed or blocked, refused for its location,
@@ -233,22 +244,25 @@ RECIPIENT_REFUSAL = wording(
     r"(cannot|can't|could not|couldn't) be delivered",
     r"(cannot|can't|could not|couldn't|unable to) deliver (mail|messages?|e-?mails?) to\b",
     r"messages to \S+ are blocked",
+    r"\b(banned|blocked|barred) recipient",
 )
 #: The account or its IP is blocked, listed, suspended or judged a spammer.
 ACCOUNT_BLOCKED = wording(
     r"\b5\.7\.(5\d\d|6\d\d|7\d\d)\b",
     r"(?<!rejected: )(?<!rejected : )access denied",
     r"traffic not accepted",
-    r"block ?list|black ?list|deny ?list|block-send",
+    r"block ?list|black ?list|deny ?list|spam ?list|block-send",
     r"lista negra|liste noire|schwarze[nr]? liste|черн\w* спис|黑名单",
     r"\b(ip|host|(?<!recipient )address|server|client|sender|domain|network)\b"
     + within_clause(60)
     + r"\b(blocked|banned|listed (on|in|at|by))",
     r"reputation",
+    r"\bblock (has been |was )?(placed|put|set) (on|against)\b",
     r"client host \S* ?rejected",
     r"outbound ?spam|OutboundSpamException",
     r"spam abuse|abuse detected|abusive|rejection- ?abuse|behaviou?r spam",
     r"unusual (sending )?activity|suspicious activity",
+    r"\b(account|mailbox|login)\b[^.;]{0,30}\bcompromised",
     r"account (has been |is |was )?(temporarily )?(suspended|disabled|blocked|locked|deactivated|frozen|"
     r"restricted|banned)",
     r"(sending|account) (has been |is )?(paused|suspended|disabled|blocked) ",
@@ -266,7 +280,7 @@ RATE_LIMITED = wording(
     r"rate[ -]?limit",
     r"throttl",
     r"frequen(cy|t|tly)\b|频率|频繁",
-    r"(excessive|high|unusual|unexpected) volume",
+    r"(excessive|high|unusual|unexpected) (volume|number of (connections|sessions|messages|e-?mails))",
     r"temporarily deferred",
     r"\b4\.7\.[56]\d\d\b",
     r"too many (messages|e-?mails|mails|connections|concurrent|sessions)\b",

@@ -360,3 +360,62 @@ def test_a_temporary_block_that_names_a_blocklist_is_still_the_accounts_to_fix()
         Stage.MAIL, 450, "4.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org; try again later"
     )
     assert classify(failure).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5.2.1 The user you are trying to contact is receiving email at a rate that prevents additional messages "
+        "from being delivered.",
+        "5.2.122 Recipient's per hour message receive limit exceeded.",
+    ],
+)
+def test_a_recipient_receiving_more_than_it_may_is_that_recipients_for_now_even_as_5xx(text):
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5.7.12 Sender was not authenticated by organization",
+        "5.7.134 Sender was not authenticated for mailbox",
+        "5.7.124 Sender not in allowed-senders list",
+        "5.7.505 Access denied, banned recipient",
+    ],
+)
+def test_a_recipient_that_refuses_outside_or_unlisted_senders_fails_only_that_recipient(text):
+    """Exchange's recipient restrictions say 'not authenticated', but of the recipient's organisation."""
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is PERMANENT
+
+
+def test_a_5xx_saying_the_sender_exceeded_its_permitted_limits_is_a_rate_limit():
+    text = "5.7.508 Access denied, [192.0.2.1] has exceeded permitted limits within 2001:db8::/48 range"
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is RATE_LIMIT
+
+
+def test_too_many_errors_or_messages_on_one_connection_is_a_cap_not_a_rate():
+    for text in [
+        "4.7.0 Too many protocol errors (6) on this connection",
+        "Too many messages in this connection",
+    ]:
+        failure = SMTPFailure(Stage.DATA, 421, text)
+        assert classify(failure).outcome is TRANSIENT
+        assert closes_connection(failure)
+
+
+@pytest.mark.parametrize(
+    ("stage", "code", "text"),
+    [
+        (
+            Stage.MAIL,
+            421,
+            "4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2.",
+        ),
+        (Stage.RCPT, 450, "4.7.1 <host.example>: Helo command rejected: Host not found"),
+        (Stage.RCPT, 550, "smtp auth required"),
+        (Stage.DATA, 550, 'The "From" header is missing or invalid.'),
+        (Stage.RCPT, 550, "Denied due to spam list"),
+    ],
+)
+def test_what_only_the_sending_setup_can_cure_is_the_accounts_whatever_the_stage(stage, code, text):
+    assert classify(SMTPFailure(stage, code, text)).outcome is ACCOUNT
