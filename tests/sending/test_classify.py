@@ -173,6 +173,11 @@ README_EXAMPLES = [
             (Stage.RCPT, 550, "relaying to <a@b.example> prohibited by administrator"),
             (Stage.MAIL, 550, "5.2.252 Sender throttled due to continuous send as denied errors."),
             (Stage.CONNECT, 421, "failure in DNS look-up."),
+            (
+                Stage.DATA,
+                550,
+                "5.7.515 Access denied, sending domain B.EXAMPLE doesn't meet the required authentication level.",
+            ),
         ]
     ],
     *[
@@ -196,6 +201,11 @@ README_EXAMPLES = [
             (Stage.RCPT, 450, "4.7.1 Error: too many recipients from unknown[192.0.2.1]"),
             (Stage.RCPT, 451, "4.3.0 [internal] Sending IP temporarily suspended"),
             (Stage.CONNECT, 421, "4.2.1 Connection deferred"),
+            (
+                Stage.RCPT,
+                550,
+                "5.7.508 Access denied, [192.0.2.1] has exceeded permitted limits within 2001:db8::/48 range",
+            ),
         ]
     ],
     *[
@@ -232,6 +242,7 @@ README_EXAMPLES = [
             (Stage.MAIL, 421, "Max message per connection reached, closing transmission channel"),
             (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp"),
             (Stage.AUTH, 454, "4.7.0 Temporary authentication failure"),
+            (Stage.RCPT, 550, "5.2.122 Recipient's per hour message receive limit exceeded."),
         ]
     ],
     *[
@@ -242,6 +253,7 @@ README_EXAMPLES = [
             (Stage.RCPT, 556, "5.1.10 Recipient address has null MX"),
             (Stage.DATA, 552, "5.3.4 Message size exceeds fixed limit"),
             (Stage.DATA, 554, "5.7.1 Message rejected as spam"),
+            (Stage.RCPT, 550, "5.7.134 Sender was not authenticated for mailbox"),
         ]
     ],
 ]
