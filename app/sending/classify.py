@@ -98,7 +98,7 @@ CONNECTION_CAP = wording(
     r"(session|connection|batch|transaction) limit",
     r"(open )?a new (session|connection)",
     r"too many (nonmail )?commands",
-    r"too many (\w+ )?errors",
+    r"too many (protocol |syntax |command |smtp )?errors",
     r"too many\b[^.;]{0,40}\b(in|on|for) (this|the|one|a|each|a single) (session|connection)\b",
     r"(allow(ed)?|maximum|max) (number of )?(rcpt|recipient)s? (numbers|per message)",
     r"out of allow\w* rcpt",
