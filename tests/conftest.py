@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from app.models import User
 from app.sending.settings import EngineSettings
 from config import celery_settings
 from tests.services import database_backends, postgres_url
+from tests.shared_apps import needs_own_app, shared_apps
 
 pytest_plugins = [
     "tests.quick_apps",
@@ -81,28 +81,34 @@ def _runs_once(item: pytest.Item) -> bool:
     return bool(marked and callspec and "database_url" in callspec.params)
 
 
-def reset_postgres_schema() -> None:
-    """Create the tables once per run, then empty them before each test and restart their ids.
+def empty_database() -> None:
+    """Empty every table and restart the ids: each test starts from a database with every table and no row.
 
-    DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE of every table costs a few hundred
-    milliseconds on this kind of machine (it replaces each table's files) where DELETE costs a few."""
+    The tables are made once per run and process (PostgreSQL: here, the first time; SQLite: by
+    `sqlite_database`). DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE of every table costs a
+    few hundred milliseconds on this kind of machine (it replaces each table's files) where DELETE costs
+    a few. SQLite gives a table without rows the id 1 again by itself."""
     global _postgres_schema_ready
-    if not _postgres_schema_ready:
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres and not _postgres_schema_ready:
         db.drop_all()
         db.create_all()
         _postgres_schema_ready = True
         return
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
-    sequences = db.session.scalars(sa.text("SELECT oid::regclass::text FROM pg_class WHERE relkind = 'S'"))
-    restarts = ", ".join(f"setval('{sequence}', 1, false)" for sequence in sequences)
-    if restarts:
-        db.session.execute(sa.text(f"SELECT {restarts}"))
+    if postgres:
+        sequences = db.session.scalars(
+            sa.text("SELECT oid::regclass::text FROM pg_class WHERE relkind = 'S'")
+        )
+        restarts = ", ".join(f"setval('{sequence}', 1, false)" for sequence in sequences)
+        if restarts:
+            db.session.execute(sa.text(f"SELECT {restarts}"))
     db.session.commit()
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
+def postgresql_database() -> Iterator[str]:
     """A PostgreSQL database of this test run's own, so concurrent runs on one server never meet."""
     server = sa.make_url(postgres_url())
     name = f"{server.database}_run{os.getpid()}"
@@ -117,25 +123,20 @@ def postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty SQLite database with every table, made once: each test starts from a copy of the file,
-    which takes no time where `create_all` took about 0.1 s a test."""
-    path = tmp_path_factory.mktemp("schema") / "app.db"
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database of this test process's own, with every table, made once."""
+    path = tmp_path_factory.mktemp("database") / "app.db"
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
         db.create_all()
         db.engine.dispose()
-    return path
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=database_backends())
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database with every table, empty: a SQLite file of this test's own, or the run's
-    PostgreSQL database emptied (by `app`)."""
-    if request.param == "sqlite":
-        shutil.copyfile(request.getfixturevalue("sqlite_schema"), tmp_path / "app.db")
-        return f"sqlite:///{tmp_path / 'app.db'}"
-    return request.getfixturevalue("postgres_database")
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The test process's database of that kind, emptied for each test (by `app`)."""
+    return request.getfixturevalue(f"{request.param}_database")
 
 
 @pytest.fixture
@@ -145,19 +146,35 @@ def app_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
-    """The app on a fresh database; anything it enqueues goes to a broker folder of this test's own, and
-    what it keeps on disk (pending uploads) to an instance folder of its own."""
-    overrides = {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "INSTANCE_PATH": tmp_path / "instance",
-        "CELERY": celery_settings("filesystem://", tmp_path, 60),
-        **app_settings,
-    }
-    app = create_app("testing", overrides)
+def app(
+    request: pytest.FixtureRequest,
+    database_url: str,
+    app_settings: dict[str, Any],
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Flask]:
+    """The app on an empty database, with an instance folder of the test's own (pending uploads).
+
+    Lent from the apps of the run (tests/shared_apps.py) unless the test needs its own: then anything it
+    enqueues goes to a broker folder of the test's own, where the processes it starts read."""
+    instance = tmp_path / "instance"
+
+    def build(broker_folder: Path) -> Flask:
+        overrides = {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": instance,
+            "CELERY": celery_settings("filesystem://", broker_folder, 60),
+            **app_settings,
+        }
+        return create_app("testing", overrides)
+
+    if needs_own_app(request):
+        app = build(tmp_path)
+    else:
+        key = repr((database_url, sorted(app_settings.items())))
+        app = shared_apps.lend(key, lambda: build(tmp_path_factory.mktemp("broker")), instance)
     with app.app_context():
-        if database_url.startswith("postgresql"):
-            reset_postgres_schema()
+        empty_database()
         yield app
         db.session.remove()
         with db.engine.connect() as connection:

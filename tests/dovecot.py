@@ -88,6 +88,8 @@ class Dovecot:
             f"instance_name = dovecot-test-{os.getpid()}-{next(_unique)}\n"
             f"log_path = {self.root}/dovecot.log\nprotocols = imap\nlisten = {self.host}\n{tls}{users}"
             "disable_plaintext_auth = no\nauth_mechanisms = plain login\n"
+            # A refused login is answered at once, not after Dovecot's 2 s guard against guessing.
+            "auth_failure_delay = 0\n"
             "first_valid_uid = 1\nmail_location = maildir:~/Maildir\n"
             f"passdb {{\n driver = passwd-file\n args = scheme=PLAIN username_format=%u {self.root}/passwd\n}}\n"
             f"userdb {{\n driver = static\n args = uid={uid} gid={gid} home={self.root}/home/%u\n}}\n"

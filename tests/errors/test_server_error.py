@@ -27,6 +27,7 @@ def add_a_buggy_view(app: Flask) -> None:
         raise RuntimeError("secret internals")
 
 
+@pytest.mark.own_app
 def test_a_views_bug_fails_its_test_with_the_bug_itself(app, client):
     add_a_buggy_view(app)
     with pytest.raises(RuntimeError, match="secret internals"):
@@ -53,6 +54,7 @@ def test_in_production_a_bug_gets_the_500_page_in_the_layout_without_a_trace(mon
     assert "Traceback" not in page
 
 
+@pytest.mark.own_app
 @pytest.mark.usefixtures("production_errors")
 def test_what_the_failed_request_began_is_not_saved_and_the_bug_is_logged_once(app, client, caplog):
     add_a_buggy_view(app)

@@ -135,6 +135,7 @@ def test_without_a_trusted_proxy_no_forwarded_header_is_believed(client, auth, m
     assert auth.login("asha", **from_client("198.51.100.2")).status_code == 429
 
 
+@pytest.mark.own_app
 @pytest.mark.parametrize("app_settings", [PROXY])
 def test_the_scheme_the_proxy_saw_is_the_requests(app, app_settings):
     seen = {}
