@@ -39,15 +39,12 @@ class ListImport:
             self.client,
             f"{self.url}/upload",
             {"file": (io.BytesIO(data), filename)},
-            form_url=self.url,
             content_type="multipart/form-data",
             follow_redirects=True,
         )
 
     def paste(self, text: str) -> TestResponse:
-        return post_form(
-            self.client, f"{self.url}/paste", {"addresses": text}, form_url=self.url, follow_redirects=True
-        )
+        return post_form(self.client, f"{self.url}/paste", {"addresses": text}, follow_redirects=True)
 
     def confirm(self, review: TestResponse) -> TestResponse:
         """Press the summary's Import button."""
@@ -91,7 +88,7 @@ def condition_fields(*conditions: tuple[str, ...]) -> dict[str, str]:
 def save_segment(client: FlaskClient, name: str, list_id: int, *conditions: tuple[str, ...]) -> TestResponse:
     """Fill in the Segments page's form and press Save segment; the page it leads to."""
     data = {"name": name, "list_id": str(list_id), **condition_fields(*conditions)}
-    return post_form(client, "/audience/segments", data, form_url="/audience/segments", follow_redirects=True)
+    return post_form(client, "/audience/segments", data, follow_redirects=True)
 
 
 @pytest.fixture

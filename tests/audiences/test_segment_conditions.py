@@ -118,7 +118,7 @@ def test_a_value_that_cannot_be_compared_is_refused_and_what_was_typed_stays(
     client, customers, condition, message
 ):
     data = {"name": "Broken", "list_id": str(customers.id), **condition_fields(condition)}
-    response = post_form(client, "/audience/segments", data, form_url="/audience/segments")
+    response = post_form(client, "/audience/segments", data)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert message in page
@@ -199,7 +199,7 @@ def test_another_users_campaign_can_neither_be_chosen_nor_match(
         "list_id": str(customers.id),
         **condition_fields(("received", "", "equals", "", theirs.id)),
     }
-    refused = post_form(client, "/audience/segments", data, form_url="/audience/segments")
+    refused = post_form(client, "/audience/segments", data)
     assert refused.status_code == 400
     assert "Choose one of your campaigns." in refused.get_data(as_text=True)
     # Even a condition naming their campaign directly in the database matches no one, and shows no name.

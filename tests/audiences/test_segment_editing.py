@@ -33,7 +33,7 @@ def kochi(client, list_import, customers):
 
 def edit(client, url: str, name: str, list_id: int, *conditions: tuple[str, ...], **extra: str):
     data = {"name": name, "list_id": str(list_id), **condition_fields(*conditions), **extra}
-    return post_form(client, f"{url}/edit", data, form_url=url, follow_redirects=True)
+    return post_form(client, f"{url}/edit", data, follow_redirects=True)
 
 
 def saved() -> Segment:
@@ -103,7 +103,7 @@ def test_a_new_segment_can_have_more_rows_too(client, customers):
         **condition_fields(*[("", "", "equals", "")] * 3),
         "more": "1",
     }
-    page = post_form(client, "/audience/segments", data, form_url="/audience/segments").get_data(as_text=True)
+    page = post_form(client, "/audience/segments", data).get_data(as_text=True)
     assert 'name="conditions-3-kind"' in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Segment)) == 0
 
@@ -126,7 +126,6 @@ def test_a_segment_keeps_its_own_name_but_cannot_take_anothers(client, kochi, cu
         client,
         f"{kochi}/edit",
         {"name": "Pune", "list_id": str(customers.id), **condition_fields(condition)},
-        form_url=kochi,
     )
     assert taken.status_code == 400
     assert "You already have a segment named “Pune”" in taken.get_data(as_text=True)
@@ -140,17 +139,10 @@ def test_another_users_segment_cannot_be_edited_nor_pointed_at_their_list(
 ):
     intruder = make_user("intruder")
     theirs = make_list(intruder, "Theirs")
-    assert (
-        post_form(
-            client, f"{kochi}/edit", {"name": "Mine", "list_id": str(theirs.id)}, form_url=kochi
-        ).status_code
-        == 404
-    )
+    assert post_form(client, f"{kochi}/edit", {"name": "Mine", "list_id": str(theirs.id)}).status_code == 404
     auth.logout()
     auth.login("intruder")
-    stolen = post_form(
-        client, f"{kochi}/edit", {"name": "Stolen", "list_id": "0"}, form_url="/audience/segments"
-    )
+    stolen = post_form(client, f"{kochi}/edit", {"name": "Stolen", "list_id": "0"})
     assert stolen.status_code == 404
     assert saved().name == "Kochi"
 
@@ -168,31 +160,31 @@ def tags_of(name: str) -> set[str]:
 
 
 def test_everyone_in_the_segment_gets_the_tag_and_no_one_else(client, kochi):
-    page = post_form(client, f"{kochi}/tag", {"tag": "kerala"}, form_url=kochi, follow_redirects=True)
+    page = post_form(client, f"{kochi}/tag", {"tag": "kerala"}, follow_redirects=True)
     assert "Tag “kerala” added to 2 contacts." in page.get_data(as_text=True)
     assert tags_of("kerala") == {"asha@example.com", "meera@example.com"}
-    again = post_form(client, f"{kochi}/tag", {"tag": "kerala"}, form_url=kochi, follow_redirects=True)
+    again = post_form(client, f"{kochi}/tag", {"tag": "kerala"}, follow_redirects=True)
     assert "Tag “kerala” added to 0 contacts." in again.get_data(as_text=True)
 
 
 def test_a_tag_is_taken_off_everyone_in_the_segment_and_only_them(client, kochi, customers):
     everyone = save_segment(client, "Everyone", customers.id).get_data(as_text=True)
     everyone_url = re.search(r'action="(/audience/segments/\d+)/tag"', everyone).group(1)
-    post_form(client, f"{everyone_url}/tag", {"tag": "2026"}, form_url=everyone_url)
+    post_form(client, f"{everyone_url}/tag", {"tag": "2026"})
     tag_id = db.session.scalar(sa.select(Tag.id).where(Tag.name == "2026"))
-    page = post_form(client, f"{kochi}/untag", {"tag_id": str(tag_id)}, form_url=kochi, follow_redirects=True)
+    page = post_form(client, f"{kochi}/untag", {"tag_id": str(tag_id)}, follow_redirects=True)
     assert "Tag “2026” removed from 2 contacts." in page.get_data(as_text=True)
     assert tags_of("2026") == {"ravi@example.com", "john@example.com"}
 
 
 def test_a_bulk_tag_needs_a_name_and_untagging_one_of_your_own_tags(client, kochi, make_user):
-    blank = post_form(client, f"{kochi}/tag", {"tag": " "}, form_url=kochi)
+    blank = post_form(client, f"{kochi}/tag", {"tag": " "})
     assert blank.status_code == 400
     assert "Type the tag to add." in blank.get_data(as_text=True)
     theirs = Tag(user_id=make_user("other").id, name="theirs")
     db.session.add(theirs)
     db.session.commit()
-    refused = post_form(client, f"{kochi}/untag", {"tag_id": str(theirs.id)}, form_url=kochi)
+    refused = post_form(client, f"{kochi}/untag", {"tag_id": str(theirs.id)})
     assert refused.status_code == 400
     assert "Choose one of your tags." in refused.get_data(as_text=True)
 
@@ -200,10 +192,8 @@ def test_a_bulk_tag_needs_a_name_and_untagging_one_of_your_own_tags(client, koch
 def test_another_users_segment_cannot_be_tagged(client, kochi, make_user, auth):
     auth.logout()
     auth.login(make_user("intruder").username)
-    assert post_form(client, f"{kochi}/tag", {"tag": "x"}, form_url="/audience/segments").status_code == 404
-    assert (
-        post_form(client, f"{kochi}/untag", {"tag_id": "1"}, form_url="/audience/segments").status_code == 404
-    )
+    assert post_form(client, f"{kochi}/tag", {"tag": "x"}).status_code == 404
+    assert post_form(client, f"{kochi}/untag", {"tag_id": "1"}).status_code == 404
     assert tags_of("x") == set()
 
 
@@ -215,9 +205,9 @@ def test_tagging_or_untagging_a_segment_is_one_statement_whatever_its_size(clien
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
-        post_form(client, f"{kochi}/tag", {"tag": "kerala"}, form_url=kochi)
+        post_form(client, f"{kochi}/tag", {"tag": "kerala"})
         tag_id = db.session.scalar(sa.select(Tag.id).where(Tag.name == "kerala"))
-        post_form(client, f"{kochi}/untag", {"tag_id": str(tag_id)}, form_url=kochi)
+        post_form(client, f"{kochi}/untag", {"tag_id": str(tag_id)})
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
     assert len([s for s in statements if s.lstrip().upper().startswith("INSERT INTO CONTACT_TAG")]) == 1

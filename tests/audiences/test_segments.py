@@ -82,7 +82,7 @@ def test_the_count_is_live(client, imported, customers, logged_in):
 )
 def test_a_condition_that_cannot_be_read_is_refused_with_the_reason(client, customers, condition, message):
     data = {"name": "Broken", "list_id": str(customers.id), **condition_fields(condition)}
-    response = post_form(client, "/audience/segments", data, form_url="/audience/segments")
+    response = post_form(client, "/audience/segments", data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Segment)) == 0
@@ -90,9 +90,7 @@ def test_a_condition_that_cannot_be_read_is_refused_with_the_reason(client, cust
 
 def test_a_segment_name_is_used_once(client, customers):
     save_segment(client, "Gold", customers.id)
-    again = post_form(
-        client, "/audience/segments", {"name": "Gold", "list_id": "0"}, form_url="/audience/segments"
-    )
+    again = post_form(client, "/audience/segments", {"name": "Gold", "list_id": "0"})
     assert again.status_code == 400
     assert "You already have a segment named “Gold”" in again.get_data(as_text=True)
 
@@ -107,21 +105,15 @@ def test_another_users_segment_and_lists_are_out_of_reach(client, customers, mak
         client,
         "/audience/segments",
         {"name": "Theirs", "list_id": str(customers.id)},
-        form_url="/audience/segments",
     )
     assert stolen.status_code == 404
-    assert (
-        post_form(
-            client, f"/audience/segments/{segment_id}/delete", {}, form_url="/audience/segments"
-        ).status_code
-        == 404
-    )
+    assert post_form(client, f"/audience/segments/{segment_id}/delete", {}).status_code == 404
 
 
 def test_deleting_a_segment_changes_no_contact(client, imported, customers):
     save_segment(client, "Gold", customers.id, ("attribute", "plan", "equals", "gold"))
     segment_id = db.session.scalar(sa.select(Segment.id))
     url = f"/audience/segments/{segment_id}"
-    page = post_form(client, f"{url}/delete", {}, form_url=url, follow_redirects=True).get_data(as_text=True)
+    page = post_form(client, f"{url}/delete", {}, follow_redirects=True).get_data(as_text=True)
     assert "Segment “Gold” deleted" in page
     assert len(imported.members()) == 4

@@ -35,7 +35,6 @@ class RecipientsFlow:
             self.client,
             f"{self.url}/upload",
             {"file": (io.BytesIO(data), filename)},
-            form_url=self.url,
             content_type="multipart/form-data",
             follow_redirects=True,
         )
@@ -44,9 +43,7 @@ class RecipientsFlow:
         return self.upload((RECIPIENT_FIXTURES / name).read_bytes(), name)
 
     def paste(self, text: str) -> TestResponse:
-        return post_form(
-            self.client, f"{self.url}/paste", {"addresses": text}, form_url=self.url, follow_redirects=True
-        )
+        return post_form(self.client, f"{self.url}/paste", {"addresses": text}, follow_redirects=True)
 
     def save(self, review: TestResponse) -> TestResponse:
         """Press the summary's "Save" button."""

@@ -21,7 +21,6 @@ def press(client, campaign: Campaign, action: str):
         client,
         f"/campaigns/{campaign.id}/{action}",
         {},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
 
@@ -31,7 +30,6 @@ def schedule_now(client, campaign: Campaign):
         client,
         f"/campaigns/{campaign.id}/schedule",
         {"when": "now", "timezone": "Asia/Kolkata"},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
 
@@ -136,7 +134,6 @@ def test_action_that_does_not_fit_the_status_is_refused(client, logged_in, statu
         client,
         f"/campaigns/{campaign.id}/{action}",
         data,
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
     assert refusal in response.get_data(as_text=True)
@@ -178,7 +175,6 @@ def test_a_campaign_past_scheduling_cannot_be_edited(client, logged_in, status):
         client,
         f"/campaigns/{campaign.id}/edit",
         {"name": "Changed", "subject": "Changed"},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
     assert reload(campaign).name == "Spring sale"

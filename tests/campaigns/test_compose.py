@@ -139,7 +139,6 @@ def test_save_as_template_then_start_a_campaign_from_it(client, logged_in):
         client,
         f"/campaigns/{campaign.id}/save-as-template",
         {"name": "Monthly news"},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
     assert "Saved as template “Monthly news”." in response.get_data(as_text=True)
@@ -179,7 +178,6 @@ def test_templates_are_written_edited_and_deleted(client, logged_in):
         client,
         f"/campaigns/templates/{template.id}/delete",
         {},
-        form_url="/campaigns/templates/",
         follow_redirects=True,
     )
     assert "Template “Welcome aboard” deleted." in response.get_data(as_text=True)

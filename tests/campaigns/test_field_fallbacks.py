@@ -76,7 +76,6 @@ def schedule_now(client, campaign):
         client,
         f"/campaigns/{campaign.id}/schedule",
         {"when": "now", "timezone": "Asia/Kolkata"},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
 

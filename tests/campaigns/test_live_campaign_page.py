@@ -109,7 +109,7 @@ def test_resume_now_lifts_the_cooldown_and_frees_the_held_emails(client, logged_
     campaign = add_campaign(logged_in, account)
     add_emails(campaign, 2, rate_limit_retry_at=NOW + timedelta(hours=1))
     page = f"/campaigns/{campaign.id}"
-    response = post_form(client, f"{page}/resume-sending", {}, form_url=page, follow_redirects=True)
+    response = post_form(client, f"{page}/resume-sending", {}, follow_redirects=True)
     assert "Sending resumes now." in response.get_data(as_text=True)
     db.session.expire_all()
     stored = db.session.get(SMTPSettings, account.id)
@@ -125,7 +125,7 @@ def test_resume_now_lifts_the_cooldown_and_frees_the_held_emails(client, logged_
 def test_resume_now_without_a_cooldown_says_so(client, logged_in):
     campaign = add_campaign(logged_in, make_account(logged_in))
     page = f"/campaigns/{campaign.id}"
-    response = post_form(client, f"{page}/resume-sending", {}, form_url=page, follow_redirects=True)
+    response = post_form(client, f"{page}/resume-sending", {}, follow_redirects=True)
     assert "Your SMTP account is not cooling down" in response.get_data(as_text=True)
 
 
@@ -190,7 +190,7 @@ def test_a_held_account_shows_what_the_provider_said_and_what_to_do_with_try_aga
     assert ">Try again</button>" in notice
 
     page = f"/campaigns/{campaign.id}"
-    response = post_form(client, f"{page}/release-account", {}, form_url=page, follow_redirects=True)
+    response = post_form(client, f"{page}/release-account", {}, follow_redirects=True)
     assert "Sending starts again." in response.get_data(as_text=True)
     db.session.expire_all()
     released = db.session.get(SMTPSettings, account.id)

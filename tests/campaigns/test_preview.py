@@ -99,7 +99,6 @@ def test_send_test_delivers_the_personalised_email_to_the_users_own_address(clie
         client,
         f"/campaigns/{campaign.id}/send-test",
         {"to": logged_in.email},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
     assert f"Test email sent to {logged_in.email}, as reader0@rcpt.example will get it" in response.get_data(
@@ -125,7 +124,6 @@ def test_the_test_emails_unsubscribe_link_suppresses_nobody(app, client, logged_
         client,
         f"/campaigns/{campaign.id}/send-test",
         {"to": logged_in.email},
-        form_url=f"/campaigns/{campaign.id}",
     )
     message = smtp_sink.wait_for(1)[0].message
     header_link = message["List-Unsubscribe"].strip("<>")
@@ -146,7 +144,6 @@ def test_send_test_without_an_smtp_account_says_so(client, logged_in):
         client,
         f"/campaigns/{campaign.id}/send-test",
         {"to": logged_in.email},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
     assert (
@@ -165,7 +162,6 @@ def test_send_test_reports_the_servers_refusal(client, logged_in, make_smtp_sink
         client,
         f"/campaigns/{campaign.id}/send-test",
         {"to": logged_in.email},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
     assert f"Authentication failed at 127.0.0.1:{sink.port}: 535" in response.get_data(as_text=True)
@@ -201,7 +197,6 @@ def test_the_test_email_leaves_an_unknown_field_blank_as_recipients_would_get_it
         client,
         f"/campaigns/{campaign.id}/send-test",
         {"to": logged_in.email},
-        form_url=f"/campaigns/{campaign.id}",
     )
     html_part = smtp_sink.wait_for(1)[0].message.get_body(("html",)).get_content()
     assert without_footer(written_body(html_part)) == "<p>Welcome to .</p>"
@@ -222,7 +217,6 @@ def send_test_to(client, campaign, to: str):
         client,
         f"/campaigns/{campaign.id}/send-test",
         {"to": to},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
 

@@ -29,7 +29,6 @@ def schedule(client, campaign, **fields):
         client,
         f"/campaigns/{campaign.id}/schedule",
         data,
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
 

@@ -67,7 +67,6 @@ def test_recipients_that_make_the_template_fail_are_saved_with_a_warning_and_blo
         client,
         f"/campaigns/{draft.id}/schedule",
         {"when": "now", "timezone": "Asia/Kolkata"},
-        form_url=f"/campaigns/{draft.id}",
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "cannot be scheduled until these are fixed" in scheduled

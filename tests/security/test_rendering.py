@@ -281,7 +281,6 @@ def test_a_test_email_of_a_bomb_is_refused_and_nothing_is_sent(
         client,
         f"/campaigns/{campaign.id}/send-test",
         {"to": logged_in.email},
-        form_url=f"/campaigns/{campaign.id}",
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)

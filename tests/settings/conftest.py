@@ -38,7 +38,7 @@ def submit_smtp(client: FlaskClient) -> Callable[..., TestResponse]:
     """Post the SMTP form (to /settings/smtp, or `url`) with VALID_SMTP changed by `changes`."""
 
     def submit(url: str = "/settings/smtp", **changes: Any) -> TestResponse:
-        return post_form(client, url, {**VALID_SMTP, **changes}, form_url="/settings/")
+        return post_form(client, url, {**VALID_SMTP, **changes})
 
     return submit
 

@@ -87,7 +87,7 @@ def test_resume_now_ends_the_cooldown_and_releases_held_emails(client, account):
     held.rate_limit_retry_at = datetime(2026, 11, 26, 8, 35)
     pause(account, datetime(2026, 11, 26, 8, 35))
 
-    response = post_form(client, "/settings/smtp/resume", {}, form_url="/settings/", follow_redirects=True)
+    response = post_form(client, "/settings/smtp/resume", {}, follow_redirects=True)
     assert "Sending resumes now." in response.get_data(as_text=True)
     db.session.expire_all()
     assert (account.paused_until, account.pause_reason) == (None, None)
@@ -107,8 +107,8 @@ def test_another_user_can_neither_read_nor_change_my_account(client, auth, accou
     assert 'value="Asha from Spice Co"' not in page
     assert "Rate-limited" not in page
 
-    post_form(client, "/settings/smtp/resume", {}, form_url="/settings/")
-    sent = post_form(client, "/settings/smtp/send-test", {}, form_url="/settings/", follow_redirects=True)
+    post_form(client, "/settings/smtp/resume", {})
+    sent = post_form(client, "/settings/smtp/send-test", {}, follow_redirects=True)
     assert "Save your SMTP account first." in sent.get_data(as_text=True)
     submit_smtp(host="smtp.ravi.example", from_address="ravi@example.com", from_name="Ravi")
 
@@ -144,7 +144,7 @@ def test_a_held_account_says_what_the_provider_said_and_offers_try_again(client,
     assert "Sending is held: RCPT failed: 554 5.7.1 Relay access denied — The server will not" in page
     assert "Try again" in page
 
-    response = post_form(client, "/settings/smtp/try-again", {}, form_url="/settings/", follow_redirects=True)
+    response = post_form(client, "/settings/smtp/try-again", {}, follow_redirects=True)
     assert "Sending starts again." in response.get_data(as_text=True)
     released = accounts()[0]
     assert (released.held, released.last_error) == (False, None)
@@ -161,5 +161,5 @@ def test_another_user_cannot_release_my_held_account(client, auth, account, make
     auth.logout()
     make_user("ravi")
     auth.login("ravi")
-    post_form(client, "/settings/smtp/try-again", {}, form_url="/settings/")
+    post_form(client, "/settings/smtp/try-again", {})
     assert accounts()[0].held is True

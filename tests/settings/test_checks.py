@@ -126,7 +126,7 @@ def test_microsoft_basic_auth_refusal_comes_with_advice():
 
 
 def send_test_email(client):
-    return post_form(client, "/settings/smtp/send-test", {}, form_url="/settings/", follow_redirects=True)
+    return post_form(client, "/settings/smtp/send-test", {}, follow_redirects=True)
 
 
 def test_send_test_email_reaches_my_own_address(

@@ -31,7 +31,7 @@ def smtp_saved(client, logged_in, submit_smtp) -> None:
 
 def submit_mailbox(client, url: str = "/settings/mailbox", **changes: str):
     fields = {f"mailbox-{name}": value for name, value in {**MAILBOX_FORM, **changes}.items()}
-    return post_form(client, url, fields, form_url="/settings/")
+    return post_form(client, url, fields)
 
 
 def saved_mailbox() -> MailboxAccount:

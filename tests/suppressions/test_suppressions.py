@@ -30,7 +30,6 @@ def test_adding_pasted_addresses_lower_cases_them_and_skips_the_invalid(client, 
         client,
         "/suppressions/add",
         {"addresses": "Anna@Example.com, not-an-address\nbob@example.com; anna@example.com"},
-        form_url="/suppressions/",
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)
@@ -43,7 +42,7 @@ def test_adding_pasted_addresses_lower_cases_them_and_skips_the_invalid(client, 
 def test_adding_an_address_already_listed_keeps_its_reason(client, logged_in):
     add_suppressions(logged_in, "gone@example.com", reason=SuppressionReason.UNSUBSCRIBED)
     response = post_form(
-        client, "/suppressions/add", {"addresses": "Gone@example.com"}, form_url="/suppressions/",
+        client, "/suppressions/add", {"addresses": "Gone@example.com"},
         follow_redirects=True,
     )  # fmt: skip
     assert "0 addresses added to your suppressions; 1 already there" in response.get_data(as_text=True)
@@ -114,9 +113,7 @@ def test_search_treats_wildcards_literally(client, logged_in):
 def test_removing_an_address_lets_it_be_mailed_again(client, logged_in):
     add_suppressions(logged_in, "back@example.com", "stays@example.com")
     back = db.session.scalar(sa.select(Suppression.id).where(Suppression.address == "back@example.com"))
-    response = post_form(
-        client, f"/suppressions/{back}/remove", {}, form_url="/suppressions/", follow_redirects=True
-    )
+    response = post_form(client, f"/suppressions/{back}/remove", {}, follow_redirects=True)
     assert "back@example.com removed from your suppressions" in response.get_data(as_text=True)
     assert listed(logged_in) == {"stays@example.com": "manual"}
 
@@ -126,7 +123,7 @@ def test_another_users_suppressions_are_neither_shown_nor_removable(client, logg
     add_suppressions(other, "secret@example.com")
     theirs = db.session.scalar(sa.select(Suppression.id))
     assert "secret@example.com" not in client.get("/suppressions/").get_data(as_text=True)
-    response = post_form(client, f"/suppressions/{theirs}/remove", {}, form_url="/suppressions/")
+    response = post_form(client, f"/suppressions/{theirs}/remove", {})
     assert response.status_code == 404
     assert listed(other) == {"secret@example.com": "manual"}
 
@@ -136,8 +133,6 @@ def test_navbar_links_the_page(client, logged_in):
 
 
 def test_a_paste_without_addresses_adds_nothing_and_says_why(client, logged_in):
-    response = post_form(
-        client, "/suppressions/add", {"addresses": ", ;\n;"}, form_url="/suppressions/", follow_redirects=True
-    )
+    response = post_form(client, "/suppressions/add", {"addresses": ", ;\n;"}, follow_redirects=True)
     assert "Nothing added: There are no addresses to import." in response.get_data(as_text=True)
     assert listed(logged_in) == {}

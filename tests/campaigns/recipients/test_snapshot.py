@@ -157,7 +157,7 @@ def test_cancelling_or_unscheduling_drops_the_contacts_not_written_yet(
     db.session.commit()
 
     url = f"/campaigns/{scheduled.id}"
-    post_form(client, f"{url}/{action}", {}, form_url=url)
+    post_form(client, f"{url}/{action}", {})
 
     assert contacts_left(scheduled) == []
     assert reload(scheduled).status == status
@@ -167,7 +167,7 @@ def test_cancelling_or_unscheduling_drops_the_contacts_not_written_yet(
 
 def test_a_paused_campaign_goes_on_being_written(client, scheduled):
     url = f"/campaigns/{scheduled.id}"
-    post_form(client, f"{url}/pause", {}, form_url=url)
+    post_form(client, f"{url}/pause", {})
     assert reload(scheduled).status == CampaignStatus.PAUSED
 
     write_all_emails(scheduled)
@@ -219,8 +219,6 @@ def test_the_report_offers_cancel_pending_while_contacts_are_left_even_with_ever
 
     report = f"/campaigns/{scheduled.id}/report"
     assert "Cancel pending" in client.get(report).get_data(as_text=True)
-    done = post_form(
-        client, f"/campaigns/{scheduled.id}/cancel-pending", {}, form_url=report, follow_redirects=True
-    )
+    done = post_form(client, f"/campaigns/{scheduled.id}/cancel-pending", {}, follow_redirects=True)
     assert "2 pending emails of “Spring sale” are cancelled." in done.get_data(as_text=True)
     assert contacts_left(scheduled) == []

@@ -27,7 +27,6 @@ def press(client, campaign, action):
         client,
         f"/campaigns/{campaign.id}/{action}",
         {},
-        form_url=f"/campaigns/{campaign.id}/report",
         follow_redirects=True,
     )
 
