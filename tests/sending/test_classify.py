@@ -178,6 +178,8 @@ README_EXAMPLES = [
                 550,
                 "5.7.515 Access denied, sending domain B.EXAMPLE doesn't meet the required authentication level.",
             ),
+            (Stage.CONNECT, 450, "Temporary denial of connection (450) for Zombie matches (ERS)"),
+            (Stage.RCPT, 550, "5.7.1:550 Outbound Mail Refused - 192.0.2.1 See - 2026-01-01"),
         ]
     ],
     *[
@@ -205,6 +207,11 @@ README_EXAMPLES = [
                 Stage.RCPT,
                 550,
                 "5.7.508 Access denied, [192.0.2.1] has exceeded permitted limits within 2001:db8::/48 range",
+            ),
+            (
+                Stage.RCPT,
+                450,
+                "4.2.1 Sender ip address rejected: You sent to many mails from different domains in the last 10 minutes",
             ),
         ]
     ],
@@ -240,6 +247,8 @@ README_EXAMPLES = [
                 "This message has exceeded the max number of messages per session. Open a new session. IB510",
             ),
             (Stage.MAIL, 421, "Max message per connection reached, closing transmission channel"),
+            (Stage.RCPT, 556, "The number of RCPTs is over size"),
+            (Stage.DATA, 421, "Exceeded bad SMTP command limit"),
             (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp"),
             (Stage.AUTH, 454, "4.7.0 Temporary authentication failure"),
             (Stage.RCPT, 550, "5.2.122 Recipient's per hour message receive limit exceeded."),
@@ -254,6 +263,8 @@ README_EXAMPLES = [
             (Stage.DATA, 552, "5.3.4 Message size exceeds fixed limit"),
             (Stage.DATA, 554, "5.7.1 Message rejected as spam"),
             (Stage.RCPT, 550, "5.7.134 Sender was not authenticated for mailbox"),
+            (Stage.DATA, 550, "Message contained unsafe content (Heuristics.Phishing.Email.SpoofedDomain)"),
+            (Stage.RCPT, 551, "Sender is on domain's blacklist"),
         ]
     ],
 ]
