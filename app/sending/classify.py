@@ -123,7 +123,8 @@ ATTACHMENT_REFUSAL = wording(
     r"\b(extension|attachment)s?\b[^.;]{0,30}\b(not allowed|prohibited|blocked|forbidden|detected|refused)",
 )
 #: The message carries what the server's scanner calls harmful (a virus, malware, "unsafe content"): the
-#: message, whatever the scanner's name for it says ("Heuristics.Phishing.Email.SpoofedDomain").
+#: message, whatever the scanner's name for it says ("Heuristics.Phishing.Email.SpoofedDomain"), unless the
+#: reply speaks of the sending IP's listing (a blocklist of hosts that spread malware is about the sender).
 HARMFUL_CONTENT = wording(
     r"\bvirus", r"malware", r"unsafe content", r"malicious (content|code|attachment|file|link)"
 )
@@ -494,7 +495,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         Outcome.PERMANENT,
         "the message carries what the server's scanner calls harmful (a virus, malware, unsafe content)",
-        lambda f: is_permanent(f) and f.stage in RECIPIENT_STAGES and says(HARMFUL_CONTENT)(f),
+        lambda f: (
+            is_permanent(f)
+            and f.stage in RECIPIENT_STAGES
+            and says(HARMFUL_CONTENT)(f)
+            and not SENDER_LISTED.search(f.message)
+        ),
     ),
     Rule(
         Outcome.PERMANENT, "the message loops between servers", lambda f: is_permanent(f) and says(LOOPING)(f)

@@ -442,3 +442,41 @@ def test_too_many_errors_or_messages_on_one_connection_is_a_cap_not_a_rate():
 )
 def test_what_only_the_sending_setup_can_cure_is_the_accounts_whatever_the_stage(stage, code, text):
     assert classify(SMTPFailure(stage, code, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Message contained unsafe content (Heuristics.Phishing.Email.SpoofedDomain)", PERMANENT),
+        ("5.7.1 Virus found in message", PERMANENT),
+        ("5.7.1 Your IP address 192.0.2.1 is listed for sending malware, see spamhaus.org", ACCOUNT),
+    ],
+)
+def test_harmful_content_fails_the_message_but_a_listing_for_malware_is_the_senders(text, expected):
+    assert classify(SMTPFailure(Stage.DATA, 550, text)).outcome is expected
+
+
+def test_a_count_of_what_the_sender_sent_in_the_last_minutes_is_a_rate_whatever_its_enhanced_code():
+    text = "4.2.1 Sender ip address rejected: You sent to many mails from different domains in the last 10 minutes"
+    assert classify(SMTPFailure(Stage.RCPT, 450, text)).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [(556, "The number of RCPTs is over size"), (421, "Exceeded bad SMTP command limit")],
+)
+def test_too_many_recipients_in_one_message_or_bad_commands_on_one_connection_is_a_cap(code, text):
+    failure = SMTPFailure(Stage.RCPT, code, text)
+    assert classify(failure).outcome is TRANSIENT
+    assert closes_connection(failure)
+
+
+def test_a_spammer_on_the_recipients_own_reject_list_fails_only_that_recipient():
+    own_list = SMTPFailure(Stage.RCPT, 550, "You are registered as spammer (by user's reject list)")
+    filter_says = SMTPFailure(Stage.RCPT, 550, "5.7.1 DDNS says spammer, 20191030-1 dodgyfrom")
+    assert classify(own_list).outcome is PERMANENT
+    assert classify(filter_says).outcome is ACCOUNT
+
+
+def test_a_receiving_system_that_says_it_is_misconfigured_is_retried_even_as_5xx():
+    assert classify(SMTPFailure(Stage.RCPT, 553, "5.3.5 system config error")).outcome is TRANSIENT
