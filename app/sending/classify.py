@@ -91,8 +91,8 @@ SENDING = wording(
 )
 #: Greylisting: the first try of a new sender is deferred on purpose; a retry in minutes passes.
 GREYLISTING = wording(r"gr[ae]y-?list", r"postgrey", r"\btry again later\b.*\bgrey")
-#: A cap on one connection (messages or commands per session, recipients per connection): a new
-#: connection sends the rest.
+#: A cap on one connection (messages or commands per session, bad commands, recipients per connection or
+#: per message): a new connection sends the rest.
 CONNECTION_CAP = wording(
     r"per (session|connection)",
     r"(session|connection|batch|transaction) limit",
@@ -103,6 +103,9 @@ CONNECTION_CAP = wording(
     r"(allow(ed)?|maximum|max) (number of )?(rcpt|recipient)s? (numbers|per message)",
     r"out of allow\w* rcpt",
     r"too many (recipients|rcpt)\b(?!\s+from\b|[^.;]{0,40}\b(hour|day|minute|daily|rate))",
+    r"number of (recipients|rcpts?)\b[^.;]{0,20}\b(over|exceed\w*|too)\b"
+    r"(?![^.;]{0,40}\b(hour|day|minute|daily|rate))",
+    r"\b(bad|invalid|unknown|unrecognized) (smtp )?command limit",
 )
 #: The message itself is too large for the receiving server.
 TOO_LARGE = wording(
@@ -119,6 +122,12 @@ ATTACHMENT_REFUSAL = wording(
     r"\b(file|attachment)s?\b[^.;]{0,30}\b(extension|type)s?\b",
     r"\b(extension|attachment)s?\b[^.;]{0,30}\b(not allowed|prohibited|blocked|forbidden|detected|refused)",
 )
+#: The message carries what the server's scanner calls harmful (a virus, malware, "unsafe content"): the
+#: message, whatever the scanner's name for it says ("Heuristics.Phishing.Email.SpoofedDomain"), unless the
+#: reply speaks of the sending IP's listing (a blocklist of hosts that spread malware is about the sender).
+HARMFUL_CONTENT = wording(
+    r"\bvirus", r"malware", r"unsafe content", r"malicious (content|code|attachment|file|link)"
+)
 #: The message goes round in circles between servers.
 LOOPING = wording(r"too many hops", r"(routing|mail|forwarding|delivery) loop", r"loop detected|loops back")
 #: The message's content or links are refused, whatever the code: sent again unchanged, it fails again.
@@ -128,15 +137,18 @@ CONTENT_REFUSAL = wording(
     r"(spam|junk|suspicious|unsolicited)\b",
 )
 #: A recipient whose own settings refuse outside mail (Exchange's RESOLVER.RST), or senders not authenticated
-#: inside its organisation or not on its allowed list (5.7.12, 5.7.134): that recipient, for good.
+#: inside its organisation, not on its allowed list (5.7.12, 5.7.134) or on its own (or its domain's)
+#: reject list: that recipient, for good.
 RECIPIENT_RESTRICTED = wording(
     r"RESOLVER\.RST",
     r"delivery (to this (address|group|recipient)|is restricted)",
     r"\bprivate list\b|\bmembers only\b",
     r"\bnot authenticated (by (the |its )?organi[sz]ation|for (the |this )?(mailbox|group|public folder))",
     r"\ballowed[- ]senders? list",
+    r"\b(user|recipient|domain)'s\b[^.;]{0,10}\b(reject|black|block|deny) ?list",
 )
-#: A count the account has used up: a quota, credits, so many messages per hour or day.
+#: A count the account has used up: a quota, credits, so many messages per hour or day, or "sent too many
+#: in the last 10 minutes" (whatever enhanced code comes with it).
 SENDING_QUOTA = wording(
     r"(sending|message|messages|submission|outgoing|outbound|hourly|daily|email|mail|send|relay|account|"
     r"recipient|rcpt)s? (quota|limit|cap)s?\b",
@@ -153,6 +165,7 @@ SENDING_QUOTA = wording(
     r"\b(over|in|within|during) (the )?(past|last) (\d+ ?)?(h|hours?|days?|minutes?)\b[^.;]{0,20}"
     r"\b(reached|exceeded)",
     r"too many[^.;]{0,40}\b(this|per|an|each|a|last) (hour|day|minute)",
+    r"\bsent\b[^.;]{0,60}\b(in|within|during) the (past|last) (\d+ ?)?(hours?|days?|minutes?|seconds?)\b",
     r"\b5\.4\.5\b",
     r"SubmissionQuota",
     r"\b(exceeded|reached|over) (the |its |your |their )?(permitted|allowed) (\w+ )?limits?\b",
@@ -207,6 +220,7 @@ SENDER_REFUSAL = wording(
     r"must (be )?authenticat",
     r"\bauth (is )?required\b",
     r"not authenticated",
+    r"\bauth\w* (mode|mechanism|method|type)s? (is )?(not supported|unsupported)|\bunsupported auth",
     r"\b[45]\.7\.(8|23|24|25|26|27|30|32|57|139|509|510|511|512|750)\b",
     r"\b(spf|dkim|dmarc|sender id)\b",
     r"ptr record|reverse dns|rdns",
@@ -216,9 +230,10 @@ SENDER_REFUSAL = wording(
     r"\btls ?(v?1\.[01]|versions?)\b" + within_clause(30) + r"\b(not|no longer) supported",
     r"\b(tls|encryption|starttls)\b[^.;]{0,20}\brequired\b",
 )
-#: The sending IP on a DNS blocklist, said outright to be listed or blocked, refused for its location,
-#: or its access refused: words that only ever describe the sender, so they win over a code that looks
-#: like the recipient's (a "5.2.1 Mailbox unavailable. Your IP address is blacklisted").
+#: The sending IP on a DNS blocklist (named, or a zone it is "listed at"), said outright to be listed,
+#: blocked or rejected, refused for its location, or its access refused: words that only ever describe the
+#: sender, so they win over a code that looks like the recipient's (a "5.2.1 Mailbox unavailable. Your IP
+#: address is blacklisted").
 SENDER_LISTED = wording(
     r"spamhaus|spamcop|uceprotect|\bsorbs\b|\bdnsbl\b|\brbl\b|barracudacentral|barracuda reputation",
     r"invaluement|hostkarma|junkemailfilter|abusix|cloudmark|mail-abuse|spamrl|\bsurbl\b|\bpsbl\b|mailspike",
@@ -226,6 +241,8 @@ SENDER_LISTED = wording(
     r"\b(your|the sending|sending|sender'?s?|client|connecting) (ip|host|server)( address)?\b"
     + within_clause(40)
     + r"\b(black ?listed|listed|blocked|banned)\b",
+    r"\b(your|the sending|sending|sender'?s?) ip( ad+ress)? (rejected|refused|denied)\b",
+    r"\blisted (at|on|in|by) [\w-]+(\.[\w-]+)+",
     r"\bbad ip\b|\bdeny ?ip\b",
     r"\byour access\b[^.;]{0,60}\b(rejected|denied|refused|revoked|blocked)",
     r"\bgeo ?ip\b|geographical location|\bfrom your (location|country)\b",
@@ -246,7 +263,8 @@ RECIPIENT_REFUSAL = wording(
     r"messages to \S+ are blocked",
     r"\b(banned|blocked|barred) recipient",
 )
-#: The account or its IP is blocked, listed, suspended or judged a spammer.
+#: The account or its IP is blocked, listed, suspended, its outbound mail refused, or judged a spammer or a
+#: zombie (a compromised host).
 ACCOUNT_BLOCKED = wording(
     r"\b5\.7\.(5\d\d|6\d\d|7\d\d)\b",
     r"(?<!rejected: )(?<!rejected : )access denied",
@@ -260,6 +278,8 @@ ACCOUNT_BLOCKED = wording(
     r"\bblock (has been |was )?(placed|put|set) (on|against)\b",
     r"client host \S* ?rejected",
     r"outbound ?spam|OutboundSpamException",
+    r"outbound (mail|e-?mail|sending|messages?) (is |has been )?(refused|blocked|disabled|suspended|denied)",
+    r"\bspammers?\b|\bzombie\b",
     r"spam abuse|abuse detected|abusive|rejection- ?abuse|behaviou?r spam",
     r"unusual (sending )?activity|suspicious activity",
     r"\b(account|mailbox|login)\b[^.;]{0,30}\bcompromised",
@@ -350,12 +370,16 @@ TEMPORARY_TROUBLE = wording(
     r"insufficient (system )?(resources|storage)",
     r"system (resources|storage)",
     r"unavailable|not available|not ready|busy|trouble",
+    r"\btime(d)?[ -]?out\b",
     r"(try|come back|retry) (again )?later",
     r"unable to verify",
     r"lookup fail|dns|resolv",
     r"queue|internal error|server error|configuration",
     r"\b4\.[34]\.\d{1,3}\b",
 )
+#: The receiving system says it is wrongly configured (x.3.5, "System incorrectly configured", RFC 3463): its
+#: own trouble, whatever the class, not this recipient's for good.
+SYSTEM_MISCONFIGURED = wording(r"\b5\.3\.5\b", r"\bsystem config(uration)? error")
 TRY_LATER = wording(r"(try|retry|come back) (again )?later")
 NAMES_RECIPIENT = wording(r"\b(recipients?|user|mailbox|destinataire)\b")
 #: What servers write when they give no enhanced code.
@@ -469,6 +493,16 @@ RULES: tuple[Rule, ...] = (
         lambda f: is_permanent(f) and f.stage in RECIPIENT_STAGES and says(ATTACHMENT_REFUSAL)(f),
     ),
     Rule(
+        Outcome.PERMANENT,
+        "the message carries what the server's scanner calls harmful (a virus, malware, unsafe content)",
+        lambda f: (
+            is_permanent(f)
+            and f.stage in RECIPIENT_STAGES
+            and says(HARMFUL_CONTENT)(f)
+            and not SENDER_LISTED.search(f.message)
+        ),
+    ),
+    Rule(
         Outcome.PERMANENT, "the message loops between servers", lambda f: is_permanent(f) and says(LOOPING)(f)
     ),
     Rule(Outcome.RATE_LIMIT, "a sending quota or count used up, whatever its class", says(SENDING_QUOTA)),
@@ -528,6 +562,11 @@ RULES: tuple[Rule, ...] = (
         Outcome.RATE_LIMIT,
         "a permanent code that asks to try again later: the server refuses for now, not for good",
         lambda f: is_permanent(f) and bool(TRY_LATER.search(f.message)),
+    ),
+    Rule(
+        Outcome.TRANSIENT,
+        "the receiving system says it is wrongly configured (x.3.5): its own trouble, retry soon",
+        lambda f: is_permanent(f) and says(SYSTEM_MISCONFIGURED)(f),
     ),
     Rule(
         Outcome.PERMANENT,

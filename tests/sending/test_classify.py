@@ -178,6 +178,8 @@ README_EXAMPLES = [
                 550,
                 "5.7.515 Access denied, sending domain B.EXAMPLE doesn't meet the required authentication level.",
             ),
+            (Stage.CONNECT, 450, "Temporary denial of connection (450) for Zombie matches (ERS)"),
+            (Stage.RCPT, 550, "5.7.1:550 Outbound Mail Refused - 192.0.2.1 See - 2026-01-01"),
         ]
     ],
     *[
@@ -205,6 +207,11 @@ README_EXAMPLES = [
                 Stage.RCPT,
                 550,
                 "5.7.508 Access denied, [192.0.2.1] has exceeded permitted limits within 2001:db8::/48 range",
+            ),
+            (
+                Stage.RCPT,
+                450,
+                "4.2.1 Sender ip address rejected: You sent to many mails from different domains in the last 10 minutes",
             ),
         ]
     ],
@@ -240,6 +247,8 @@ README_EXAMPLES = [
                 "This message has exceeded the max number of messages per session. Open a new session. IB510",
             ),
             (Stage.MAIL, 421, "Max message per connection reached, closing transmission channel"),
+            (Stage.RCPT, 556, "The number of RCPTs is over size"),
+            (Stage.DATA, 421, "Exceeded bad SMTP command limit"),
             (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp"),
             (Stage.AUTH, 454, "4.7.0 Temporary authentication failure"),
             (Stage.RCPT, 550, "5.2.122 Recipient's per hour message receive limit exceeded."),
@@ -254,6 +263,8 @@ README_EXAMPLES = [
             (Stage.DATA, 552, "5.3.4 Message size exceeds fixed limit"),
             (Stage.DATA, 554, "5.7.1 Message rejected as spam"),
             (Stage.RCPT, 550, "5.7.134 Sender was not authenticated for mailbox"),
+            (Stage.DATA, 550, "Message contained unsafe content (Heuristics.Phishing.Email.SpoofedDomain)"),
+            (Stage.RCPT, 551, "Sender is on domain's blacklist"),
         ]
     ],
 ]
@@ -431,3 +442,41 @@ def test_too_many_errors_or_messages_on_one_connection_is_a_cap_not_a_rate():
 )
 def test_what_only_the_sending_setup_can_cure_is_the_accounts_whatever_the_stage(stage, code, text):
     assert classify(SMTPFailure(stage, code, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Message contained unsafe content (Heuristics.Phishing.Email.SpoofedDomain)", PERMANENT),
+        ("5.7.1 Virus found in message", PERMANENT),
+        ("5.7.1 Your IP address 192.0.2.1 is listed for sending malware, see spamhaus.org", ACCOUNT),
+    ],
+)
+def test_harmful_content_fails_the_message_but_a_listing_for_malware_is_the_senders(text, expected):
+    assert classify(SMTPFailure(Stage.DATA, 550, text)).outcome is expected
+
+
+def test_a_count_of_what_the_sender_sent_in_the_last_minutes_is_a_rate_whatever_its_enhanced_code():
+    text = "4.2.1 Sender ip address rejected: You sent to many mails from different domains in the last 10 minutes"
+    assert classify(SMTPFailure(Stage.RCPT, 450, text)).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [(556, "The number of RCPTs is over size"), (421, "Exceeded bad SMTP command limit")],
+)
+def test_too_many_recipients_in_one_message_or_bad_commands_on_one_connection_is_a_cap(code, text):
+    failure = SMTPFailure(Stage.RCPT, code, text)
+    assert classify(failure).outcome is TRANSIENT
+    assert closes_connection(failure)
+
+
+def test_a_spammer_on_the_recipients_own_reject_list_fails_only_that_recipient():
+    own_list = SMTPFailure(Stage.RCPT, 550, "You are registered as spammer (by user's reject list)")
+    filter_says = SMTPFailure(Stage.RCPT, 550, "5.7.1 DDNS says spammer, 20191030-1 dodgyfrom")
+    assert classify(own_list).outcome is PERMANENT
+    assert classify(filter_says).outcome is ACCOUNT
+
+
+def test_a_receiving_system_that_says_it_is_misconfigured_is_retried_even_as_5xx():
+    assert classify(SMTPFailure(Stage.RCPT, 553, "5.3.5 system config error")).outcome is TRANSIENT
