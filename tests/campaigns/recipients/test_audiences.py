@@ -43,12 +43,13 @@ def test_the_recipients_page_shows_the_segment_chosen_ticked_and_linked_with_no_
     page = client.get(f"/campaigns/{campaign.id}/recipients").get_data(as_text=True)
     ticked = re.findall(r'<input checked[^>]*name="(\w+)"[^>]*value="(\d+)"', page)
     assert ticked == [("segments", str(kochi.id))]
-    assert f'segment <a href="/audience/segments/{kochi.id}">“Kochi”</a>' in page
+    assert f'Goes to segment <a href="/audience/segments/{kochi.id}">“Kochi”</a>' in page
     assert ">0 recipients<" not in page
     assert "No recipients yet" not in page
 
     schedule(client, campaign)
     page = client.get(f"/campaigns/{campaign.id}/recipients").get_data(as_text=True)
+    assert f'Scheduled for segment <a href="/audience/segments/{kochi.id}">“Kochi”</a>' in page
     assert f'href="/campaigns/{campaign.id}/report">its report</a>' in page
     assert "would be mailed today" not in page
 
