@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
 
 from app.extensions import db
-from app.models import Campaign, CampaignRecipient, Email, EmailCount, SMTPSettings, Template
+from app.models import Campaign, CampaignContact, CampaignRecipient, Email, EmailCount, SMTPSettings, Template
 from app.ownership import owned
 from app.settings.account import current_account
 from app.states import CampaignStatus, EmailStatus
@@ -74,6 +74,24 @@ def recipient_counts(campaign_ids: Collection[int]) -> dict[int, int]:
         .with_only_columns(CampaignRecipient.campaign_id, sa.func.count())
         .where(CampaignRecipient.campaign_id.in_(campaign_ids))
         .group_by(CampaignRecipient.campaign_id)
+    )
+    counts.update(rows.all())
+    return counts
+
+
+def emails_to_write(campaign_ids: Collection[int]) -> dict[int, int]:
+    """How many of each campaign's contacts have no email written yet: a campaign sent to lists and
+    segments has its emails written in chunks after it is scheduled (app.campaigns.recipients.snapshot)."""
+    counts = dict.fromkeys(campaign_ids, 0)
+    if not campaign_ids:
+        return counts
+    rows = db.session.execute(
+        owned(Campaign)
+        .with_only_columns(CampaignContact.campaign_id, sa.func.count())
+        .select_from(Campaign)
+        .join(CampaignContact, CampaignContact.campaign_id == Campaign.id)
+        .where(Campaign.id.in_(campaign_ids))
+        .group_by(CampaignContact.campaign_id)
     )
     counts.update(rows.all())
     return counts

@@ -43,6 +43,7 @@ from app.campaigns.queries import (
     campaign_account,
     campaign_or_404,
     email_counts,
+    emails_to_write,
     recipient_counts,
     template_or_404,
     visible_campaigns,
@@ -53,7 +54,6 @@ from app.campaigns.recipients.audiences import (
     has_audiences,
     refresh_fields,
 )
-from app.campaigns.recipients.snapshot import emails_to_write
 from app.campaigns.saved_templates.forms import TemplateNameForm
 from app.celery_app import enqueue_email_writing
 from app.extensions import db
@@ -88,6 +88,7 @@ def index() -> str:
         page=page,
         counts=email_counts(ids),
         recipients=recipient_counts(ids),
+        preparing=emails_to_write(ids),
     )
 
 
@@ -181,7 +182,7 @@ def campaign_page(
     if audience is not None and audience.mailed <= FIELDS_READ_ON_VIEW_UP_TO:
         refresh_fields(campaign)
     counts = email_counts([campaign.id])[campaign.id]
-    preparing = emails_to_write(campaign)
+    preparing = emails_to_write([campaign.id])[campaign.id]
     if audience is not None:
         recipient_count = audience.mailed
     elif to_audiences:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.campaigns.queries import counters, visible_campaigns
+from app.campaigns.queries import counters, emails_to_write, visible_campaigns
 from app.dashboard.estimate import Queued, estimated_finishes
 from app.dashboard.periods import Bucket
 from app.extensions import db
@@ -51,6 +51,8 @@ class CampaignProgress:
     campaign: Campaign
     counts: Counter[str]
     estimated_finish: datetime | None
+    #: Its emails not written yet (a campaign sent to lists and segments, just scheduled).
+    preparing: int = 0
 
     @property
     def total(self) -> int:
@@ -224,7 +226,8 @@ def active_campaigns(
             if c.smtp_account_id == account.id and c.status in RUNNING
         ]
         finishes |= estimated_finishes(queue, account, default_interval, now)
-    return [CampaignProgress(c, counts_of[c.id], finishes.get(c.id)) for c in campaigns]
+    preparing = emails_to_write(list(counts_of))
+    return [CampaignProgress(c, counts_of[c.id], finishes.get(c.id), preparing[c.id]) for c in campaigns]
 
 
 def recent_failures(limit: int = RECENT_FAILURES) -> list[sa.Row]:

@@ -105,13 +105,6 @@ def drop_contacts(campaign: Campaign) -> int:
     return changed_rows(db.session.execute(sa.delete(CampaignContact).where(_of(campaign.id))))
 
 
-def emails_to_write(campaign: Campaign) -> int:
-    """How many of the campaign's contacts have no email written yet."""
-    return db.session.execute(
-        sa.select(sa.func.count()).select_from(CampaignContact).where(_of(campaign.id))
-    ).scalar_one()
-
-
 def write_chunk(campaign_id: int, size: int) -> Chunk:
     """Write the emails of the campaign's next `size` contacts in id order, pending and due when the
     campaign is, and take those contacts off its list. Never commits: the caller commits the chunk."""

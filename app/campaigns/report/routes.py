@@ -32,9 +32,9 @@ from app.campaigns.queries import (
     campaign_account,
     campaign_or_404,
     email_counts,
+    emails_to_write,
     failed_counts,
 )
-from app.campaigns.recipients.snapshot import emails_to_write
 from app.campaigns.report.export import csv_lines, export_name, xlsx_file
 from app.campaigns.report.table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
 from app.forms import EmptyForm
@@ -58,7 +58,7 @@ def report(campaign_id: int) -> str:
         after=request.args.get("after", type=whole_number),
         before=request.args.get("before", type=whole_number),
     )
-    preparing = emails_to_write(campaign)
+    preparing = emails_to_write([campaign.id])[campaign.id]
     unsent = preparing or any(counts[status] for status in NOT_STARTED)
     return render_template(
         "campaigns/report/index.html",
@@ -85,6 +85,7 @@ def stats(campaign_id: int) -> dict[str, Any]:
     campaign = campaign_or_404(campaign_id)
     now = clock.utcnow()
     counts = email_counts([campaign.id])[campaign.id]
+    preparing = emails_to_write([campaign.id])[campaign.id]
     progress = get_template_attribute("campaigns/_macros.html", "progress")
     badge = get_template_attribute("campaigns/_macros.html", "status_badge")
     preparing_note = get_template_attribute("campaigns/_macros.html", "preparing_note")
@@ -94,12 +95,12 @@ def stats(campaign_id: int) -> dict[str, Any]:
     return {
         **Liveness.read(now, campaign.id).as_json(),
         "figures": {status: counts[status] for status in STATUSES},
-        "campaigns": {str(campaign.id): str(progress(counts))},
+        "campaigns": {str(campaign.id): str(progress(counts, preparing))},
         "badges": {str(campaign.id): str(badge(campaign.status))},
         "html": {
             "actions": str(live.actions(campaign, offered_actions(campaign), form)),
             "cooldown": str(live.cooldown(campaign, campaign_account(campaign), now, form)),
-            "preparing": str(preparing_note(emails_to_write(campaign))),
+            "preparing": str(preparing_note(preparing)),
         },
     }
 

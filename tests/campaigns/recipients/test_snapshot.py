@@ -3,6 +3,7 @@ time, ahead of the engine: what the user sees meanwhile, what a chunk writes, an
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -86,6 +87,24 @@ def test_scheduling_takes_who_is_mailed_and_writes_no_email_yet(
     assert contacts_left(campaign) == sorted(contact(address).id for address in addresses)
     assert reload(campaign).status == CampaignStatus.SCHEDULED
     assert queued == [campaign.id]
+
+
+def test_before_any_email_is_written_the_lists_count_its_recipients_and_say_they_are_being_prepared(
+    client, scheduled
+):
+    campaigns = client.get("/campaigns/").get_data(as_text=True)
+    assert re.search(
+        r'<td class="text-end">3</td>\s*<td>\s*<span[^>]*>emails being prepared</span>', campaigns
+    )
+    assert "not scheduled" not in campaigns
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "emails being prepared" in dashboard
+    live = client.get(f"/campaigns/{scheduled.id}/stats").get_json()["campaigns"][str(scheduled.id)]
+    assert "emails being prepared" in live
+
+    write_all_emails(scheduled, chunk_size=2)
+    assert "emails being prepared" not in client.get("/campaigns/").get_data(as_text=True)
+    assert "0 of 3 sent" in client.get("/").get_data(as_text=True)
 
 
 def test_chunks_write_the_emails_in_contact_order_with_the_contacts_attributes_then(client, scheduled):
