@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from app.extensions import db
 from app.models import Campaign
@@ -58,4 +58,33 @@ def test_buttons_follow_a_pause_made_elsewhere_without_a_reload(page: Page, serv
     expect(buttons.get_by_role("button", name="Pause")).to_have_count(0)
     expect(page.locator(f'[data-campaign-status="{campaign_id}"]')).to_have_text("paused")
     expect(buttons.get_by_role("button", name="Cancel campaign")).to_be_visible()
+    assert page.evaluate("window.sameDocument") is True, "the page was reloaded"
+
+
+def test_a_live_page_goes_on_following_after_the_server_failed_once(page: Page, served, make_user):
+    user = make_user("follower")
+    campaign = add_campaign(user, make_account(user), CampaignStatus.SENDING)
+    add_emails(campaign, 3)
+    campaign_id = campaign.id
+    db.session.rollback()
+    log_in(page, served, "follower")
+    failed: list[str] = []
+
+    def fail_once(route: Route) -> None:
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.fulfill(status=503, body="Service Unavailable")
+
+    page.route(f"{served}/campaigns/{campaign_id}/stats*", fail_once)
+    with page.expect_response(lambda response: response.status == 503, timeout=10_000):
+        page.goto(f"{served}/campaigns/{campaign_id}")
+    page.evaluate("window.sameDocument = true")
+
+    db.session.execute(
+        sa.update(Campaign).where(Campaign.id == campaign_id).values(status=CampaignStatus.PAUSED)
+    )
+    db.session.commit()
+    expect(page.locator(f'[data-campaign-status="{campaign_id}"]')).to_have_text("paused", timeout=20_000)
     assert page.evaluate("window.sameDocument") is True, "the page was reloaded"

@@ -5,11 +5,13 @@
 // "live:stats" event. The campaigns the page lists are named in ?shown=, so one that finishes is shown
 // finished. When nothing is in flight but a campaign is scheduled, data-starts-in says in how many
 // seconds it is due: the page looks again then (at least once a minute, in case it was rescheduled).
-// Polling stops when the server says nothing is in flight and nothing is scheduled.
+// Polling stops when the server says nothing is in flight and nothing is scheduled, or when the user is
+// logged out (the stats URL sends to the log-in page); a server error or a busy server only delays it.
 (function () {
   "use strict";
   const POLL_MS = 3000;
   const WAIT_MAX_MS = 60000;
+  const RETRY_MS = 10000;
   const root = document.querySelector("[data-stats-url]");
   if (!root) {
     return;
@@ -62,8 +64,12 @@
   async function poll() {
     try {
       const response = await fetch(statsUrl(), { headers: { Accept: "application/json" } });
-      if (!response.ok) {
-        return; // logged out or a server error: stop rather than hammer the server
+      if (response.status >= 500 || response.status === 429) {
+        window.setTimeout(poll, RETRY_MS); // a proxy restarting, a deploy, a busy server: later
+        return;
+      }
+      if (!response.ok || response.redirected) {
+        return; // logged out or refused: nothing to follow
       }
       apply(await response.json());
     } catch (error) {
