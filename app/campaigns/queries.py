@@ -66,34 +66,34 @@ def email_counts(campaign_ids: Collection[int]) -> dict[int, Counter[str]]:
 
 def recipient_counts(campaign_ids: Collection[int]) -> dict[int, int]:
     """How many recipients each campaign has, in one GROUP BY."""
-    counts = dict.fromkeys(campaign_ids, 0)
-    if not campaign_ids:
-        return counts
-    rows = db.session.execute(
+    return _counted_by_campaign(
+        campaign_ids,
         owned(CampaignRecipient)
         .with_only_columns(CampaignRecipient.campaign_id, sa.func.count())
         .where(CampaignRecipient.campaign_id.in_(campaign_ids))
-        .group_by(CampaignRecipient.campaign_id)
+        .group_by(CampaignRecipient.campaign_id),
     )
-    counts.update(rows.all())
-    return counts
 
 
 def emails_to_write(campaign_ids: Collection[int]) -> dict[int, int]:
     """How many of each campaign's contacts have no email written yet: a campaign sent to lists and
     segments has its emails written in chunks after it is scheduled (app.campaigns.recipients.snapshot)."""
-    counts = dict.fromkeys(campaign_ids, 0)
-    if not campaign_ids:
-        return counts
-    rows = db.session.execute(
+    return _counted_by_campaign(
+        campaign_ids,
         owned(Campaign)
         .with_only_columns(CampaignContact.campaign_id, sa.func.count())
         .select_from(Campaign)
         .join(CampaignContact, CampaignContact.campaign_id == Campaign.id)
         .where(Campaign.id.in_(campaign_ids))
-        .group_by(CampaignContact.campaign_id)
+        .group_by(CampaignContact.campaign_id),
     )
-    counts.update(rows.all())
+
+
+def _counted_by_campaign(campaign_ids: Collection[int], counted: sa.Select) -> dict[int, int]:
+    """The (campaign id, count) rows of `counted` for each of `campaign_ids`; 0 where it has none."""
+    counts = dict.fromkeys(campaign_ids, 0)
+    if campaign_ids:
+        counts.update(db.session.execute(counted).all())
     return counts
 
 

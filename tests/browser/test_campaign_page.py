@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, Route, expect
 
 from app.extensions import db
-from app.models import Campaign
+from app.models import Campaign, User
 from app.states import CampaignStatus
 from tests.browser.conftest import log_in
 from tests.builders import add_campaign, add_draft, add_emails, make_account
@@ -36,13 +36,18 @@ def test_a_draft_with_a_problem_shows_one_notice_listing_what_is_missing(page: P
     expect(page.locator(".alert", has_text="company")).to_have_count(1)
 
 
-def test_buttons_follow_a_pause_made_elsewhere_without_a_reload(page: Page, served, make_user):
-    user = make_user("pauser")
+def sending_campaign(page: Page, served: str, user: User) -> int:
+    """A campaign of `user`'s sending three emails, with `user` logged in on `page`; its id."""
     campaign = add_campaign(user, make_account(user), CampaignStatus.SENDING)
     add_emails(campaign, 3)
-    campaign_id = campaign.id
-    db.session.rollback()
-    log_in(page, served, "pauser")
+    campaign_id, username = campaign.id, user.username
+    db.session.rollback()  # reading them began a transaction, which on SQLite holds the write lock
+    log_in(page, served, username)
+    return campaign_id
+
+
+def test_buttons_follow_a_pause_made_elsewhere_without_a_reload(page: Page, served, make_user):
+    campaign_id = sending_campaign(page, served, make_user("pauser"))
     page.goto(f"{served}/campaigns/{campaign_id}")
     buttons = page.locator("#campaign-actions")
     expect(buttons.get_by_role("button", name="Pause")).to_be_visible()
@@ -62,12 +67,7 @@ def test_buttons_follow_a_pause_made_elsewhere_without_a_reload(page: Page, serv
 
 
 def test_a_live_page_goes_on_following_after_the_server_failed_once(page: Page, served, make_user):
-    user = make_user("follower")
-    campaign = add_campaign(user, make_account(user), CampaignStatus.SENDING)
-    add_emails(campaign, 3)
-    campaign_id = campaign.id
-    db.session.rollback()
-    log_in(page, served, "follower")
+    campaign_id = sending_campaign(page, served, make_user("follower"))
     failed: list[str] = []
 
     def fail_once(route: Route) -> None:
