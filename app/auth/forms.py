@@ -3,14 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
 from app.auth.passwords import password_policy
 from app.extensions import db
-from app.forms import AppForm
+from app.forms import AppForm, TimeZoneField
 from app.models import User
-from app.timezones import TIMEZONE_CHOICES
 
 #: One answer for a taken username and a taken email, so sign-up does not say which one exists
 #: (docs/security.md: what sign-up can and cannot hide).
@@ -41,7 +40,7 @@ class SignupForm(AppForm):
     password2 = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
     )
-    timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES, default="Asia/Kolkata")
+    timezone = TimeZoneField(default="Asia/Kolkata")
     submit = SubmitField("Sign up")
 
     def validate(self, extra_validators: Any = None) -> bool:

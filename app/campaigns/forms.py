@@ -5,7 +5,6 @@ from wtforms import (
     DateField,
     RadioField,
     SelectChoice,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -14,8 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.address_import.validate import check_address
-from app.forms import AppForm, strip
-from app.timezones import TIMEZONE_CHOICES
+from app.forms import AppForm, TimeZoneField, strip
 
 __all__ = ["CampaignForm", "ScheduleForm", "TestEmailForm"]
 
@@ -89,7 +87,7 @@ class ScheduleForm(AppForm):
     )
     send_date = ScheduleDateField("Date", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
     send_time = ScheduleTimeField("Time", validators=[Optional()], render_kw={"placeholder": "HH:MM"})
-    timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES)
+    timezone = TimeZoneField()
     submit = SubmitField("Schedule")
 
     def validate(self, extra_validators: dict | None = None) -> bool:

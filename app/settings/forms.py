@@ -19,12 +19,11 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.widgets import PasswordInput
 
 from app.bounds import INTEGER_MAX
-from app.forms import AppForm, strip
+from app.forms import AppForm, TimeZoneField, strip
 from app.models import Security, SMTPSettings
 from app.sending.destinations import literal_refusal
 from app.settings.presets import PRESET_CHOICES
 from app.smtp_crypto import PasswordUnreadable, decrypt_password
-from app.timezones import TIMEZONE_CHOICES
 
 SECURITY_CHOICES = [
     SelectChoice(Security.STARTTLS, "STARTTLS"),
@@ -63,7 +62,7 @@ CAP_RANGE = NumberRange(1, INTEGER_MAX, f"Use a whole number from 1 to {INTEGER_
 
 
 class ProfileForm(AppForm):
-    timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES)
+    timezone = TimeZoneField()
     submit = SubmitField("Save")
 
 
