@@ -242,7 +242,7 @@ SENDER_REFUSAL = wording(
     r"unauthori[sz]ed relay|not a gateway|local (users?|senders?) only",
     r"delivery is not allowed to this address",
     r"conform with authentication|(doesn't|does not|must) match (the )?(authenticat|login)",
-    r"header from\b",
+    r"headers? from\b",
     r"(unable|not permitted|not allowed|not configured) to relay",
     r"rcpthosts|list of allowed (rcpt)?hosts",
     r"not logged in|logged into the (pop|imap)|authentication (turned on|enabled)",
@@ -280,6 +280,7 @@ SENDER_REFUSAL = wording(
     r"spoof",
     # authentication of the mail: login, SPF, DKIM, DMARC, reverse DNS
     r"unauthenticated",
+    r"\bwithout (smtp )?authenticat\w*|\bapi[ -]?key\b",
     r"authenticat\w* (is )?(required|failed|unsuccessful|needed|credentials)",
     r"must (be )?authenticat|authenticate first",
     r"authentifi\w*[^.;]{0,20}(erforderlich|requise?|nécessaire|obligatoire|fehlgeschlagen|échou)",
@@ -306,9 +307,10 @@ SENDER_REFUSAL = wording(
     r"\b(tls|encryption|starttls)\b[^.;]{0,20}\b(required|needed)\b",
 )
 #: The sending IP on a DNS blocklist (named, or a zone it is "listed at"), said outright to be listed,
-#: blocked or rejected, refused for its location, or its access refused: words that only ever describe the
-#: sender, so they win over a code that looks like the recipient's (a "5.2.1 Mailbox unavailable. Your IP
-#: address is blacklisted").
+#: blocked or rejected, refused for its location, its access refused, or the sender refused for its list
+#: hygiene (many unknown recipients from it): words that only ever describe the sender, so they win over a
+#: code or words that look like the recipient's (a "5.2.1 Mailbox unavailable. Your IP address is
+#: blacklisted").
 SENDER_LISTED = wording(
     r"spamhaus|spamcop|uceprotect|\bsorbs\b|\bdnsbl\b|\brbl\b|barracudacentral|barracuda reputation",
     r"invaluement|hostkarma|junkemailfilter|abusix|cloudmark|mail-abuse|spamrl|\bsurbl\b|\bpsbl\b|mailspike",
@@ -325,6 +327,11 @@ SENDER_LISTED = wording(
     r"(blocked|banned|black ?listed|block ?listed)",
     r"\b(ip|adresse|address|dirección|endereço|адрес)\b[^.;]{0,30}(bloqu|blockiert|gesperrt|заблокир)",
     r"ip[^.;]{0,10}(被封|封禁|被禁|屏蔽|拉黑)",
+    # the sender's list hygiene: many invalid recipients from its account, IP or domain
+    r"\b(invalid|unknown|bad|non-?existent) recipients\b[^.;]{0,40}\bfrom your "
+    r"(account|address|domain|ip|server)",
+    r"\b(high|excessive\w*|large) (number|rate|percentage|amount) of (invalid|unknown|bad|non-?existent) "
+    r"(recipients|addresses)",
 )
 #: A recipient unknown to its server, in the words of servers that give no enhanced code and in the
 #: languages of the providers the engine meets (never "address", which may be the sender's).
@@ -387,6 +394,9 @@ ACCOUNT_BLOCKED = wording(
     r"\b(ip|address)\b[^.;]{0,40}\b(is filtered|not in whitelist|is controlled)",
     r"register your ip|spam[_ ]suspect|ip[_ ]control",
     r"\bHL:[A-Z]{3}\b",
+    # Outlook.com's SC- and DY- codes: the sending IP or network blocked (complaints, address mining, an open
+    # proxy, a dynamic or infected host)
+    r"\b(SC|DY)-00\d\b",
 )
 #: Words that name a rate limit outright: they win over the reason the reply gives for it (an IP
 #: "rate limited due to reputation" is rate limited).
@@ -482,7 +492,12 @@ TEMPORARY_TROUBLE = wording(
 SYSTEM_MISCONFIGURED = wording(r"\b5\.3\.5\b", r"\bsystem config(uration)? error")
 TRY_LATER = wording(
     r"(try|retry|come back) (again )?later",
+    r"(try|retry) (again )?(after|in) (a few|some|several) (minutes|seconds)",
     r"réessayer plus tard|später (erneut|noch einmal|wieder)|más tarde|mais tarde|позже|稍后",
+)
+#: The receiving service itself down for now ("Service Temporarily Unavailable"): its own passing trouble.
+SERVICE_DOWN_FOR_NOW = wording(
+    r"\b(service|server|system)\b[^.;]{0,20}\btemporar\w* (unavailable|down|out of service)"
 )
 NAMES_RECIPIENT = wording(
     r"\b(recipients?|user|mailbox|destinataire|empfänger|destinatari[oa]|destinatário)\b|получател|收件人"
@@ -659,9 +674,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         Outcome.TRANSIENT,
-        "a permanent code that asks to try this recipient again later: that recipient, for now",
+        "a permanent code asking to try later, for this recipient or a service down for now: retry soon",
         lambda f: (
-            is_permanent(f) and bool(TRY_LATER.search(f.message)) and bool(NAMES_RECIPIENT.search(f.message))
+            is_permanent(f)
+            and bool(TRY_LATER.search(f.message))
+            and bool(NAMES_RECIPIENT.search(f.message) or SERVICE_DOWN_FOR_NOW.search(f.message))
         ),
     ),
     Rule(

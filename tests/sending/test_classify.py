@@ -778,3 +778,32 @@ def test_an_unknown_recipient_in_other_words_is_that_recipients_for_good_and_a_h
 def test_a_permanent_code_asking_to_retry_later_in_french_is_not_a_refusal_for_good():
     text = "Service indisponible, veuillez réessayer plus tard"
     assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5.7.1 Too many invalid recipients from your account",
+        "Rejected: a high percentage of unknown recipients",
+        "550 DY-001 Mail rejected by Outlook.com for policy reasons",
+    ],
+)
+def test_a_refusal_for_the_senders_list_hygiene_or_an_outlook_block_code_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.DATA, 550, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Message lacks the required headers From and Subject",
+        "Missing API key header",
+        "Relaying through this server without SMTP authentication is not allowed",
+    ],
+)
+def test_a_missing_from_header_an_api_key_or_relaying_unauthenticated_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.DATA, 554, text)).outcome is ACCOUNT
+
+
+def test_a_permanent_code_from_a_service_down_for_now_asking_to_retry_in_minutes_is_retried_soon():
+    text = "Service temporarily unavailable, please try again in a few minutes"
+    assert classify(SMTPFailure(Stage.DATA, 554, text)).outcome is TRANSIENT
