@@ -180,6 +180,13 @@ README_EXAMPLES = [
             ),
             (Stage.CONNECT, 450, "Temporary denial of connection (450) for Zombie matches (ERS)"),
             (Stage.RCPT, 550, "5.7.1:550 Outbound Mail Refused - 192.0.2.1 See - 2026-01-01"),
+            (
+                Stage.DATA,
+                550,
+                "5.7.1 [BR] Our system has detected an excessively high number of invalid recipients originating "
+                "from your account.",
+            ),
+            (Stage.RCPT, 550, "SC-004 Mail rejected"),
         ]
     ],
     *[
@@ -213,6 +220,7 @@ README_EXAMPLES = [
                 450,
                 "4.2.1 Sender ip address rejected: You sent to many mails from different domains in the last 10 minutes",
             ),
+            (Stage.RCPT, 550, "You reached a daily sending limit for your account. Limit expires in 3 hours"),
         ]
     ],
     *[
@@ -252,6 +260,16 @@ README_EXAMPLES = [
             (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp"),
             (Stage.AUTH, 454, "4.7.0 Temporary authentication failure"),
             (Stage.RCPT, 550, "5.2.122 Recipient's per hour message receive limit exceeded."),
+            (
+                Stage.RCPT,
+                550,
+                "Benutzer hat das Speichervolumen ueberschritten. / User has exhausted allowed storage space.",
+            ),
+            (
+                Stage.DATA,
+                554,
+                "Transaction failed[Service Temporarily Unavailable. Please try after a few minutes.]",
+            ),
         ]
     ],
     *[
