@@ -118,6 +118,7 @@ CONNECTION_CAP = wording(
     # x.5.3 is "too many recipients" (RFC 3463), unless the words make it a count over time
     r"\b[45]\.5\.3\b(?![^;]{0,80}\b(hour|day|minute|daily|rate|sending|quota))",
     r"trop de destinataires|zu viele empfänger|demasiados destinatarios|muitos destinatários",
+    r"(anzahl|zahl) der empfänger|nombre de destinataires|número de destinatarios",
     r"слишком много (получателей|адресатов)|收件人[^.;]{0,4}(过多|太多|超过|超出)",
     r"number of (recipients|rcpts?)\b[^.;]{0,20}\b(over|exceed\w*|too)\b"
     r"(?![^.;]{0,40}\b(hour|day|minute|daily|rate))",
@@ -134,9 +135,18 @@ TOO_LARGE = wording(
     r"(larger|bigger) than (the )?(maximum|max|allowed|permitted)",
     r"\bsize\b[^.;]{0,20}\b(over|above|exceeds?|exceeded) (the )?(\w+ )?limit",
     r"(maximum|max) (message |mail |e-?mail )?size (exceeded|reached)|\b(length|size) exceeds",
-    r"zu gro(ß|ss)|trop (volumineux|gros|grand)|demasiado grande|muito grande|troppo grande",
-    r"размер\w*[^.;]{0,30}превыш|слишком больш",
+    # the same in the languages of the providers the engine meets, said of the message (a count "too large" is
+    # not the message's size)
+    r"(nachricht|e-?mail|mail|anhang|datei)\w*[^.;]{0,20}zu gro(ß|ss)|trop volumineux",
+    r"(message|courriel|mail|pièce|fichier)[^.;]{0,20}trop (gros|grand)",
+    r"(mensaje|correo|mensagem|e-?mail|adjunto|anexo|archivo|arquivo)[^.;]{0,20}(demasiado|muito) grande",
+    r"(messaggio|allegato)[^.;]{0,20}troppo grande",
+    r"(tamaño|tamanho|taille|gr(ö|oe)(ß|ss)e|dimensione)[^.;]{0,40}"
+    r"(exced|super|ultrapass|dépass|excède|überschr|sobrepas)",
+    r"размер\w*[^.;]{0,30}превыш|превыш\w*[^.;]{0,20}размер",
+    r"(письм|сообщени)\w*[^.;]{0,20}слишком (больш|велик)",
     r"(邮件|信件|附件)[^.;]{0,4}(大小|尺寸|体积)[^.;]{0,4}(超过|超出)|(邮件|信件|附件)[^.;]{0,4}(过大|太大)",
+    r"(超过|超出)[^.;]{0,4}(邮件|信件|附件)?(大小|尺寸)",
 )
 #: An attachment's type is refused ("Blacklisted high risk file extension detected"): the message, not
 #: the sender, whatever list the server keeps of such files.
@@ -208,7 +218,7 @@ SENDING_QUOTA = wording(
     r"\bover (the |your |its )?(sending |message |hourly |daily |rate )?limit\b",
     # the same in the languages of the providers the engine meets
     r"превыш\w*[^.;]{0,30}(лимит|квот|ограничени|предел)|(лимит|квот|ограничени)\w*[^.;]{0,30}(превыш|исчерпан|достигнут)",
-    r"слишком (много|часто|быстро)",
+    r"слишком (много|часто|быстро)|слишком больш\w* (количеств|числ)",
     r"(发信|发送|发件)[^.;]{0,8}(超过|超出|达到|过多|太多|上限|限额)|超过[^.;]{0,2}(发信|发送)",
     r"trop de (messages|mails|e-?mails|courriels|connexions|envois)|limite[^.;]{0,30}(dépass|atteint)",
     r"dépass\w* (la |le |votre )?(limite|quota)|quota[^.;]{0,20}dépass",

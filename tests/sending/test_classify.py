@@ -544,6 +544,8 @@ def test_greylisting_in_other_words_is_retried_soon(text):
         "Trop de destinataires",
         "Zu viele Empfänger",
         "Demasiados destinatarios",
+        "Die Anzahl der Empfänger ist zu groß",
+        "Le nombre de destinataires est trop grand",
     ],
 )
 def test_too_many_recipients_or_bad_commands_in_other_words_is_a_cap_on_the_connection(text):
@@ -568,7 +570,12 @@ def test_x_5_3_is_a_cap_unless_its_words_count_over_time():
         "Message trop volumineux",
         "Mensaje demasiado grande",
         "Размер письма превышает допустимый",
+        "Превышен лимит размера письма",
         "邮件大小超过限制",
+        "发送失败:超过邮件大小限制",
+        "El tamaño del mensaje excede el límite",
+        "La taille du message dépasse la limite autorisée",
+        "O tamanho da mensagem ultrapassa o limite",
     ],
 )
 def test_a_message_too_large_in_other_words_fails_the_message_not_the_account(text):
@@ -632,6 +639,7 @@ def test_a_451_that_says_nothing_more_is_still_a_rate_limit(text):
         "5.7.28 Mail flood detected",
         "Превышен лимит отправки писем",
         "Слишком много писем, попробуйте позже",
+        "Вы отправили слишком большое количество писем",
         "Лимит на отправку исчерпан",
         "发信数量超过限制",
         "发送邮件过多",
