@@ -81,7 +81,8 @@ RECIPIENT_MAILBOX = wording(
     # Portuguese, Polish, Russian, Chinese)
     r"bo[iî]te[^.;]{0,50}\b(plein|satur)|(postfach|posteingang)[^.;]{0,30}\bvoll\b|speicherplatz",
     r"buz[oó]n[^.;]{0,40}\blleno|casella[^.;]{0,30}\bpiena|caixa[^.;]{0,30}\b(cheia|lotada)",
-    r"skrzynka[^.;]{0,20}\bpełna|ящик[^.;]{0,30}(переполнен|заполнен)|квот\w*[^.;]{0,30}ящик",
+    r"skrzynk\w*[^.;]{0,30}(pełna|przepełnion)|pojemnoś\w*[^.;]{0,20}skrzynk|schránk\w*[^.;]{0,20}(plná|přeplněn)",
+    r"ящик[^.;]{0,30}(переполнен|заполнен)|квот\w*[^.;]{0,30}ящик",
     r"(邮箱|信箱|空间)[^.;]{0,6}(满|不足)",
     r"storedrv\.deliver",
 )
@@ -226,7 +227,9 @@ SENDING_QUOTA = wording(
     r"(limit|kontingent|höchstgrenze)[^.;]{0,20}(überschritten|erreicht)",
     r"demasiad[oa]s (mensajes|correos|conexiones|envíos|e-?mails)",
     r"muit[oa]s (mensagens|e-?mails|conexões|envios)",
-    r"l[ií]mite[^.;]{0,30}(excedido|superado|alcanzado|sobrepasado|atingido|ultrapassado)",
+    r"l[ií]mite[^.;]{0,30}(excedido|superado|alcanzado|sobrepasado|atingido|ultrapassado|superato|raggiunto)",
+    r"troppi (messaggi|invii|e-?mail)|zbyt wiele (wiadomości|maili|e-?maili)|příliš mnoho (zpráv|e-?mailů)",
+    r"przekroczon\w*[^.;]{0,20}limit|limit\w*[^.;]{0,20}(przekroczon|překročen)|překročen\w*[^.;]{0,20}limit",
     r"(excedi\w*|super\w*|alcanz\w*|sobrepas\w*|excede\w*|ultrapass\w*|atingi\w*)[^.;]{0,20}l[ií]mite",
 )
 #: A DNS lookup that failed for now; the sending IP's missing reverse DNS is not one (the sender must fix it).
@@ -352,6 +355,8 @@ UNKNOWN_RECIPIENT = (
     r"(utilisateur|destinataire)[^.;]{0,30}(inconnu|inexistant|n'existe pas|introuvable)",
     r"(usuario|usuário|utilizador|destinatari[oa]|destinatário|buz[oó]n)[^.;]{0,30}"
     r"(desconocid|desconhecid|no existe|não existe|inexistente)",
+    r"(utente|destinatario|użytkownik|odbiorc\w*|uživatel|příjemce)[^.;]{0,30}"
+    r"(sconosciut|inesistente|non esiste|nie istnieje|nieznany|neexistuje|neznámý)",
     r"(пользовател|ящик|получател)\w*[^.;]{0,30}(не найден|не существует|неизвест)",
     r"нет такого (пользователя|ящика)",
     r"(用户|收件人|邮箱|帐户|账户)[^.;]{0,4}不存在|查无此",
@@ -392,7 +397,7 @@ ACCOUNT_BLOCKED = wording(
     r"outbound (mail|e-?mail|sending|messages?) (is |has been )?(refused|blocked|disabled|suspended|denied)",
     r"\bspammers?\b|\bzombie\b",
     r"spam abuse|abuse detected|abusive|rejection- ?abuse|behaviou?r spam",
-    r"unusual (sending )?activity|suspicious activity",
+    r"(unusual|suspicious|abnormal) (sending |outgoing |outbound )?activity",
     r"\b(account|mailbox|login)\b[^.;]{0,30}\bcompromised",
     r"account (has been |is |was )?(temporarily )?(suspended|disabled|blocked|locked|deactivated|frozen|"
     r"restricted|banned)",

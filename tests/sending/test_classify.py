@@ -520,6 +520,8 @@ def test_a_receiving_system_that_says_it_is_misconfigured_is_retried_even_as_5xx
         "Почтовый ящик получателя заполнен",
         "Превышена квота почтового ящика",
         "收件人邮箱空间不足",
+        "Skrzynka odbiorcy jest przepełniona",
+        "Schránka příjemce je plná",
     ],
 )
 def test_a_full_mailbox_in_other_words_is_that_recipients_for_now(text):
@@ -653,6 +655,10 @@ def test_a_451_that_says_nothing_more_is_still_a_rate_limit(text):
         "Ha superado el límite de envío diario",
         "Demasiados mensajes",
         "Você excedeu o limite de envio",
+        "Limite di invio giornaliero superato",
+        "Troppi messaggi inviati",
+        "Przekroczono dzienny limit wysyłki",
+        "Překročen denní limit odeslaných zpráv",
     ],
 )
 def test_a_sending_limit_in_other_words_is_a_rate_limit_not_a_refused_sender(text):
@@ -769,6 +775,7 @@ def test_5_7_9_and_5_7_13_are_read_by_their_words_not_their_registry_meaning(tex
         "Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1",
         "Outgoing spam detected",
         "Your account is sending spam",
+        "Suspicious sending activity detected on your account",
         "Rejected due to abuse",
         "Ваш IP заблокирован",
         "Votre adresse IP est bloquée",
@@ -794,6 +801,9 @@ def test_a_blocked_sender_or_ip_in_other_words_is_the_accounts(text):
         "Usuário desconhecido",
         "Пользователь не найден",
         "用户不存在",
+        "Utente sconosciuto",
+        "Użytkownik nie istnieje",
+        "Uživatel neexistuje",
     ],
 )
 def test_an_unknown_recipient_in_other_words_is_that_recipients_for_good_and_a_hard_bounce(text):
