@@ -502,9 +502,15 @@ TEMPORARY_TROUBLE = wording(
     r"más tarde|mais tarde|temporal|temporári|indisponível|no disponible",
     r"позже|временн|недоступ|稍后|暂时|临时|繁忙",
 )
-#: The receiving system says it is wrongly configured (x.3.5, "System incorrectly configured", RFC 3463): its
-#: own trouble, whatever the class, not this recipient's for good.
-SYSTEM_MISCONFIGURED = wording(r"\b5\.3\.5\b", r"\bsystem config(uration)? error")
+#: The receiving system's own trouble in RFC 3463's words: full (x.3.1 "Mail system full"), not accepting
+#: messages for now (x.3.2, "imminent shutdown, excessive load, or system maintenance") or wrongly configured
+#: (x.3.5): whatever the class, not this recipient's for good.
+RECEIVING_SYSTEM_TROUBLE = wording(
+    r"\b5\.3\.[125]\b",
+    r"\bsystem config(uration)? error",
+    r"\bmail system full\b",
+    r"\bnot accepting network messages\b",
+)
 TRY_LATER = wording(
     r"(try|retry|come back) (again )?later",
     r"(try|retry) (again )?(after|in) (a few|some|several) (minutes|seconds)",
@@ -703,8 +709,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         Outcome.TRANSIENT,
-        "the receiving system says it is wrongly configured (x.3.5): its own trouble, retry soon",
-        lambda f: is_permanent(f) and says(SYSTEM_MISCONFIGURED)(f),
+        "the receiving system is full, not accepting mail or misconfigured (x.3.1, x.3.2, x.3.5): retry soon",
+        lambda f: is_permanent(f) and says(RECEIVING_SYSTEM_TROUBLE)(f),
     ),
     Rule(
         Outcome.PERMANENT,

@@ -843,3 +843,11 @@ def test_a_missing_from_header_an_api_key_or_relaying_unauthenticated_is_the_acc
 def test_a_permanent_code_from_a_service_down_for_now_asking_to_retry_in_minutes_is_retried_soon():
     text = "Service temporarily unavailable, please try again in a few minutes"
     assert classify(SMTPFailure(Stage.DATA, 554, text)).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "text", ["5.3.1", "5.3.1 Mail system full", "5.3.2 System not accepting network messages", "5.3.5"]
+)
+def test_a_receiving_system_full_or_not_accepting_messages_for_now_is_retried_even_as_5xx(text):
+    """RFC 3463's x.3.1 and x.3.2 are the receiving system's own trouble, like x.3.5: not this recipient's."""
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is TRANSIENT
