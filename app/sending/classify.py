@@ -118,8 +118,10 @@ CONNECTION_CAP = wording(
     r"too many (envelope )?(recipients|rcpt)\b(?!\s+from\b|[^.;]{0,40}\b(hour|day|minute|daily|rate))",
     # x.5.3 is "too many recipients" (RFC 3463), unless the words make it a count over time
     r"\b[45]\.5\.3\b(?![^;]{0,80}\b(hour|day|minute|daily|rate|sending|quota))",
-    r"trop de destinataires|zu viele empfänger|demasiados destinatarios|muitos destinatários",
-    r"(anzahl|zahl) der empfänger|nombre de destinataires|número de destinatarios",
+    # the same in other languages, unless counted over time (per day or hour: a rate)
+    r"(trop de destinataires|zu viele empfänger|demasiados destinatarios|muitos destinatários"
+    r"|(anzahl|zahl) der empfänger|nombre de destinataires|número de destinatarios)"
+    r"(?![^.;]{0,40}(jour|heure|tag|stunde|d[ií]a|hora))",
     r"слишком много (получателей|адресатов)|收件人[^.;]{0,4}(过多|太多|超过|超出)",
     r"number of (recipients|rcpts?)\b[^.;]{0,20}\b(over|exceed\w*|too)\b"
     r"(?![^.;]{0,40}\b(hour|day|minute|daily|rate))",
@@ -339,7 +341,7 @@ SENDER_LISTED = wording(
     r"\byou (are|have been|were|'ve been) (temporarily |permanently )?"
     r"(blocked|banned|black ?listed|block ?listed)",
     r"\b(ip|adresse|address|dirección|endereço|адрес)\b[^.;]{0,30}(bloqu|blockiert|gesperrt|заблокир)",
-    r"ip[^.;]{0,10}(被封|封禁|被禁|屏蔽|拉黑)",
+    r"(?<![a-z])ip[^.;]{0,10}(被封|封禁|被禁|屏蔽|拉黑)",
     # the sender's list hygiene: many invalid recipients from its account, IP or domain
     r"\b(invalid|unknown|bad|non-?existent) recipients\b[^.;]{0,40}\bfrom your "
     r"(account|address|domain|ip|server)",
@@ -464,6 +466,8 @@ RATE_LIMIT_WORDING = wording(
     r"\blimit\b[^.;]{0,60}\b(exceeded|reached)",
     r"exceeded[^.;]{0,50}\b(limit|quota)",
     r"(per|an|this|each) (hour|day|minute)\b",
+    r"\bpar (jour|heure|minute)\b|\bpro (tag|stunde|minute)\b|\bpor (d[ií]a|hora|minuto)\b",
+    r"\bal (giorno|ora)\b|в (день|час|минуту)|每(天|日|小时|分钟)",
     r"\b4\.7\.28\b",
     r"try (again )?in \d+",
     r"temporarily rate",

@@ -851,3 +851,15 @@ def test_a_permanent_code_from_a_service_down_for_now_asking_to_retry_in_minutes
 def test_a_receiving_system_full_or_not_accepting_messages_for_now_is_retried_even_as_5xx(text):
     """RFC 3463's x.3.1 and x.3.2 are the receiving system's own trouble, like x.3.5: not this recipient's."""
     assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nombre de destinataires par jour dépassé",
+        "Zu viele Empfänger pro Stunde",
+        "Límite de correos por día",
+    ],
+)
+def test_recipients_counted_per_day_or_hour_in_other_languages_are_a_rate_not_a_cap(text):
+    assert classify(SMTPFailure(Stage.MAIL, 550, text)).outcome is RATE_LIMIT
