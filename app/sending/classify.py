@@ -68,6 +68,8 @@ RECIPIENT_MAILBOX = wording(
     r"\bfull (mail ?box|in ?box)\b",
     r"\b(user|mailbox|recipient|inbox)\b[^.;]{0,20}\bhas too many (messages|mails|e-?mails)\b",
     r"quota violation",
+    # a bare "Quota exceeded" once a recipient is named (IONOS's 550): a sending quota says whose it is
+    r"^\W*(\d\.\d\.\d{1,3}\W+)?quota exceeded\W*$",
     r"folder (is )?full",
     r"(disk|storage|mailbox|queue) quota",
     r"storage allocation",

@@ -863,3 +863,8 @@ def test_a_receiving_system_full_or_not_accepting_messages_for_now_is_retried_ev
 )
 def test_recipients_counted_per_day_or_hour_in_other_languages_are_a_rate_not_a_cap(text):
     assert classify(SMTPFailure(Stage.MAIL, 550, text)).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(("stage", "expected"), [(Stage.RCPT, TRANSIENT), (Stage.MAIL, RATE_LIMIT)])
+def test_a_bare_quota_exceeded_is_the_named_recipients_mailbox_but_before_one_the_senders(stage, expected):
+    assert classify(SMTPFailure(stage, 550, "Quota exceeded")).outcome is expected
