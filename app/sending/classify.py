@@ -59,12 +59,17 @@ RECIPIENT_MAILBOX = wording(
     r"\b4\.2\.1\b",
     r"\b[45]\.2\.2\b",
     r"mail ?box" + within_clause(40) + r"\b(full|busy|over[ -]?quota|exceed|storage|size limit)",
+    r"mail ?box" + within_clause(40) + r"\b(reached|at) (its |the )?(maximum|max|limit|quota|capacity|size)",
+    r"\b(in ?box|account|folder) (is )?(full|at capacity)\b",
+    r"\bover (its|their|his|her|the) (storage |mailbox |disk )?quota\b",
     r"(in ?box|account|user|recipient|folder)('s)? [^.;]{0,30}(is full|over[ -]?quota|out of (storage|space)|"
     r"storage|quota exceeded|exceeded (its|the|their) quota)",
     r"\bover[ -]?quota\b",
     r"\bfull (mail ?box|in ?box)\b",
     r"\b(user|mailbox|recipient|inbox)\b[^.;]{0,20}\bhas too many (messages|mails|e-?mails)\b",
     r"quota violation",
+    # a bare "Quota exceeded" once a recipient is named (IONOS's 550): a sending quota says whose it is
+    r"^\W*(\d\.\d\.\d{1,3}\W+)?quota exceeded\W*$",
     r"folder (is )?full",
     r"(disk|storage|mailbox|queue) quota",
     r"storage allocation",
@@ -74,8 +79,13 @@ RECIPIENT_MAILBOX = wording(
     r"recipient has exceeded",
     r"(they|it) can receive",
     r"exceeded their\b",
-    r"bo[iî]te[^.;]{0,30}\bplein|postfach[^.;]{0,20}\bvoll|buz[oó]n[^.;]{0,20}\blleno|casella[^.;]{0,20}\bpiena",
-    r"caixa[^.;]{0,20}\bcheia|skrzynka[^.;]{0,20}\bpełna|ящик[^.;]{0,20}переполнен|邮箱[^.;]{0,6}满",
+    # the same in the languages of the providers the engine meets (French, German, Spanish, Italian,
+    # Portuguese, Polish, Russian, Chinese)
+    r"bo[iî]te[^.;]{0,50}\b(plein|satur)|(postfach|posteingang)[^.;]{0,30}\bvoll\b|speicherplatz",
+    r"buz[oó]n[^.;]{0,40}\blleno|casella[^.;]{0,30}\bpiena|caixa[^.;]{0,30}\b(cheia|lotada)",
+    r"skrzynk\w*[^.;]{0,30}(pełna|przepełnion)|pojemnoś\w*[^.;]{0,20}skrzynk|schránk\w*[^.;]{0,20}(plná|přeplněn)",
+    r"ящик[^.;]{0,30}(переполнен|заполнен)|квот\w*[^.;]{0,30}ящик",
+    r"(邮箱|信箱|空间)[^.;]{0,6}(满|不足)",
     r"storedrv\.deliver",
 )
 #: A full mailbox that is also abandoned (Gmail's OverQuotaPerm): gone for good.
@@ -90,19 +100,31 @@ SENDING = wording(
     r"outgoing|outbound|submission|daily|relay",
 )
 #: Greylisting: the first try of a new sender is deferred on purpose; a retry in minutes passes.
-GREYLISTING = wording(r"gr[ae]y-?list", r"postgrey", r"\btry again later\b.*\bgrey")
+GREYLISTING = wording(
+    r"gr[ae]y[ -]?list",
+    r"postgrey",
+    r"\btry again later\b.*\bgrey",
+    r"liste grise|lista gris|grauliste|серый спис|灰名单",
+)
 #: A cap on one connection (messages or commands per session, bad commands, recipients per connection or
 #: per message): a new connection sends the rest.
 CONNECTION_CAP = wording(
     r"per (session|connection)",
     r"(session|connection|batch|transaction) limit",
     r"(open )?a new (session|connection)",
-    r"too many (nonmail )?commands",
+    r"too many (nonmail |bad |invalid |unknown |unrecogni[sz]ed |failed )?(smtp )?commands",
     r"too many (protocol |syntax |command |smtp )?errors",
     r"too many\b[^.;]{0,40}\b(in|on|for) (this|the|one|a|each|a single) (session|connection)\b",
     r"(allow(ed)?|maximum|max) (number of )?(rcpt|recipient)s? (numbers|per message)",
     r"out of allow\w* rcpt",
-    r"too many (recipients|rcpt)\b(?!\s+from\b|[^.;]{0,40}\b(hour|day|minute|daily|rate))",
+    r"too many (envelope )?(recipients|rcpt)\b(?!\s+from\b|[^.;]{0,40}\b(hour|day|minute|daily|rate))",
+    # x.5.3 is "too many recipients" (RFC 3463), unless the words make it a count over time
+    r"\b[45]\.5\.3\b(?![^;]{0,80}\b(hour|day|minute|daily|rate|sending|quota))",
+    # the same in other languages, unless counted over time (per day or hour: a rate)
+    r"(trop de destinataires|zu viele empfänger|demasiados destinatarios|muitos destinatários"
+    r"|(anzahl|zahl) der empfänger|nombre de destinataires|número de destinatarios)"
+    r"(?![^.;]{0,40}(jour|heure|tag|stunde|d[ií]a|hora))",
+    r"слишком много (получателей|адресатов)|收件人[^.;]{0,4}(过多|太多|超过|超出)",
     r"number of (recipients|rcpts?)\b[^.;]{0,20}\b(over|exceed\w*|too)\b"
     r"(?![^.;]{0,40}\b(hour|day|minute|daily|rate))",
     r"\b(bad|invalid|unknown|unrecognized) (smtp )?command limit",
@@ -115,6 +137,21 @@ TOO_LARGE = wording(
     r"size limit",
     r"exceeds? (the )?(maximum|max|fixed) (message )?size",
     r"\b(length|size) of (the )?(data|message|content)|number of attachments",
+    r"(larger|bigger) than (the )?(maximum|max|allowed|permitted)",
+    r"\bsize\b[^.;]{0,20}\b(over|above|exceeds?|exceeded) (the )?(\w+ )?limit",
+    r"(maximum|max) (message |mail |e-?mail )?size (exceeded|reached)|\b(length|size) exceeds",
+    # the same in the languages of the providers the engine meets, said of the message (a count "too large" is
+    # not the message's size)
+    r"(nachricht|e-?mail|mail|anhang|datei)\w*[^.;]{0,20}zu gro(ß|ss)|trop volumineux",
+    r"(message|courriel|mail|pièce|fichier)[^.;]{0,20}trop (gros|grand)",
+    r"(mensaje|correo|mensagem|e-?mail|adjunto|anexo|archivo|arquivo)[^.;]{0,20}(demasiado|muito) grande",
+    r"(messaggio|allegato)[^.;]{0,20}troppo grande",
+    r"(tamaño|tamanho|taille|gr(ö|oe)(ß|ss)e|dimensione)[^.;]{0,40}"
+    r"(exced|super|ultrapass|dépass|excède|überschr|sobrepas)",
+    r"размер\w*[^.;]{0,30}превыш|превыш\w*[^.;]{0,20}размер",
+    r"(письм|сообщени)\w*[^.;]{0,20}слишком (больш|велик)",
+    r"(邮件|信件|附件)[^.;]{0,4}(大小|尺寸|体积)[^.;]{0,4}(超过|超出)|(邮件|信件|附件)[^.;]{0,4}(过大|太大)",
+    r"(超过|超出)[^.;]{0,4}(邮件|信件|附件)?(大小|尺寸)",
 )
 #: An attachment's type is refused ("Blacklisted high risk file extension detected"): the message, not
 #: the sender, whatever list the server keeps of such files.
@@ -126,10 +163,20 @@ ATTACHMENT_REFUSAL = wording(
 #: message, whatever the scanner's name for it says ("Heuristics.Phishing.Email.SpoofedDomain"), unless the
 #: reply speaks of the sending IP's listing (a blocklist of hosts that spread malware is about the sender).
 HARMFUL_CONTENT = wording(
-    r"\bvirus", r"malware", r"unsafe content", r"malicious (content|code|attachment|file|link)"
+    r"\bvirus",
+    r"malware",
+    r"unsafe content",
+    r"malicious (content|code|attachment|file|link)",
+    r"\binfected\b|trojan|вирус|病毒",
 )
-#: The message goes round in circles between servers.
-LOOPING = wording(r"too many hops", r"(routing|mail|forwarding|delivery) loop", r"loop detected|loops back")
+#: The message goes round in circles between servers, said in words: Zoho sends its outbound blocks and rate
+#: limits under 5.4.6, RFC 3463's routing loop, so the code alone does not say it.
+LOOPING = wording(
+    r"too many hops|hop count",
+    r"too many \W?received",
+    r"(routing|mail|forwarding|delivery) loop",
+    r"loop detected|loops back",
+)
 #: The message's content or links are refused, whatever the code: sent again unchanged, it fails again.
 CONTENT_REFUSAL = wording(
     r"nature of the content|content and/or the links|links within",
@@ -154,6 +201,8 @@ SENDING_QUOTA = wording(
     r"recipient|rcpt)s? (quota|limit|cap)s?\b",
     r"quota (exceeded|reached|has been|was)",
     r"\bcredits?\b[^.;]{0,20}(exceeded|used up|exhausted)|(maximum|no|out of) credits",
+    r"(used up|exhausted|run out of|ran out of)[^.;]{0,30}\bcredits?\b",
+    r"\bover[ -]?quota for (outbound|outgoing|sending|send)",
     r"\blimit of \d+",
     r"\blimits? (for|on) (how many|the number of)\b",
     r"\bsent (per|an|a|each) (hour|day|minute)\b",
@@ -169,6 +218,23 @@ SENDING_QUOTA = wording(
     r"\b5\.4\.5\b",
     r"SubmissionQuota",
     r"\b(exceeded|reached|over) (the |its |your |their )?(permitted|allowed) (\w+ )?limits?\b",
+    r"\b(sending|message|messages|hourly|daily|outgoing|outbound|send|volume) threshold",
+    r"exceed\w* (the |your |its )?(sending|message|hourly|daily|volume|rate) threshold",
+    r"\bover (the |your |its )?(sending |message |hourly |daily |rate )?limit\b",
+    # the same in the languages of the providers the engine meets
+    r"превыш\w*[^.;]{0,30}(лимит|квот|ограничени|предел)|(лимит|квот|ограничени)\w*[^.;]{0,30}(превыш|исчерпан|достигнут)",
+    r"слишком (много|часто|быстро)|слишком больш\w* (количеств|числ)",
+    r"(发信|发送|发件)[^.;]{0,8}(超过|超出|达到|过多|太多|上限|限额)|超过[^.;]{0,2}(发信|发送)",
+    r"trop de (messages|mails|e-?mails|courriels|connexions|envois)|limite[^.;]{0,30}(dépass|atteint)",
+    r"dépass\w* (la |le |votre )?(limite|quota)|quota[^.;]{0,20}dépass",
+    r"zu viele (nachrichten|e-?mails|mails|verbindungen)|(versand|sende)(limit|kontingent)",
+    r"(limit|kontingent|höchstgrenze)[^.;]{0,20}(überschritten|erreicht)",
+    r"demasiad[oa]s (mensajes|correos|conexiones|envíos|e-?mails)",
+    r"muit[oa]s (mensagens|e-?mails|conexões|envios)",
+    r"l[ií]mite[^.;]{0,30}(excedido|superado|alcanzado|sobrepasado|atingido|ultrapassado|superato|raggiunto)",
+    r"troppi (messaggi|invii|e-?mail)|zbyt wiele (wiadomości|maili|e-?maili)|příliš mnoho (zpráv|e-?mailů)",
+    r"przekroczon\w*[^.;]{0,20}limit|limit\w*[^.;]{0,20}(przekroczon|překročen)|překročen\w*[^.;]{0,20}limit",
+    r"(excedi\w*|super\w*|alcanz\w*|sobrepas\w*|excede\w*|ultrapass\w*|atingi\w*)[^.;]{0,20}l[ií]mite",
 )
 #: A DNS lookup that failed for now; the sending IP's missing reverse DNS is not one (the sender must fix it).
 #: Words about the sending IP's own name: its reverse DNS is the sender's to fix, not a passing lookup.
@@ -183,12 +249,17 @@ SENDER_REFUSAL = wording(
     # relaying: the server does not see an authenticated sender it may relay for
     r"relay(ing)?\b"
     + within_clause(40)
-    + r"\b(denied|not (permitted|allowed)|disallowed|refused|rejected|prohibited|disabled)",
+    + r"\b(denied|not (permitted|allowed)|disallowed|refused|rejected|prohibited|disabled|forbidden|blocked)",
     r"\bden(y|ies|ied)\b[^.;]{0,20}\brelay|relay check\b[^.;]{0,20}\bfail",
+    r"\b(do|does|will|can|shall)( not|n't) relay\b|\bcannot relay\b|\bno relay(ing)?\b",
+    r"relay(ing)?\b[^.;]{0,30}(nicht erlaubt|verweigert|untersagt|abgelehnt|denegado|no permitido|rechazado|"
+    r"negado|não permitido)|relais[^.;]{0,30}(refus|interdit|non autoris)",
+    r"(转发|中继)[^.;]{0,6}(拒绝|不允许|禁止)|(不允许|禁止|拒绝)[^.;]{0,4}(转发|中继)",
+    r"(ретрансляц|пересылк)\w*[^.;]{0,20}(запрещ|отказ|не разреш)",
     r"unauthori[sz]ed relay|not a gateway|local (users?|senders?) only",
     r"delivery is not allowed to this address",
     r"conform with authentication|(doesn't|does not|must) match (the )?(authenticat|login)",
-    r"header from\b",
+    r"headers? from\b",
     r"(unable|not permitted|not allowed|not configured) to relay",
     r"rcpthosts|list of allowed (rcpt)?hosts",
     r"not logged in|logged into the (pop|imap)|authentication (turned on|enabled)",
@@ -199,14 +270,24 @@ SENDER_REFUSAL = wording(
     r"as a relay",
     r"5\.7\.64\b",
     # the sender address or domain: not verified, not owned, not configured, not allowed
-    r"sender (address )?(rejected|refused|denied|not (allowed|authorized|permitted|verified|owned))",
-    r"sender verif\w* fail|verification failed for",
+    r"sender (address )?(is |was |has been )?(rejected|refused|denied|unverified|"
+    r"not (allowed|authori[sz]ed|permitted|verified|owned))",
+    r"sender (address )?verif\w* fail|verification failed for",
+    r"sender (domain|address)\b[^.;]{0,20}\b(not found|does not exist|doesn't exist|unknown|not resolv|"
+    r"has no)",
+    r"permissions? to send as|(does not|doesn't) belong to (the )?(logged|authenticated|user|account|you)",
+    r"(exp[ée]diteur|[ée]metteur|absender\w*|remitente|remetente|отправител\w*|发件人|发信人)[^.;]{0,40}"
+    r"(refus|rejet|invalide|inconnu|non autoris|abgelehnt|verweigert|ungültig|unbekannt|"
+    r"nicht (erlaubt|zulässig|verifiziert)|rechazad|inválid|desconocid|desconhecid|"
+    r"no (autorizad|permitid|válid)|não (autorizad|permitid)|отклон|запрещ|"
+    r"не (найден|существует|разрешен|авторизован)|неизвестн|недопустим|被拒|拒绝|不允许|无效|不存在|未验证)",
     r"(valid|invalid|unknown|unverified|blank|empty|missing) (a valid )?(sender|from)",
     r"\b(from|sender)\b[^.;]{0,20}\b(is )?not valid",
     r"\bfrom\W{0,3}(address|domain|header)",
     r"sender identity",
     r"sending domain",
-    r"(address|domain|identity|identities)[^.;]{0,40}\bnot (yet )?verified",
+    r"(address|domain|identity|identities)[^.;]{0,40}\bnot (yet )?(been )?"
+    r"(verified|validated|confirmed|approved)",
     r"not (authorized|allowed|permitted) to send",
     r"send ?as ?(denied|permission)",
     r"\b5\.7\.60\b",
@@ -216,39 +297,77 @@ SENDER_REFUSAL = wording(
     r"spoof",
     # authentication of the mail: login, SPF, DKIM, DMARC, reverse DNS
     r"unauthenticated",
+    r"\bwithout (smtp )?authenticat\w*|\bapi[ -]?key\b",
     r"authenticat\w* (is )?(required|failed|unsuccessful|needed|credentials)",
-    r"must (be )?authenticat",
+    r"must (be )?authenticat|authenticate first",
+    r"authentifi\w*[^.;]{0,20}(erforderlich|requise?|nécessaire|obligatoire|fehlgeschlagen|échou)",
+    r"autentica\w*[^.;]{0,20}(requerid|necesari|obligatori|fall|necessári|obrigatóri)",
+    r"(требуется|необходима) (аутентификац|авторизац)",
+    r"(аутентификац|авторизац)\w*[^.;]{0,20}(требуется|не пройден)",
+    r"(需要|必须)[^.;]{0,4}(身份验证|认证|验证|登录)|(身份验证|认证)[^.;]{0,4}失败",
     r"\bauth (is )?required\b",
     r"not authenticated",
     r"\bauth\w* (mode|mechanism|method|type)s? (is )?(not supported|unsupported)|\bunsupported auth",
-    r"\b[45]\.7\.(8|23|24|25|26|27|30|32|57|139|509|510|511|512|750)\b",
-    r"\b(spf|dkim|dmarc|sender id)\b",
-    r"ptr record|reverse dns|rdns",
-    r"\be?helo\b[^.;]{0,20}\b(rejected|refused|denied|invalid)",
+    # RFC 3463 and its registry: 5.7.8, 5.7.10 and 5.7.11 credentials and encryption; 5.7.20-27 and 5.7.29
+    # DKIM, SPF, reverse DNS, DMARC, a null MX of the sender and ARC (not 5.7.9 or 5.7.13: Yahoo sends its
+    # policy refusals as 5.7.9, Sendmail a disabled recipient as 5.7.13)
+    r"\b[45]\.7\.(8|10|11|2[0-7]|29|30|32|57|139|509|510|511|512|750)\b",
+    r"\b(spf|dkim|dmarc|sender id)\b|sender policy framework|domainkeys|\barc (validation|fail|check)",
+    r"\bptr\b|reverse (dns|lookup|hostname|host name|mapping|resolution)|\brdns\b",
+    r"cannot find your (reverse )?host ?name",
+    r"\be?helo\b[^.;]{0,20}\b(rejected|refused|denied|invalid|not (valid|allowed|accepted))",
+    r"(invalid|bad|illegal|bogus|forged|broken|malformed) e?helo\b",
+    r"(invalid|bad|wrong|incorrect) (credentials|password|user ?name)",
     # encryption the server requires
     r"(must|should) issue a starttls",
     r"\btls ?(v?1\.[01]|versions?)\b" + within_clause(30) + r"\b(not|no longer) supported",
-    r"\b(tls|encryption|starttls)\b[^.;]{0,20}\brequired\b",
+    r"\b(tls|encryption|starttls)\b[^.;]{0,20}\b(required|needed)\b",
 )
 #: The sending IP on a DNS blocklist (named, or a zone it is "listed at"), said outright to be listed,
-#: blocked or rejected, refused for its location, or its access refused: words that only ever describe the
-#: sender, so they win over a code that looks like the recipient's (a "5.2.1 Mailbox unavailable. Your IP
-#: address is blacklisted").
+#: blocked or rejected, refused for its location, its access refused, or the sender refused for its list
+#: hygiene (many unknown recipients from it): words that only ever describe the sender, so they win over a
+#: code or words that look like the recipient's (a "5.2.1 Mailbox unavailable. Your IP address is
+#: blacklisted").
 SENDER_LISTED = wording(
     r"spamhaus|spamcop|uceprotect|\bsorbs\b|\bdnsbl\b|\brbl\b|barracudacentral|barracuda reputation",
     r"invaluement|hostkarma|junkemailfilter|abusix|cloudmark|mail-abuse|spamrl|\bsurbl\b|\bpsbl\b|mailspike",
     r"senderbase|\bsbrs\b|senderscore",
     r"\b(your|the sending|sending|sender'?s?|client|connecting) (ip|host|server)( address)?\b"
     + within_clause(40)
-    + r"\b(black ?listed|listed|blocked|banned)\b",
+    + r"\b(black ?listed|listed|blocked|banned|not (accepted|allowed|permitted|welcome))\b",
     r"\b(your|the sending|sending|sender'?s?) ip( ad+ress)? (rejected|refused|denied)\b",
     r"\blisted (at|on|in|by) [\w-]+(\.[\w-]+)+",
-    r"\bbad ip\b|\bdeny ?ip\b",
+    r"\bbad ip\b|\bdeny ?ip\b|ipcheck\.proofpoint",
     r"\byour access\b[^.;]{0,60}\b(rejected|denied|refused|revoked|blocked)",
     r"\bgeo ?ip\b|geographical location|\bfrom your (location|country)\b",
+    r"\byou (are|have been|were|'ve been) (temporarily |permanently )?"
+    r"(blocked|banned|black ?listed|block ?listed)",
+    r"\b(ip|adresse|address|dirección|endereço|адрес)\b[^.;]{0,30}(bloqu|blockiert|gesperrt|заблокир)",
+    r"(?<![a-z])ip[^.;]{0,10}(被封|封禁|被禁|屏蔽|拉黑)",
+    # the sender's list hygiene: many invalid recipients from its account, IP or domain
+    r"\b(invalid|unknown|bad|non-?existent) recipients\b[^.;]{0,40}\bfrom your "
+    r"(account|address|domain|ip|server)",
+    r"\b(high|excessive\w*|large) (number|rate|percentage|amount) of (invalid|unknown|bad|non-?existent) "
+    r"(recipients|addresses)",
+)
+#: A recipient unknown to its server, in the words of servers that give no enhanced code and in the
+#: languages of the providers the engine meets (never "address", which may be the sender's).
+UNKNOWN_RECIPIENT = (
+    r"\b(recipient|user|mailbox|addressee) (is )?unknown\b",
+    r"unrout(e)?able address|no mailbox (here|by that name)",
+    r"(benutzer|empfänger|postfach)\w*[^.;]{0,20}(unbekannt|existiert nicht|nicht vorhanden|nicht gefunden)",
+    r"(utilisateur|destinataire)[^.;]{0,30}(inconnu|inexistant|n'existe pas|introuvable)",
+    r"(usuario|usuário|utilizador|destinatari[oa]|destinatário|buz[oó]n)[^.;]{0,30}"
+    r"(desconocid|desconhecid|no existe|não existe|inexistente)",
+    r"(utente|destinatario|użytkownik|odbiorc\w*|uživatel|příjemce)[^.;]{0,30}"
+    r"(sconosciut|inesistente|non esiste|nie istnieje|nieznany|neexistuje|neznámý)",
+    r"(пользовател|ящик|получател)\w*[^.;]{0,30}(не найден|не существует|неизвест)",
+    r"нет такого (пользователя|ящика)",
+    r"(用户|收件人|邮箱|帐户|账户)[^.;]{0,4}不存在|查无此",
 )
 #: A refusal that names the recipient's mailbox or address: that recipient, for good.
 RECIPIENT_REFUSAL = wording(
+    *UNKNOWN_RECIPIENT,
     r"\b5\.1\.([0-69]|10)\b",
     r"\b5\.2\.1\b",
     r"user unknown|unknown (user|recipient|mailbox)|no such (user|mailbox|recipient|address)",
@@ -277,11 +396,12 @@ ACCOUNT_BLOCKED = wording(
     r"reputation",
     r"\bblock (has been |was )?(placed|put|set) (on|against)\b",
     r"client host \S* ?rejected",
-    r"outbound ?spam|OutboundSpamException",
+    r"(outbound|outgoing) ?spam|OutboundSpamException",
+    r"\b(account|mailbox|user)\b[^.;]{0,20}\bsending spam|(due to|because of) (\w+ )?abuse\b",
     r"outbound (mail|e-?mail|sending|messages?) (is |has been )?(refused|blocked|disabled|suspended|denied)",
     r"\bspammers?\b|\bzombie\b",
     r"spam abuse|abuse detected|abusive|rejection- ?abuse|behaviou?r spam",
-    r"unusual (sending )?activity|suspicious activity",
+    r"(unusual|suspicious|abnormal) (sending |outgoing |outbound )?activity",
     r"\b(account|mailbox|login)\b[^.;]{0,30}\bcompromised",
     r"account (has been |is |was )?(temporarily )?(suspended|disabled|blocked|locked|deactivated|frozen|"
     r"restricted|banned)",
@@ -293,6 +413,9 @@ ACCOUNT_BLOCKED = wording(
     r"\b(ip|address)\b[^.;]{0,40}\b(is filtered|not in whitelist|is controlled)",
     r"register your ip|spam[_ ]suspect|ip[_ ]control",
     r"\bHL:[A-Z]{3}\b",
+    # Outlook.com's SC- and DY- codes: the sending IP or network blocked (complaints, address mining, an open
+    # proxy, a dynamic or infected host)
+    r"\b(SC|DY)-00\d\b",
 )
 #: Words that name a rate limit outright: they win over the reason the reply gives for it (an IP
 #: "rate limited due to reputation" is rate limited).
@@ -306,8 +429,8 @@ RATE_LIMITED = wording(
     r"too many (messages|e-?mails|mails|connections|concurrent|sessions)\b",
     r"too fast|too quickly",
     r"intrusion prevention",
-    r"exceeded the rate|unusual rate|\brate of\b|slow down",
-    r"\b4\.7\.28\b",
+    r"exceeded the rate|unusual rate|\brate of\b|slow down|ralenti",
+    r"\b[45]\.7\.28\b|mail flood|flood(ing)? detected",
 )
 #: Why a provider rate-limits an unauthenticated sender: the cure is the account's setup, not waiting.
 AUTH_REASON = wording(
@@ -345,6 +468,8 @@ RATE_LIMIT_WORDING = wording(
     r"\blimit\b[^.;]{0,60}\b(exceeded|reached)",
     r"exceeded[^.;]{0,50}\b(limit|quota)",
     r"(per|an|this|each) (hour|day|minute)\b",
+    r"\bpar (jour|heure|minute)\b|\bpro (tag|stunde|minute)\b|\bpor (d[ií]a|hora|minuto)\b",
+    r"\bal (giorno|ora)\b|в (день|час|минуту)|每(天|日|小时|分钟)",
     r"\b4\.7\.28\b",
     r"try (again )?in \d+",
     r"temporarily rate",
@@ -353,7 +478,8 @@ RATE_LIMIT_WORDING = wording(
 #: The sending IP (or "you") held back for a while, worded as a temporary block: a cooldown.
 TEMPORARY_BLOCK = wording(
     r"\b(ip|host|client|server|connection|you)\b[^.;]{0,30}\btemporar(il)?y "
-    r"(blocked|black ?listed|suspended|banned)"
+    r"(blocked|black ?listed|suspended|banned|restricted|denied|refused)",
+    r"временно (заблокирован|ограничен)",
 )
 #: A server that calls its own trouble temporary ("temporary error during DKIM verification", "temporary
 #: lookup failure"): not a refusal of the sender, whatever check it was running.
@@ -375,17 +501,39 @@ TEMPORARY_TROUBLE = wording(
     r"unable to verify",
     r"lookup fail|dns|resolv",
     r"queue|internal error|server error|configuration",
-    r"\b4\.[34]\.\d{1,3}\b",
+    # 4.3.x system, 4.4.x network, 4.5.x protocol, 4.6.x content (RFC 3463): passing trouble, not our pace
+    r"\b4\.[3-6]\.\d{1,3}\b",
+    # the same in the languages of the providers the engine meets
+    r"réessa\w*|plus tard|temporaire|indisponible|später|vorübergehend|temporär",
+    r"más tarde|mais tarde|temporal|temporári|indisponível|no disponible",
+    r"позже|временн|недоступ|稍后|暂时|临时|繁忙",
 )
-#: The receiving system says it is wrongly configured (x.3.5, "System incorrectly configured", RFC 3463): its
-#: own trouble, whatever the class, not this recipient's for good.
-SYSTEM_MISCONFIGURED = wording(r"\b5\.3\.5\b", r"\bsystem config(uration)? error")
-TRY_LATER = wording(r"(try|retry|come back) (again )?later")
-NAMES_RECIPIENT = wording(r"\b(recipients?|user|mailbox|destinataire)\b")
+#: The receiving system's own trouble in RFC 3463's words: full (x.3.1 "Mail system full"), not accepting
+#: messages for now (x.3.2, "imminent shutdown, excessive load, or system maintenance") or wrongly configured
+#: (x.3.5): whatever the class, not this recipient's for good.
+RECEIVING_SYSTEM_TROUBLE = wording(
+    r"\b5\.3\.[125]\b",
+    r"\bsystem config(uration)? error",
+    r"\bmail system full\b",
+    r"\bnot accepting network messages\b",
+)
+TRY_LATER = wording(
+    r"(try|retry|come back) (again )?later",
+    r"(try|retry) (again )?(after|in) (a few|some|several) (minutes|seconds)",
+    r"réessayer plus tard|später (erneut|noch einmal|wieder)|más tarde|mais tarde|позже|稍后",
+)
+#: The receiving service itself down for now ("Service Temporarily Unavailable"): its own passing trouble.
+SERVICE_DOWN_FOR_NOW = wording(
+    r"\b(service|server|system)\b[^.;]{0,20}\btemporar\w* (unavailable|down|out of service)"
+)
+NAMES_RECIPIENT = wording(
+    r"\b(recipients?|user|mailbox|destinataire|empfänger|destinatari[oa]|destinatário)\b|получател|收件人"
+)
 #: What servers write when they give no enhanced code.
 MAILBOX_GONE_WORDING = wording(
     r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|mailbox unavailable",
     r"mailbox not found",
+    *UNKNOWN_RECIPIENT,
 )
 #: How long the reply asks us to wait: "try again in 92 seconds", "retry after 5 minutes".
 STATED_WAIT = re.compile(
@@ -553,9 +701,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         Outcome.TRANSIENT,
-        "a permanent code that asks to try this recipient again later: that recipient, for now",
+        "a permanent code asking to try later, for this recipient or a service down for now: retry soon",
         lambda f: (
-            is_permanent(f) and bool(TRY_LATER.search(f.message)) and bool(NAMES_RECIPIENT.search(f.message))
+            is_permanent(f)
+            and bool(TRY_LATER.search(f.message))
+            and bool(NAMES_RECIPIENT.search(f.message) or SERVICE_DOWN_FOR_NOW.search(f.message))
         ),
     ),
     Rule(
@@ -565,8 +715,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         Outcome.TRANSIENT,
-        "the receiving system says it is wrongly configured (x.3.5): its own trouble, retry soon",
-        lambda f: is_permanent(f) and says(SYSTEM_MISCONFIGURED)(f),
+        "the receiving system is full, not accepting mail or misconfigured (x.3.1, x.3.2, x.3.5): retry soon",
+        lambda f: is_permanent(f) and says(RECEIVING_SYSTEM_TROUBLE)(f),
     ),
     Rule(
         Outcome.PERMANENT,

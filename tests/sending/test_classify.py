@@ -3,7 +3,7 @@
 import pytest
 
 from app.sending.advice import account_error_message
-from app.sending.classify import Outcome, classify, closes_connection
+from app.sending.classify import Outcome, classify, closes_connection, is_mailbox_failure
 from app.sending.connection import SMTPFailure, Stage
 
 RATE_LIMIT, ACCOUNT, TRANSIENT, PERMANENT = (
@@ -180,6 +180,13 @@ README_EXAMPLES = [
             ),
             (Stage.CONNECT, 450, "Temporary denial of connection (450) for Zombie matches (ERS)"),
             (Stage.RCPT, 550, "5.7.1:550 Outbound Mail Refused - 192.0.2.1 See - 2026-01-01"),
+            (
+                Stage.DATA,
+                550,
+                "5.7.1 [BR] Our system has detected an excessively high number of invalid recipients originating "
+                "from your account.",
+            ),
+            (Stage.RCPT, 550, "SC-004 Mail rejected"),
         ]
     ],
     *[
@@ -213,6 +220,7 @@ README_EXAMPLES = [
                 450,
                 "4.2.1 Sender ip address rejected: You sent to many mails from different domains in the last 10 minutes",
             ),
+            (Stage.RCPT, 550, "You reached a daily sending limit for your account. Limit expires in 3 hours"),
         ]
     ],
     *[
@@ -252,6 +260,16 @@ README_EXAMPLES = [
             (Stage.MAIL, 421, "4.7.0 Try again later, closing connection. (MAIL) gsmtp"),
             (Stage.AUTH, 454, "4.7.0 Temporary authentication failure"),
             (Stage.RCPT, 550, "5.2.122 Recipient's per hour message receive limit exceeded."),
+            (
+                Stage.RCPT,
+                550,
+                "Benutzer hat das Speichervolumen ueberschritten. / User has exhausted allowed storage space.",
+            ),
+            (
+                Stage.DATA,
+                554,
+                "Transaction failed[Service Temporarily Unavailable. Please try after a few minutes.]",
+            ),
         ]
     ],
     *[
@@ -480,3 +498,373 @@ def test_a_spammer_on_the_recipients_own_reject_list_fails_only_that_recipient()
 
 def test_a_receiving_system_that_says_it_is_misconfigured_is_retried_even_as_5xx():
     assert classify(SMTPFailure(Stage.RCPT, 553, "5.3.5 system config error")).outcome is TRANSIENT
+
+
+# Paraphrases: the same meaning in the words and languages other providers use (not real replies; those
+# live in reply_corpus.toml).
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Inbox full",
+        "E-mail account full",
+        "Mailbox has reached its maximum size",
+        "The user is over their quota",
+        "Der Posteingang des Empfängers ist voll",
+        "Speicherplatz des Postfachs erschöpft",
+        "La boîte aux lettres du destinataire est pleine",
+        "Boite mail saturée",
+        "El buzón del destinatario está lleno",
+        "Caixa postal lotada",
+        "Почтовый ящик получателя заполнен",
+        "Превышена квота почтового ящика",
+        "收件人邮箱空间不足",
+        "Skrzynka odbiorcy jest przepełniona",
+        "Schránka příjemce je plná",
+    ],
+)
+def test_a_full_mailbox_in_other_words_is_that_recipients_for_now(text):
+    assert classify(SMTPFailure(Stage.RCPT, 552, text)).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Grey listed, try later", "Veuillez réessayer (liste grise)", "Серый список, повторите попытку позже"],
+)
+def test_greylisting_in_other_words_is_retried_soon(text):
+    assert classify(SMTPFailure(Stage.RCPT, 451, text)).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4.5.3 Recipient limit exceeded",
+        "Too many envelope recipients",
+        "Too many invalid commands",
+        "Too many bad commands, closing connection",
+        "Trop de destinataires",
+        "Zu viele Empfänger",
+        "Demasiados destinatarios",
+        "Die Anzahl der Empfänger ist zu groß",
+        "Le nombre de destinataires est trop grand",
+    ],
+)
+def test_too_many_recipients_or_bad_commands_in_other_words_is_a_cap_on_the_connection(text):
+    failure = SMTPFailure(Stage.RCPT, 452, text)
+    assert classify(failure).outcome is TRANSIENT
+    assert closes_connection(failure)
+
+
+def test_x_5_3_is_a_cap_unless_its_words_count_over_time():
+    """RFC 3463's x.5.3 is "too many recipients"; some providers send their daily limits under it."""
+    assert classify(SMTPFailure(Stage.RCPT, 452, "4.5.3")).outcome is TRANSIENT
+    assert classify(SMTPFailure(Stage.RCPT, 452, "4.5.3 Daily message limit exceeded")).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Message is larger than the maximum allowed size",
+        "Maximum message size exceeded",
+        "Message size is over the limit",
+        "Nachricht zu groß",
+        "Message trop volumineux",
+        "Mensaje demasiado grande",
+        "Размер письма превышает допустимый",
+        "Превышен лимит размера письма",
+        "邮件大小超过限制",
+        "发送失败:超过邮件大小限制",
+        "El tamaño del mensaje excede el límite",
+        "La taille du message dépasse la limite autorisée",
+        "O tamanho da mensagem ultrapassa o limite",
+    ],
+)
+def test_a_message_too_large_in_other_words_fails_the_message_not_the_account(text):
+    assert classify(SMTPFailure(Stage.DATA, 552, text)).outcome is PERMANENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5.7.0 Reject, id=12345 - INFECTED: Eicar-Test-Signature",
+        "Message infected with Trojan.Generic",
+        "Обнаружен вирус",
+        "邮件含有病毒",
+        "Too many Received headers",
+        "Hop count exceeded - possible mail loop",
+    ],
+)
+def test_an_infected_or_looping_message_fails_the_message(text):
+    assert classify(SMTPFailure(Stage.DATA, 554, text)).outcome is PERMANENT
+
+
+def test_zohos_5_4_6_is_read_by_its_words_not_as_a_routing_loop():
+    """RFC 3463 calls x.4.6 a routing loop; Zoho sends its outbound blocks under it."""
+    text = "5.4.6 Unusual sending activity detected."
+    assert classify(SMTPFailure(Stage.DATA, 550, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4.3.0",
+        "4.4.2",
+        "4.5.0",
+        "4.6.0",
+        "Erreur temporaire",
+        "Bitte versuchen Sie es später erneut",
+        "Inténtelo de nuevo más tarde",
+        "Tente novamente mais tarde",
+        "Временная ошибка",
+        "请稍后再试",
+        "系统繁忙",
+    ],
+)
+def test_a_451_with_a_passing_trouble_code_or_words_is_retried_soon_not_a_rate_limit(text):
+    assert classify(SMTPFailure(Stage.RCPT, 451, text)).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize("text", ["", "4.7.1"])
+def test_a_451_that_says_nothing_more_is_still_a_rate_limit(text):
+    assert classify(SMTPFailure(Stage.RCPT, 451, text)).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sending threshold exceeded",
+        "You have exceeded the sending threshold",
+        "Over the limit",
+        "Over quota for outbound mail",
+        "You have used up your monthly email credits",
+        "5.7.28 Mail flood detected",
+        "Превышен лимит отправки писем",
+        "Слишком много писем, попробуйте позже",
+        "Вы отправили слишком большое количество писем",
+        "Лимит на отправку исчерпан",
+        "发信数量超过限制",
+        "发送邮件过多",
+        "Trop de messages envoyés",
+        "Limite d'envoi dépassée",
+        "Quota d'envoi dépassé",
+        "Zu viele Nachrichten",
+        "Versandlimit überschritten",
+        "Sendelimit erreicht",
+        "Límite de envío excedido",
+        "Ha superado el límite de envío diario",
+        "Demasiados mensajes",
+        "Você excedeu o limite de envio",
+        "Limite di invio giornaliero superato",
+        "Troppi messaggi inviati",
+        "Przekroczono dzienny limit wysyłki",
+        "Překročen denní limit odeslaných zpráv",
+    ],
+)
+def test_a_sending_limit_in_other_words_is_a_rate_limit_not_a_refused_sender(text):
+    assert classify(SMTPFailure(Stage.MAIL, 550, text)).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("stage", "text"),
+    [
+        (Stage.MAIL, "Trop de connexions, veuillez ralentir"),
+        (Stage.CONNECT, "Your IP is temporarily restricted"),
+        (Stage.CONNECT, "Your IP has been temporarily denied"),
+        (Stage.MAIL, "IP временно заблокирован"),
+    ],
+)
+def test_a_temporary_hold_on_the_sending_ip_in_other_words_cools_the_account_down(stage, text):
+    assert classify(SMTPFailure(stage, 421, text)).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We do not relay for non-local users",
+        "This server does not relay",
+        "Relaying forbidden",
+        "No relaying allowed",
+        "Relay nicht erlaubt",
+        "Relais refusé",
+        "Relay denegado",
+    ],
+)
+def test_relaying_refused_in_more_words_and_languages_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please authenticate first",
+        "5.7.1 Invalid credentials for relay.",
+        "Authentifizierung erforderlich",
+        "Authentification requise",
+        "Autenticación requerida",
+        "Требуется аутентификация",
+        "需要身份验证",
+    ],
+)
+def test_a_login_required_in_other_words_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sender address is not authorized",
+        "Sender domain does not exist",
+        "Sender address verification failed",
+        "Sender address is unverified",
+        "Sender address not validated",
+        "Your email address has not been confirmed",
+        "Client does not have permissions to send as this sender",
+        "Sender address does not belong to logged in user",
+        "Absender abgelehnt",
+        "Expéditeur refusé",
+        "Adresse de l'expéditeur invalide",
+        "Remitente rechazado",
+        "Отправитель отклонен",
+        "发件人被拒绝",
+    ],
+)
+def test_a_refused_sender_address_in_other_words_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sender Policy Framework check failed",
+        "Invalid HELO name",
+        "Bad HELO",
+        "Client host rejected: cannot find your reverse hostname",
+        "Your IP has no PTR",
+        "5.7.10 Encryption needed",
+    ],
+)
+def test_the_sending_setup_refused_in_other_words_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "code", ["5.7.10", "5.7.11", "5.7.20", "5.7.21", "5.7.22", "5.7.25", "5.7.27", "5.7.29"]
+)
+def test_an_enhanced_code_for_the_senders_encryption_or_authentication_is_the_accounts_without_words(code):
+    """RFC 3463's registry: encryption needed, DKIM, reverse DNS, the sender's null MX, ARC."""
+    assert classify(SMTPFailure(Stage.RCPT, 550, code)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["5.7.9 Message not accepted for policy reasons", "5.7.13 Disabled recipient address"],
+)
+def test_5_7_9_and_5_7_13_are_read_by_their_words_not_their_registry_meaning(text):
+    """The registry says a weak login mechanism and a disabled user account; Yahoo sends its policy refusals
+    as 5.7.9 and Sendmail a disabled recipient as 5.7.13."""
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is PERMANENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You have been blocked",
+        "You are banned",
+        "Connections from your IP are not accepted",
+        "Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1",
+        "Outgoing spam detected",
+        "Your account is sending spam",
+        "Suspicious sending activity detected on your account",
+        "Rejected due to abuse",
+        "Ваш IP заблокирован",
+        "Votre adresse IP est bloquée",
+        "Ihre IP-Adresse ist gesperrt",
+        "Su IP está bloqueada",
+        "Seu IP foi bloqueado",
+        "您的IP已被封禁",
+    ],
+)
+def test_a_blocked_sender_or_ip_in_other_words_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.RCPT, 554, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Recipient unknown",
+        "Unrouteable address",
+        "No mailbox here by that name",
+        "Benutzer unbekannt",
+        "Utilisateur inconnu",
+        "Usuario desconocido",
+        "Usuário desconhecido",
+        "Пользователь не найден",
+        "用户不存在",
+        "Utente sconosciuto",
+        "Użytkownik nie istnieje",
+        "Uživatel neexistuje",
+    ],
+)
+def test_an_unknown_recipient_in_other_words_is_that_recipients_for_good_and_a_hard_bounce(text):
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is PERMANENT
+    assert is_mailbox_failure(550, text)
+
+
+def test_a_permanent_code_asking_to_retry_later_in_french_is_not_a_refusal_for_good():
+    text = "Service indisponible, veuillez réessayer plus tard"
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5.7.1 Too many invalid recipients from your account",
+        "Rejected: a high percentage of unknown recipients",
+        "550 DY-001 Mail rejected by Outlook.com for policy reasons",
+    ],
+)
+def test_a_refusal_for_the_senders_list_hygiene_or_an_outlook_block_code_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.DATA, 550, text)).outcome is ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Message lacks the required headers From and Subject",
+        "Missing API key header",
+        "Relaying through this server without SMTP authentication is not allowed",
+    ],
+)
+def test_a_missing_from_header_an_api_key_or_relaying_unauthenticated_is_the_accounts(text):
+    assert classify(SMTPFailure(Stage.DATA, 554, text)).outcome is ACCOUNT
+
+
+def test_a_permanent_code_from_a_service_down_for_now_asking_to_retry_in_minutes_is_retried_soon():
+    text = "Service temporarily unavailable, please try again in a few minutes"
+    assert classify(SMTPFailure(Stage.DATA, 554, text)).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "text", ["5.3.1", "5.3.1 Mail system full", "5.3.2 System not accepting network messages", "5.3.5"]
+)
+def test_a_receiving_system_full_or_not_accepting_messages_for_now_is_retried_even_as_5xx(text):
+    """RFC 3463's x.3.1 and x.3.2 are the receiving system's own trouble, like x.3.5: not this recipient's."""
+    assert classify(SMTPFailure(Stage.RCPT, 550, text)).outcome is TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nombre de destinataires par jour dépassé",
+        "Zu viele Empfänger pro Stunde",
+        "Límite de correos por día",
+    ],
+)
+def test_recipients_counted_per_day_or_hour_in_other_languages_are_a_rate_not_a_cap(text):
+    assert classify(SMTPFailure(Stage.MAIL, 550, text)).outcome is RATE_LIMIT
+
+
+@pytest.mark.parametrize(("stage", "expected"), [(Stage.RCPT, TRANSIENT), (Stage.MAIL, RATE_LIMIT)])
+def test_a_bare_quota_exceeded_is_the_named_recipients_mailbox_but_before_one_the_senders(stage, expected):
+    assert classify(SMTPFailure(stage, 550, "Quota exceeded")).outcome is expected
