@@ -55,13 +55,26 @@ class OpenData:
             transport.abort()
 
 
+def wire_form(message: bytes) -> bytes:
+    """The message as DATA carries it: every line ending CRLF, the last line ended, and a line's leading
+    dot doubled, as aiosmtplib's `data` makes it. Both are regular expressions over the whole message;
+    the engine's builder already ends every line with CRLF and seldom starts one with a dot, which
+    counts at C speed see first."""
+    crlf = message.count(b"\r\n")
+    if message.count(b"\n") != crlf or message.count(b"\r") != crlf or not message.endswith(b"\r\n"):
+        message = normalize_message_line_endings(message)
+    if message.startswith(b".") or b"\n." in message:
+        message = PERIOD_REGEX.sub(b"..", message)
+    return message
+
+
 async def start_data(connection: aiosmtplib.SMTP, message: bytes) -> OpenData:
     """Send DATA and, after the server's 354, the whole message but its final `.` line."""
     protocol = connection.protocol
     lock = protocol._command_lock if protocol is not None else None
     if protocol is None or lock is None:
         raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-    payload = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message))
+    payload = wire_form(message)
     await lock.acquire()
     try:
         protocol._response_pending = True

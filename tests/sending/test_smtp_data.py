@@ -6,6 +6,9 @@ import socket
 
 import aiosmtplib
 import pytest
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.sending.connection import (
     Endpoint,
@@ -17,6 +20,7 @@ from app.sending.connection import (
     run_sync,
     start_message,
 )
+from app.sending.smtp_data import wire_form
 
 MESSAGE = (
     b"Subject: Two parts\r\nFrom: a@sender.example\r\nTo: b@rcpt.example\r\n\r\n"
@@ -110,3 +114,10 @@ def test_the_final_dot_goes_out_at_once_not_after_the_servers_delayed_ack(smtp_s
             await close_quietly(connection)
 
     assert run_sync(nodelay)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"text", b".", b"..", b"\r\n", b"\n", b"\r", b" ", b".x"]), max_size=30))
+def test_the_wire_form_is_the_one_aiosmtplib_makes_of_any_message(parts):
+    message = b"".join(parts)
+    assert wire_form(message) == PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message))
