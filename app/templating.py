@@ -7,6 +7,8 @@ from datetime import datetime
 
 from flask import Flask
 from flask_login import current_user
+from wtforms import Field
+from wtforms.widgets import Select
 
 from app.sending.replies import smtp_reply
 from app.states import DELIVERED
@@ -27,6 +29,12 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(counted, "counted")
     app.add_template_global(smtp_reply, "smtp_reply")
     app.add_template_global(delivered, "delivered")
+    app.add_template_test(renders_a_select, "select_field")
+
+
+def renders_a_select(field: Field) -> bool:
+    """Whether a form field renders as a `<select>` (Bootstrap styles those apart), whatever its class."""
+    return isinstance(field.widget, Select)
 
 
 def delivered(counts: Mapping[str, int]) -> int:

@@ -3,6 +3,8 @@ select would render it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
@@ -31,3 +33,11 @@ def test_each_form_shows_its_own_choice():
     assert '<option selected value="Asia/Kolkata">' in kolkata()
     assert '<option selected value="Europe/Paris">' in paris()
     assert '<option selected value="Asia/Kolkata">' in kolkata()
+
+
+@pytest.mark.usefixtures("fresh_g_per_request")
+def test_sign_up_and_settings_show_the_picker_as_a_select(app, client, logged_in):
+    for visitor, url in ((app.test_client(), "/signup"), (client, "/settings/")):
+        page = visitor.get(url).get_data(as_text=True)
+        [picker] = re.findall(r'<select[^>]*name="timezone"[^>]*>', page)
+        assert 'class="form-select"' in picker, url
