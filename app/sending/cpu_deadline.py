@@ -10,6 +10,10 @@ they start. Entering and leaving costs a few microseconds.
 
 CPU time, not wall time: a render waiting for the interpreter lock behind other threads is not the
 template's fault, and is not charged to it.
+
+A stop can be lost: raised inside a weakref or garbage-collector callback (SQLAlchemy has some), it is
+printed and dropped there, and the work goes on. So a thread still watched after another `REFIRE` of CPU
+time since its stop gets it again, and again, until it leaves `run_within`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from typing import TypeVar
 
 #: How often the watchdog looks at the threads it watches (seconds of wall time).
 TICK = 0.01
+#: CPU time a thread over budget may run after its stop before it is stopped again (seconds): long enough
+#: that a thread which did raise its stop has left `run_within` by then.
+REFIRE = 0.05
 
 T = TypeVar("T")
 
@@ -46,6 +53,16 @@ class _Watched:
     clock: int
     ends_at: float
     fired: bool = False
+
+    def stop_due(self) -> bool:
+        """Whether the thread should get a stop now: it is past its budget, or has run `REFIRE` past its
+        last stop."""
+        used = time.clock_gettime(self.clock)
+        if used < self.ends_at:
+            return False
+        self.fired = True
+        self.ends_at = used + REFIRE
+        return True
 
 
 class _Watchdog:
@@ -97,8 +114,7 @@ class _Watchdog:
                     self.wake.clear()
                     continue
                 for thread_id, watched in self.watching.items():
-                    if not watched.fired and time.clock_gettime(watched.clock) >= watched.ends_at:
-                        watched.fired = True
+                    if watched.stop_due():
                         _set_async_exception(thread_id, CPUTimeExceeded)
 
 

@@ -71,3 +71,18 @@ def test_no_stop_arrives_after_the_work_has_returned() -> None:
     deadline = time.monotonic() + 0.2
     while time.monotonic() < deadline:  # Python code running after the last budget, which any stray
         pass  # stop would interrupt (it is a BaseException: the test would error)
+
+
+def test_a_stop_the_work_swallows_comes_again() -> None:
+    """A stop raised in a callback that drops exceptions (a garbage-collector or weakref callback) is lost
+    there; the work is stopped again soon after, not left running unbounded."""
+
+    def swallows_the_first_stop() -> None:
+        with contextlib.suppress(BaseException):
+            spin()
+        spin()
+
+    started = time.thread_time()
+    with pytest.raises(OverBudget):
+        run_within(0.1, swallows_the_first_stop)
+    assert time.thread_time() - started < 0.5
