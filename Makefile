@@ -36,25 +36,28 @@ check: lint typecheck test
 sink: install-dev
 	$(BIN)/python -m app.devtools.sink
 
+# Set-up steps hold a lock, so `make run` and `make sink` started together on a fresh clone do not both
+# build the virtualenv or install into it at once (where flock exists: util-linux, on every Linux).
+LOCKED := $(shell command -v flock >/dev/null && echo flock $(CURDIR)/.setup.lock)
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 $(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(LOCKED) sh -c 'test -x $@ || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --upgrade pip; }'
 
 $(VENV)/.installed: requirements.txt | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(LOCKED) $(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(LOCKED) $(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
 assets: $(VENDOR)/.built
 
 $(VENDOR)/.built: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	$(LOCKED) npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)/bootstrap
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* $(VENDOR)/bootstrap/
 	mkdir -p $(VENDOR)/quill
