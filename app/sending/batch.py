@@ -215,9 +215,7 @@ class BatchSender:
         (a paused campaign's other emails then cost no reconnection each)."""
         message_id = email.message_id_on(self.sender.domain)
         sent, self.unrecorded = self.unrecorded, None
-        starting = asyncio.ensure_future(
-            self._write(functools.partial(self.ledger.begin, email=email, message_id=message_id, sent=sent))
-        )
+        starting = asyncio.ensure_future(self._begin(email, message_id, sent))
         try:
             if not (self.overlap and self._connection_usable()):
                 if not await starting:
@@ -228,6 +226,23 @@ class BatchSender:
         finally:
             if not starting.done():  # an error or a cancellation before the commit was awaited
                 await asyncio.wait([starting])
+
+    async def _begin(self, email: BatchEmail, message_id: str, sent: Sent | None) -> bool:
+        """The commit that records `sent` and starts `email`: one statement on its own where the database
+        has one and nothing else waits to be written, else a transaction (`BatchLedger.begin`)."""
+        alone = (
+            None
+            if sent is None or self.deferred
+            else self.ledger.begin_alone(self.database.dialect, email, message_id, sent)
+        )
+        if alone is None:
+            return await self._write(
+                functools.partial(self.ledger.begin, email=email, message_id=message_id, sent=sent)
+            )
+        if self.ledger.began_alone(await self.database.run_alone(*alone)):
+            return True
+        await self._write(functools.partial(self.ledger.settle_unstartable, email=email))
+        return False
 
     async def _started(self, starting: asyncio.Future[bool], data: OpenData | None = None) -> bool:
         """Whether the email's start committed; an open message of an email that did not start, or

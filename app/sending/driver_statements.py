@@ -12,11 +12,14 @@ statements: their plans are a primary-key lookup, and the cost is the writes and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+
+#: What a driver's `cursor.execute` takes: values by name, or in the order of a positional paramstyle.
+DriverParameters = Mapping[str, Any] | Sequence[Any]
 
 
 @dataclass(frozen=True)
@@ -38,21 +41,24 @@ class DriverStatement:
 
     def run(self, connection: sa.Connection, params: Mapping[str, Any]) -> int:
         """Execute with `params` (every named bind parameter of the statement); the rows it changed."""
-        compiled = self.compiled.get(connection.dialect.name) or self._compile(connection.dialect)
-        values = {**compiled.constants, **params}
-        for name, process in compiled.processors.items():
-            values[name] = process(values[name])
+        sql, values = self.bound(connection.dialect, params)
         if not connection.in_transaction():
             # SQLAlchemy's begin, so that its commit commits the driver's work (SQLite: BEGIN IMMEDIATE).
             connection.begin()
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(
-                compiled.sql, values if compiled.order is None else [values[name] for name in compiled.order]
-            )
+            cursor.execute(sql, values)
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+    def bound(self, dialect: sa.Dialect, params: Mapping[str, Any]) -> tuple[str, DriverParameters]:
+        """The driver's SQL for `dialect` and the values to execute it with, from `params`."""
+        compiled = self.compiled.get(dialect.name) or self._compile(dialect)
+        values = {**compiled.constants, **params}
+        for name, process in compiled.processors.items():
+            values[name] = process(values[name])
+        return compiled.sql, values if compiled.order is None else [values[name] for name in compiled.order]
 
     def _compile(self, dialect: sa.Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]

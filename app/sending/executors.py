@@ -15,12 +15,15 @@ import asyncio
 import contextlib
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from app.sending.async_postgres import AsyncPostgres
+from app.sending.driver_statements import DriverStatement
 
 T = TypeVar("T")
 
@@ -36,9 +39,20 @@ def connection_of(transaction: Transaction) -> sa.Connection:
 
 
 class Database(Protocol):
+    #: The database's dialect (`sa.Dialect.name`): which statements it has.
+    dialect: str
+
     async def run(self, work: Callable[[Transaction], T]) -> T:
         """Run `work` in a transaction of its own and commit it (roll back if it raises)."""
         ...
+
+    async def run_alone(self, statement: DriverStatement, params: Mapping[str, Any]) -> int:
+        """Run `statement` with `params`, committed on its own; the rows it changed."""
+        ...
+
+
+def _statement_work(statement: DriverStatement, params: Mapping[str, Any]) -> Callable[[Transaction], int]:
+    return lambda transaction: statement.run(connection_of(transaction), params)
 
 
 def _in_transaction(transaction: Transaction, work: Callable[[Transaction], T]) -> T:
@@ -56,11 +70,17 @@ class SessionDatabase:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.dialect = session.get_bind().dialect.name
 
     async def run(self, work: Callable[[Transaction], T]) -> T:
         return _in_transaction(self.session, work)
 
+    async def run_alone(self, statement: DriverStatement, params: Mapping[str, Any]) -> int:
+        return await self.run(_statement_work(statement, params))
 
+
+#: The asynchronous connections of a `ThreadedDatabase` on PostgreSQL, beside its threads' own.
+STATEMENT_CONNECTIONS = 2
 #: The most units of work one transaction carries: enough that a thousand accounts starting at once cost
 #: a few dozen commits, few enough that one transaction stays short.
 GROUP_LIMIT = 200
@@ -86,10 +106,17 @@ class ThreadedDatabase:
     commits and thread hops, not a thousand. If one unit raises, the transaction is rolled back and
     every unit runs again in one of its own, so one unit's error is only its own. A unit therefore
     never commits itself.
+
+    A single statement committed on its own (`run_alone`) skips the threads on PostgreSQL: the loop runs
+    it on one of `STATEMENT_CONNECTIONS` asynchronous connections (`app.sending.async_postgres`).
     """
 
     def __init__(self, engine: sa.Engine, threads: int) -> None:
         self.engine = engine
+        self.dialect = engine.dialect.name
+        self.statements = (
+            AsyncPostgres(engine, STATEMENT_CONNECTIONS) if engine.dialect.driver == "psycopg2" else None
+        )
         self.pending: deque[_Unit] = deque()
         self.ready = threading.Condition()
         self.closing = False
@@ -108,6 +135,11 @@ class ThreadedDatabase:
             self.pending.append(unit)
             self.ready.notify()
         return cast(T, await unit.future)
+
+    async def run_alone(self, statement: DriverStatement, params: Mapping[str, Any]) -> int:
+        if self.statements is None:
+            return await self.run(_statement_work(statement, params))
+        return await self.statements.execute(*statement.bound(self.engine.dialect, params))
 
     def _serve(self) -> None:
         connection: sa.Connection | None = None
@@ -163,6 +195,8 @@ class ThreadedDatabase:
             self.ready.notify_all()
         for thread in self.threads:
             thread.join()
+        if self.statements is not None:
+            self.statements.close()
 
 
 def _settle(results: list[Outcome]) -> None:

@@ -220,27 +220,47 @@ class BatchLedger:
         `BatchEmail.message_id_on`, which is that one); anything else settles the email without
         sending (False). The last email's `sent`, if given, is written with it."""
         connection = connection_of(transaction)
+        if sent is None:
+            started = START_SENDING.run(connection, self._start_params(email, message_id))
+        elif connection.dialect.name == "postgresql":
+            started = SENT_THEN_START.run(connection, self._start_params(email, message_id, sent))
+            self.report.sent += 1
+        else:
+            self.sent(transaction, sent)
+            started = START_SENDING.run(connection, self._start_params(email, message_id))
+        if not started:
+            self.settle_unstartable(transaction, email)
+        return started > 0
+
+    def begin_alone(
+        self, dialect: str, email: BatchEmail, message_id: str, sent: Sent
+    ) -> tuple[DriverStatement, dict[str, Any]] | None:
+        """`begin` after `sent` as one statement committed on its own (`Database.run_alone`), where the
+        database has one (PostgreSQL; SQLite has no UPDATE in a WITH). The rows it changed go to
+        `began_alone`; an email that did not start is then settled by `settle_unstartable`."""
+        if dialect != "postgresql":
+            return None
+        return SENT_THEN_START, self._start_params(email, message_id, sent)
+
+    def began_alone(self, started: int) -> bool:
+        """Whether the email of `begin_alone` started; the email before it is counted sent."""
+        self.report.sent += 1
+        return started > 0
+
+    def _start_params(self, email: BatchEmail, message_id: str, sent: Sent | None = None) -> dict[str, Any]:
         params = {
             "run_id": self.run_id,
             "email_id": email.id,
             "now": clock.utcnow(),
             "new_message_id": message_id,
         }
-        if sent is None:
-            started = START_SENDING.run(connection, params)
-        elif connection.dialect.name == "postgresql":
-            started = SENT_THEN_START.run(
-                connection, {**params, "sent_id": sent.email_id, "sent_at": sent.at}
-            )
-            self.report.sent += 1
-        else:
-            self.sent(transaction, sent)
-            started = START_SENDING.run(connection, params)
-        if not started:
-            self._settle_unstartable(transaction, email)
-        return started > 0
+        if sent is not None:
+            params |= {"sent_id": sent.email_id, "sent_at": sent.at}
+        return params
 
-    def _settle_unstartable(self, transaction: Transaction, email: BatchEmail) -> None:
+    def settle_unstartable(self, transaction: Transaction, email: BatchEmail) -> None:
+        """An email that may not start after all: suppressed, or back to `pending` (its campaign paused)
+        or `cancelled`."""
         self.report.skipped += 1
         if self._update_email(
             transaction,

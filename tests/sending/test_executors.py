@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.sending.connection import run_sync
-from app.sending.executors import ThreadedDatabase, Transaction
+from app.sending.driver_statements import DriverStatement
+from app.sending.executors import STATEMENT_CONNECTIONS, ThreadedDatabase, Transaction
 
 NOTES = sa.Table("executor_notes", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
 
@@ -83,3 +84,50 @@ def test_a_unit_that_fails_the_commit_fails_alone(notes):
     assert [r for r in results if not isinstance(r, Exception)] == [1, 2, 3]
     assert sum(isinstance(r, sa.exc.IntegrityError) for r in results) == 1
     assert written(notes) == [1, 2, 3]
+
+
+INSERT_NOTE = DriverStatement(NOTES.insert().values(id=sa.bindparam("number")))
+
+
+def run_alone_all(database: ThreadedDatabase, numbers: list[int]) -> list[object]:
+    async def everything() -> list[object]:
+        statements = (database.run_alone(INSERT_NOTE, {"number": number}) for number in numbers)
+        return await asyncio.gather(*statements, return_exceptions=True)
+
+    return run_sync(everything)
+
+
+def test_a_statement_run_alone_is_committed_when_it_returns(notes):
+    """The send path's one statement an email (on PostgreSQL, run by the event loop on a connection of
+    its own; on SQLite, by a database thread)."""
+    database = ThreadedDatabase(notes, threads=1)
+    try:
+        assert run_alone_all(database, [7]) == [1]
+        assert written(notes) == [7]
+    finally:
+        database.close()
+
+
+def test_a_statement_run_alone_that_fails_fails_alone(notes):
+    """Its error reaches its caller, and the statements after it run (on a fresh connection where the
+    failed one's state is unknown)."""
+    database = ThreadedDatabase(notes, threads=1)
+    try:
+        first, duplicate, after = run_alone_all(database, [1, 1, 2])
+        assert (first, after) == (1, 1)
+        assert isinstance(duplicate, Exception)
+        assert "unique" in str(duplicate).lower() or "duplicate" in str(duplicate).lower()
+        assert written(notes) == [1, 2]
+    finally:
+        database.close()
+
+
+def test_statements_run_alone_at_once_share_a_few_connections(notes):
+    database = ThreadedDatabase(notes, threads=1)
+    try:
+        assert run_alone_all(database, list(range(100))) == [1] * 100
+        assert written(notes) == list(range(100))
+        if database.statements is not None:
+            assert len(database.statements.idle) <= STATEMENT_CONNECTIONS
+    finally:
+        database.close()
