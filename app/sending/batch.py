@@ -50,6 +50,7 @@ from app.sending.connection import (
     open_connection,
     start_message,
 )
+from app.sending.dispatcher import Claim
 from app.sending.executors import Database, Transaction
 from app.sending.message import Sender
 from app.sending.outcomes import BatchEmail, BatchLedger, BatchReport, BatchWork, Sent
@@ -88,6 +89,7 @@ class BatchSender:
         connect: Connect = open_connection,
         pause: Pause | None = None,
         stopping: asyncio.Event | None = None,
+        claim_next: Callable[[Transaction], list[Claim]] | None = None,
     ) -> None:
         self.database = database
         self.settings = settings
@@ -112,6 +114,10 @@ class BatchSender:
         self.last_refusal: str | None = None
         #: Whether the next email's start commits while its message goes out (see `_attempt`).
         self.overlap = True
+        self.claim_next = claim_next
+        #: The account's next batch, claimed by `claim_next` in this batch's last transaction when the
+        #: account may go on: one commit between two batches, not two.
+        self.next_claims: list[Claim] = []
 
     async def run(self) -> BatchReport:
         work = await self.database.run(self.ledger.take)
@@ -126,10 +132,13 @@ class BatchSender:
             self.report.stopped_by = "an unexpected error (logged)"
         finally:
             await close_quietly(self.connection)
-            await self._write(
-                lambda transaction: self.ledger.finish(transaction, self.last_sent_at, campaign_ids)
-            )
+            await self._write(functools.partial(self._finish, campaign_ids=campaign_ids))
         return self.report
+
+    def _finish(self, transaction: Transaction, campaign_ids: list[int]) -> None:
+        self.ledger.finish(transaction, self.last_sent_at, campaign_ids)
+        if self.claim_next is not None and self.report.continues and not self.stopping.is_set():
+            self.next_claims = self.claim_next(transaction)
 
     async def _run(self, work: BatchWork) -> None:
         if not work.emails:

@@ -2,10 +2,12 @@
 
 Each account's batches run as one coroutine (`_serve`), paced by the account's own interval; a process
 serves any number of accounts with one thread for the loop, `SENDER_DB_CONNECTIONS` threads (and as
-many database connections) for their short transactions, and `SENDER_BUILD_THREADS` threads to build
+many database connections) for their short transactions, on PostgreSQL `STATEMENT_CONNECTIONS` more
+for the per-email statement (`app.sending.executors`), and `SENDER_BUILD_THREADS` threads to build
 messages, beside two processes for campaigns new or slow to render (`app.sending.builders`). When a
-batch ends and its account still has due mail, the account's next batch is claimed and started right
-here, without a round trip through the broker (a broker outage does not stall it).
+batch ends and its account still has due mail, the account's next batch is claimed in the transaction
+that ends the last one and started right here, without a round trip through the broker (a broker outage
+does not stall it).
 
 The claims it holds stay alive through one heartbeat for all of them, every quarter `CLAIM_LEASE`
 (`app.sending.heartbeat`); a process that dies stops beating, and the dispatcher frees its accounts once
@@ -16,6 +18,7 @@ flight, return the rest of its batch and free itself, then ends the loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -120,17 +123,15 @@ class SenderService:
                     self.decrypt,
                     builder=self.builder,
                     stopping=self.stopping,
+                    claim_next=functools.partial(
+                        claim_batches, settings=self.settings, account_ids=[account_id]
+                    ),
                 )
                 self.claims[account_id] = (ticket, sender.ledger.run_id)
-                report = await sender.run()
-                if not report.continues or self.stopping.is_set():
+                await sender.run()
+                if not sender.next_claims:
                     return
-                claims = await self.database.run(
-                    lambda transaction: claim_batches(transaction, self.settings, [account_id])
-                )
-                if not claims:
-                    return
-                ticket = claims[0].batch_id
+                ticket = sender.next_claims[0].batch_id
         except Exception:
             log.exception(
                 "sender: account %s stopped on an unexpected error; its claim will expire", account_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import time
 from dataclasses import replace
@@ -14,10 +15,12 @@ import sqlalchemy as sa
 from app import clock
 from app.extensions import db
 from app.models import Campaign, Email, SMTPSettings, Suppression
-from app.sending.connection import open_connection
-from app.sending.dispatcher import claim_batch
+from app.sending.batch import BatchSender
+from app.sending.connection import open_connection, run_sync
+from app.sending.dispatcher import claim_batch, claim_batches
 from app.sending.executors import SessionDatabase
 from app.sending.outcomes import BatchLedger, BatchReport, Sent
+from app.smtp_crypto import decrypt_password
 from app.states import CampaignStatus, EmailStatus
 from tests.builders import make_account, make_queued_campaign
 from tests.sending import runs
@@ -96,6 +99,42 @@ def test_each_email_costs_one_commit_that_overlaps_its_message_which_ends_only_a
     # The first email connects once its commit has returned; from then on, when email n's commit
     # returned, its message had begun and the ones before it were kept, but not it.
     assert per_email == [(0, 0)] + [(n + 1, n) for n in range(1, 4)]
+
+
+class CountedCommits(SessionDatabase):
+    """The test's session, counting the transactions it commits."""
+
+    def __init__(self) -> None:
+        super().__init__(db.session)
+        self.transactions = 0
+
+    async def run(self, work):
+        self.transactions += 1
+        return await super().run(work)
+
+
+def test_the_accounts_next_batch_is_claimed_in_the_transaction_that_ends_this_one(
+    account, engine_settings, smtp_sink
+):
+    """Between two batches of an account with more due mail: one commit, not one to finish and one to claim."""
+    make_queued_campaign(account, 3)
+    settings = replace(engine_settings, batch_size=2)
+    claim = claim_batch(db.session, settings, account.id)
+    database = CountedCommits()
+    sender = BatchSender(
+        database,
+        settings,
+        claim.batch_id,
+        account.id,
+        decrypt_password,
+        claim_next=functools.partial(claim_batches, settings=settings, account_ids=[account.id]),
+    )
+    report = run_sync(sender.run)
+    assert report.sent == 2
+    assert database.transactions == 1 + 2 + 1  # take, one per email, finish with the next claim
+    [next_claim] = sender.next_claims
+    assert len(next_claim.email_ids) == 1
+    assert db.session.get(SMTPSettings, account.id).batch_id == next_claim.batch_id
 
 
 def test_the_last_emails_sent_rides_on_the_next_ones_start(account, engine_settings):
