@@ -131,3 +131,19 @@ def test_statements_run_alone_at_once_share_a_few_connections(notes):
             assert len(database.statements.idle) <= STATEMENT_CONNECTIONS
     finally:
         database.close()
+
+
+def test_a_statement_run_alone_is_prepared_once_per_connection(notes):
+    """On PostgreSQL, planning the per-email statement was half of its cost: it is prepared once per
+    connection, then only executed."""
+    database = ThreadedDatabase(notes, threads=1)
+    if database.statements is None:
+        pytest.skip("prepared statements are PostgreSQL's")
+    try:
+        assert run_alone_all(database, [1]) == [1]
+        assert run_alone_all(database, [2]) == [1]
+        [session] = database.statements.idle
+        assert len(session.prepared) == 1
+        assert written(notes) == [1, 2]
+    finally:
+        database.close()
