@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal, TypeVar
 
@@ -74,8 +75,17 @@ Attempt = Outcome | None | Literal["not started"]
 BREAKER_THRESHOLD = 3
 
 
+@dataclass(frozen=True)
+class TakenBatch:
+    """A batch whose ticket a run has swapped for its own id already, and the work it read
+    (`BatchLedger.take`; None if the ticket was spent)."""
+
+    ledger: BatchLedger
+    work: BatchWork | None
+
+
 class BatchSender:
-    """Sends one claimed batch of one account."""
+    """Sends one claimed batch of one account (or one `taken` already)."""
 
     def __init__(
         self,
@@ -90,6 +100,7 @@ class BatchSender:
         pause: Pause | None = None,
         stopping: asyncio.Event | None = None,
         claim_next: Callable[[Transaction], list[Claim]] | None = None,
+        taken: TakenBatch | None = None,
     ) -> None:
         self.database = database
         self.settings = settings
@@ -98,8 +109,9 @@ class BatchSender:
         self.connect = connect
         self.stopping = stopping or asyncio.Event()
         self.pause = pause or self._pause
-        self.report = BatchReport()
-        self.ledger = BatchLedger(ticket, account_id, self.report)
+        self.taken = taken
+        self.ledger = taken.ledger if taken else BatchLedger(ticket, account_id, BatchReport())
+        self.report = self.ledger.report
         self.links = UnsubscribeLinks(settings.secret_key, settings.public_base_url)
         self.connection: aiosmtplib.SMTP | None = None
         self.sent_on_connection = 0
@@ -115,12 +127,12 @@ class BatchSender:
         #: Whether the next email's start commits while its message goes out (see `_attempt`).
         self.overlap = True
         self.claim_next = claim_next
-        #: The account's next batch, claimed by `claim_next` in this batch's last transaction when the
-        #: account may go on: one commit between two batches, not two.
-        self.next_claims: list[Claim] = []
+        #: The account's next batch, claimed by `claim_next` and taken in this batch's last transaction
+        #: when the account may go on: one commit between two batches, not three.
+        self.next_batch: TakenBatch | None = None
 
     async def run(self) -> BatchReport:
-        work = await self.database.run(self.ledger.take)
+        work = self.taken.work if self.taken else await self.database.run(self.ledger.take)
         if work is None:
             self.report.stopped_by = "this batch already ran, or its claim expired"
             return self.report
@@ -137,8 +149,12 @@ class BatchSender:
 
     def _finish(self, transaction: Transaction, campaign_ids: list[int]) -> None:
         self.ledger.finish(transaction, self.last_sent_at, campaign_ids)
-        if self.claim_next is not None and self.report.continues and not self.stopping.is_set():
-            self.next_claims = self.claim_next(transaction)
+        if self.claim_next is None or not self.report.continues or self.stopping.is_set():
+            return
+        claims = self.claim_next(transaction)
+        if claims:
+            ledger = BatchLedger(claims[0].batch_id, self.ledger.account_id, BatchReport())
+            self.next_batch = TakenBatch(ledger, ledger.take(transaction))
 
     async def _run(self, work: BatchWork) -> None:
         if not work.emails:

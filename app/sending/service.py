@@ -114,6 +114,7 @@ class SenderService:
             if self.stopping.is_set():
                 await self.database.run(lambda transaction: release_claim(transaction, ticket, account_id))
                 return
+            taken = None
             while True:
                 sender = BatchSender(
                     self.database,
@@ -126,12 +127,14 @@ class SenderService:
                     claim_next=functools.partial(
                         claim_batches, settings=self.settings, account_ids=[account_id]
                     ),
+                    taken=taken,
                 )
                 self.claims[account_id] = (ticket, sender.ledger.run_id)
                 await sender.run()
-                if not sender.next_claims:
+                taken = sender.next_batch
+                if taken is None:
                     return
-                ticket = sender.next_claims[0].batch_id
+                ticket = taken.ledger.ticket
         except Exception:
             log.exception(
                 "sender: account %s stopped on an unexpected error; its claim will expire", account_id

@@ -116,7 +116,8 @@ class CountedCommits(SessionDatabase):
 def test_the_accounts_next_batch_is_claimed_in_the_transaction_that_ends_this_one(
     account, engine_settings, smtp_sink
 ):
-    """Between two batches of an account with more due mail: one commit, not one to finish and one to claim."""
+    """Between two batches of an account with more due mail: one commit, not one to finish, one to
+    claim and one to take the next."""
     make_queued_campaign(account, 3)
     settings = replace(engine_settings, batch_size=2)
     claim = claim_batch(db.session, settings, account.id)
@@ -132,9 +133,17 @@ def test_the_accounts_next_batch_is_claimed_in_the_transaction_that_ends_this_on
     report = run_sync(sender.run)
     assert report.sent == 2
     assert database.transactions == 1 + 2 + 1  # take, one per email, finish with the next claim
-    [next_claim] = sender.next_claims
-    assert len(next_claim.email_ids) == 1
-    assert db.session.get(SMTPSettings, account.id).batch_id == next_claim.batch_id
+    next_batch = sender.next_batch
+    assert next_batch is not None
+    assert next_batch.work is not None
+    assert len(next_batch.work.emails) == 1
+    assert db.session.get(SMTPSettings, account.id).batch_id == next_batch.ledger.run_id
+    follower = BatchSender(
+        database, settings, next_batch.ledger.ticket, account.id, decrypt_password, taken=next_batch
+    )
+    assert run_sync(follower.run).sent == 1
+    assert database.transactions == 4 + 1 + 1  # no take: one for its email, one to finish
+    assert smtp_sink.count == 3
 
 
 def test_the_last_emails_sent_rides_on_the_next_ones_start(account, engine_settings):
