@@ -233,18 +233,21 @@ class BatchLedger:
         return started > 0
 
     def begin_alone(
-        self, dialect: str, email: BatchEmail, message_id: str, sent: Sent
+        self, dialect: str, email: BatchEmail, message_id: str, sent: Sent | None
     ) -> tuple[DriverStatement, dict[str, Any]] | None:
-        """`begin` after `sent` as one statement committed on its own (`Database.run_alone`), where the
-        database has one (PostgreSQL; SQLite has no UPDATE in a WITH). The rows it changed go to
-        `began_alone`; an email that did not start is then settled by `settle_unstartable`."""
+        """`begin` (after `sent`, if given) as one statement committed on its own (`Database.run_alone`),
+        where the database has one (with `sent`: PostgreSQL; SQLite has no UPDATE in a WITH). The rows it
+        changed go to `began_alone`; an email that did not start is then settled by `settle_unstartable`."""
+        if sent is None:
+            return START_SENDING, self._start_params(email, message_id)
         if dialect != "postgresql":
             return None
         return SENT_THEN_START, self._start_params(email, message_id, sent)
 
-    def began_alone(self, started: int) -> bool:
-        """Whether the email of `begin_alone` started; the email before it is counted sent."""
-        self.report.sent += 1
+    def began_alone(self, started: int, sent: Sent | None) -> bool:
+        """Whether the email of `begin_alone` started; `sent` is counted."""
+        if sent is not None:
+            self.report.sent += 1
         return started > 0
 
     def _start_params(self, email: BatchEmail, message_id: str, sent: Sent | None = None) -> dict[str, Any]:

@@ -113,37 +113,52 @@ class CountedCommits(SessionDatabase):
         return await super().run(work)
 
 
-def test_the_accounts_next_batch_is_claimed_in_the_transaction_that_ends_this_one(
+def test_the_accounts_next_batch_is_taken_in_the_transaction_that_ends_this_one_and_goes_on_on_its_connection(
     account, engine_settings, smtp_sink
 ):
     """Between two batches of an account with more due mail: one commit, not one to finish, one to
-    claim and one to take the next."""
+    claim and one to take the next; and no new SMTP connection while the account's server is the same."""
     make_queued_campaign(account, 3)
     settings = replace(engine_settings, batch_size=2)
     claim = claim_batch(db.session, settings, account.id)
     database = CountedCommits()
-    sender = BatchSender(
-        database,
-        settings,
-        claim.batch_id,
-        account.id,
-        decrypt_password,
-        claim_next=functools.partial(claim_batches, settings=settings, account_ids=[account.id]),
-    )
-    report = run_sync(sender.run)
-    assert report.sent == 2
-    assert database.transactions == 1 + 2 + 1  # take, one per email, finish with the next claim
-    next_batch = sender.next_batch
-    assert next_batch is not None
-    assert next_batch.work is not None
-    assert len(next_batch.work.emails) == 1
-    assert db.session.get(SMTPSettings, account.id).batch_id == next_batch.ledger.run_id
-    follower = BatchSender(
-        database, settings, next_batch.ledger.ticket, account.id, decrypt_password, taken=next_batch
-    )
-    assert run_sync(follower.run).sent == 1
+    connections = []
+
+    async def counting_connect(endpoint):
+        connections.append(endpoint)
+        return await open_connection(endpoint)
+
+    def sender(ticket: str, **options) -> BatchSender:
+        claim_next = functools.partial(claim_batches, settings=settings, account_ids=[account.id])
+        return BatchSender(
+            database,
+            settings,
+            ticket,
+            account.id,
+            decrypt_password,
+            connect=counting_connect,
+            claim_next=claim_next,
+            **options,
+        )
+
+    async def two_batches() -> BatchSender:
+        first = sender(claim.batch_id)
+        assert (await first.run()).sent == 2
+        assert database.transactions == 1 + 2 + 1  # take, one per email, finish with the next claim
+        next_batch = first.next_batch
+        assert next_batch is not None
+        assert next_batch.work is not None
+        assert len(next_batch.work.emails) == 1
+        assert db.session.get(SMTPSettings, account.id).batch_id == next_batch.ledger.run_id
+        follower = sender(next_batch.ledger.ticket, taken=next_batch)
+        assert (await follower.run()).sent == 1
+        return follower
+
+    follower = run_sync(two_batches)
     assert database.transactions == 4 + 1 + 1  # no take: one for its email, one to finish
     assert smtp_sink.count == 3
+    assert len(connections) == 1
+    assert follower.next_batch is None
 
 
 def test_the_last_emails_sent_rides_on_the_next_ones_start(account, engine_settings):

@@ -113,7 +113,7 @@ def test_a_statement_run_alone_that_fails_fails_alone(notes):
     failed one's state is unknown)."""
     database = ThreadedDatabase(notes, threads=1)
     try:
-        first, duplicate, after = run_alone_all(database, [1, 1, 2])
+        first, duplicate, after = (run_alone_all(database, [number])[0] for number in (1, 1, 2))
         assert (first, after) == (1, 1)
         assert isinstance(duplicate, Exception)
         assert "unique" in str(duplicate).lower() or "duplicate" in str(duplicate).lower()
