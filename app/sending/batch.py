@@ -186,13 +186,18 @@ class BatchSender:
             await close_quietly(self.connection)
 
     def _finish(self, transaction: Transaction, campaign_ids: list[int]) -> None:
-        self.ledger.finish(transaction, self.last_sent_at, campaign_ids)
-        if self.claim_next is None or not self.report.continues or self.stopping.is_set():
-            return
-        claims = self.claim_next(transaction)
-        if claims:
-            ledger = BatchLedger(claims[0].batch_id, self.ledger.account_id, BatchReport())
-            self.next_batch = TakenBatch(ledger, ledger.take(transaction))
+        """Free the account, claim and take its next batch if it may go on, and complete the campaigns
+        with nothing left to send: not those the next batch sends, which cannot be."""
+        self.ledger.finish(transaction, self.last_sent_at)
+        self.next_batch = None  # this work may run twice (`ThreadedDatabase`): only the committed run counts
+        going_on: set[int] = set()
+        if self.claim_next is not None and self.report.continues and not self.stopping.is_set():
+            claims = self.claim_next(transaction)
+            if claims:
+                ledger = BatchLedger(claims[0].batch_id, self.ledger.account_id, BatchReport())
+                self.next_batch = TakenBatch(ledger, ledger.take(transaction))
+                going_on = claims[0].campaign_ids
+        BatchLedger.complete(transaction, [campaign for campaign in campaign_ids if campaign not in going_on])
 
     async def _run(self, work: BatchWork, handed: OpenConnection | None) -> None:
         if not work.emails:

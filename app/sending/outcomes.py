@@ -438,14 +438,16 @@ class BatchLedger:
         )
         self.report.failed -= unfailed
 
-    def finish(
-        self, transaction: Transaction, last_sent_at: datetime | None, campaign_ids: list[int]
-    ) -> None:
-        """Return what was not tried, free the account (noting when it last sent, for the next batch's
-        interval) and complete the campaigns with nothing left to send."""
+    def finish(self, transaction: Transaction, last_sent_at: datetime | None) -> None:
+        """Return what was not tried and free the account (noting when it last sent, for the next
+        batch's interval)."""
         release_emails(transaction, self.run_id)
         last_send = {"last_send_at": last_sent_at} if last_sent_at else {}
         self.update_account(transaction, batch_id=None, batch_heartbeat_at=None, **last_send)
+
+    @staticmethod
+    def complete(transaction: Transaction, campaign_ids: list[int]) -> None:
+        """Complete those of these campaigns with nothing left to send."""
         if campaign_ids:
             connection_of(transaction).execute(completing(campaign_ids))
 

@@ -118,7 +118,7 @@ def test_the_accounts_next_batch_is_taken_in_the_transaction_that_ends_this_one_
 ):
     """Between two batches of an account with more due mail: one commit, not one to finish, one to
     claim and one to take the next; and no new SMTP connection while the account's server is the same."""
-    make_queued_campaign(account, 3)
+    campaign = make_queued_campaign(account, 3)
     settings = replace(engine_settings, batch_size=2)
     claim = claim_batch(db.session, settings, account.id)
     database = CountedCommits()
@@ -150,6 +150,7 @@ def test_the_accounts_next_batch_is_taken_in_the_transaction_that_ends_this_one_
         assert next_batch.work is not None
         assert len(next_batch.work.emails) == 1
         assert db.session.get(SMTPSettings, account.id).batch_id == next_batch.ledger.run_id
+        assert db.session.get(Campaign, campaign.id).status == CampaignStatus.SENDING
         follower = sender(next_batch.ledger.ticket, taken=next_batch)
         assert (await follower.run()).sent == 1
         return follower
@@ -159,6 +160,7 @@ def test_the_accounts_next_batch_is_taken_in_the_transaction_that_ends_this_one_
     assert smtp_sink.count == 3
     assert len(connections) == 1
     assert follower.next_batch is None
+    assert db.session.get(Campaign, campaign.id).status == CampaignStatus.COMPLETED
 
 
 def test_the_last_emails_sent_rides_on_the_next_ones_start(account, engine_settings):
