@@ -93,9 +93,9 @@ class OpenConnection:
 
 @dataclass
 class TakenBatch:
-    """A batch whose ticket a run has swapped for its own id already, the work it read
-    (`BatchLedger.take`; None if the ticket was spent), and the connection the batch before it left
-    open, if any: it goes on with it when the account's server is still the same."""
+    """A batch whose work its run has read already (`BatchLedger.read`; None if it was gone), and the
+    connection the batch before it left open, if any: it goes on with it when the account's server is
+    still the same."""
 
     ledger: BatchLedger
     work: BatchWork | None
@@ -194,8 +194,8 @@ class BatchSender:
         if self.claim_next is not None and self.report.continues and not self.stopping.is_set():
             claims = self.claim_next(transaction)
             if claims:
-                ledger = BatchLedger(claims[0].batch_id, self.ledger.account_id, BatchReport())
-                self.next_batch = TakenBatch(ledger, ledger.take(transaction))
+                ledger = BatchLedger.claimed_here(claims[0].batch_id, self.ledger.account_id)
+                self.next_batch = TakenBatch(ledger, ledger.read(transaction))
                 going_on = claims[0].campaign_ids
         BatchLedger.complete(transaction, [campaign for campaign in campaign_ids if campaign not in going_on])
 

@@ -73,45 +73,56 @@ MARK_SENT = DriverStatement(_mark_sent("email_id", "now"))
 #: email, against 0.3 and 1.3 ms as two statements (docs/benchmarks.md).
 SENT_THEN_START = DriverStatement(_START_SENDING.add_cte(_mark_sent("sent_id", "sent_at").cte("just_sent")))
 ROLLING_DAY = timedelta(days=1)
+#: What a run needs of its account.
+ACCOUNT_WORK = (
+    ACCOUNT.c.host,
+    ACCOUNT.c.port,
+    ACCOUNT.c.security,
+    ACCOUNT.c.username,
+    ACCOUNT.c.password_encrypted,
+    ACCOUNT.c.from_address,
+    ACCOUNT.c.from_name,
+    ACCOUNT.c.reply_to,
+    ACCOUNT.c.send_interval,
+    ACCOUNT.c.last_send_at,
+    ACCOUNT.c.last_error,
+)
+#: What a run needs of each of its emails.
+EMAIL_WORK = (
+    EMAIL.c.id,
+    EMAIL.c.user_id,
+    EMAIL.c.campaign_id,
+    EMAIL.c.address,
+    EMAIL.c.name,
+    EMAIL.c.merge_data,
+    EMAIL.c.scheduled_at,
+    EMAIL.c.message_id,
+)
 #: A run's ticket swapped for its own id, returning what the run needs of its account.
 TAKE_ACCOUNT = (
     sa.update(ACCOUNT)
     .where(ACCOUNT.c.id == sa.bindparam("account_id"), ACCOUNT.c.batch_id == sa.bindparam("ticket"))
     .values(batch_id=sa.bindparam("run_id"), batch_heartbeat_at=sa.bindparam("now"))
-    .returning(
-        ACCOUNT.c.host,
-        ACCOUNT.c.port,
-        ACCOUNT.c.security,
-        ACCOUNT.c.username,
-        ACCOUNT.c.password_encrypted,
-        ACCOUNT.c.from_address,
-        ACCOUNT.c.from_name,
-        ACCOUNT.c.reply_to,
-        ACCOUNT.c.send_interval,
-        ACCOUNT.c.last_send_at,
-        ACCOUNT.c.last_error,
-    )
+    .returning(*ACCOUNT_WORK)
 )
-CAMPAIGN = Campaign.__table__
-CAMPAIGN_SOURCES = sa.select(
-    CAMPAIGN.c.id, CAMPAIGN.c.subject, CAMPAIGN.c.html_body, CAMPAIGN.c.text_body, CAMPAIGN.c.preheader
-).where(CAMPAIGN.c.id.in_(sa.bindparam("ids", expanding=True)))
 #: The ticket's emails moved to the run, returning what the run needs of each.
 TAKE_EMAILS = (
     sa.update(EMAIL)
     .where(EMAIL.c.batch_id == sa.bindparam("ticket"), EMAIL.c.status == EmailStatus.QUEUED)
     .values(batch_id=sa.bindparam("run_id"), claimed_at=sa.bindparam("now"))
-    .returning(
-        EMAIL.c.id,
-        EMAIL.c.user_id,
-        EMAIL.c.campaign_id,
-        EMAIL.c.address,
-        EMAIL.c.name,
-        EMAIL.c.merge_data,
-        EMAIL.c.scheduled_at,
-        EMAIL.c.message_id,
-    )
+    .returning(*EMAIL_WORK)
 )
+#: The same, read for a run whose id is its ticket (`BatchLedger.claimed_here`).
+READ_ACCOUNT = sa.select(*ACCOUNT_WORK).where(
+    ACCOUNT.c.id == sa.bindparam("account_id"), ACCOUNT.c.batch_id == sa.bindparam("run_id")
+)
+READ_EMAILS = sa.select(*EMAIL_WORK).where(
+    EMAIL.c.batch_id == sa.bindparam("run_id"), EMAIL.c.status == EmailStatus.QUEUED
+)
+CAMPAIGN = Campaign.__table__
+CAMPAIGN_SOURCES = sa.select(
+    CAMPAIGN.c.id, CAMPAIGN.c.subject, CAMPAIGN.c.html_body, CAMPAIGN.c.text_body, CAMPAIGN.c.preheader
+).where(CAMPAIGN.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -163,11 +174,18 @@ class BatchReport:
 class BatchLedger:
     """The database side of one run of a batch."""
 
-    def __init__(self, ticket: str, account_id: int, report: BatchReport) -> None:
+    def __init__(self, ticket: str, account_id: int, report: BatchReport, run_id: str | None = None) -> None:
         self.ticket = ticket
-        self.run_id = str(uuid.uuid4())
+        self.run_id = run_id or str(uuid.uuid4())
         self.account_id = account_id
         self.report = report
+
+    @classmethod
+    def claimed_here(cls, ticket: str, account_id: int) -> BatchLedger:
+        """The run of a batch that the run before it claimed in its own transaction: no task carries
+        its ticket, so nothing can deliver it twice, and the ticket serves as the run's id (`read`
+        instead of `take`: the claimed rows are not written again)."""
+        return cls(ticket, account_id, BatchReport(), run_id=ticket)
 
     # ----- start -------------------------------------------------------------------------------------
 
@@ -178,6 +196,15 @@ class BatchLedger:
         visibility timeout) finds it spent and does nothing, so it can neither send twice nor give back
         emails another run is still sending.
         """
+        return self._work(transaction, TAKE_ACCOUNT, TAKE_EMAILS)
+
+    def read(self, transaction: Transaction) -> BatchWork | None:
+        """The work of a run `claimed_here`, as `take` returns it."""
+        return self._work(transaction, READ_ACCOUNT, READ_EMAILS)
+
+    def _work(
+        self, transaction: Transaction, account_statement: sa.Executable, emails_statement: sa.Executable
+    ) -> BatchWork | None:
         connection = connection_of(transaction)
         params = {
             "account_id": self.account_id,
@@ -185,10 +212,12 @@ class BatchLedger:
             "run_id": self.run_id,
             "now": clock.utcnow(),
         }
-        account = connection.execute(TAKE_ACCOUNT, params).first()
+        account = connection.execute(account_statement, params).first()
         if account is None:
             return None
-        rows = sorted(connection.execute(TAKE_EMAILS, params), key=lambda row: (row.scheduled_at, row.id))
+        rows = sorted(
+            connection.execute(emails_statement, params), key=lambda row: (row.scheduled_at, row.id)
+        )
         emails = [
             BatchEmail(
                 row.id,
