@@ -1,4 +1,4 @@
-"""What the databases need beyond the tables: SQLite's tuning, PostgreSQL's extensions.
+"""What the databases need beyond the tables: SQLite's tuning, PostgreSQL's extensions, one-snapshot reads.
 
 PostgreSQL: the report's address search uses a trigram index (`pg_trgm`, a trusted extension since
 PostgreSQL 13, so the database's owner may create it; migrations and `create_all` both do).
@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, scoped_session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -24,6 +25,18 @@ def changed_rows(result: sa.Result[Any]) -> int:
     """How many rows an UPDATE, DELETE or INSERT ... SELECT changed: `Session.execute` is typed as
     returning any `Result`, and for these statements it is a `CursorResult`, which counts them."""
     return cast("sa.CursorResult[Any]", result).rowcount
+
+
+def read_in_one_snapshot(session: Session | scoped_session[Any]) -> None:
+    """Every read of `session` from here to the end of its transaction sees the database as of one
+    moment. A live page's figures, status and whether to look again come from several queries: a
+    campaign completing between two of them (its last email sent, in one commit) left the page at 39 of
+    40 sent, or "sending" with every email sent, and no longer looking. PostgreSQL: a new transaction at
+    REPEATABLE READ (the one the log-in check began is ended first); SQLite's transactions are
+    snapshots already."""
+    session.rollback()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

@@ -22,6 +22,8 @@ from app.dashboard.stats import (
     recent_failures,
     user_accounts,
 )
+from app.database import read_in_one_snapshot
+from app.extensions import db
 
 HOURS_CHARTED = 48
 DAYS_CHARTED = 30
@@ -64,7 +66,8 @@ def index() -> str:
 def stats() -> dict[str, Any]:
     """The live figures: counts as numbers, the charts' series, each active (or `shown`) campaign's
     progress and status badge, and the page's other live parts (cooldowns, the account's state, the
-    next scheduled send, the latest failures) as rendered HTML."""
+    next scheduled send, the latest failures) as rendered HTML; all read as of one moment."""
+    read_in_one_snapshot(db.session)
     shown = request.args.get("shown", "").split(",")
     context = live_context(record_ids(shown[:SHOWN_MAX]))
     # A template module's attributes are its macros, which Jinja's types cannot list.

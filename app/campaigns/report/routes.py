@@ -37,6 +37,8 @@ from app.campaigns.queries import (
 )
 from app.campaigns.report.export import csv_lines, export_name, xlsx_file
 from app.campaigns.report.table import STATUSES, EmailFilter, email_page, export_rows, has_more_than
+from app.database import read_in_one_snapshot
+from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Campaign
 from app.states import CANCELLABLE, NOT_STARTED, RETRIABLE
@@ -81,7 +83,8 @@ def report(campaign_id: int) -> str:
 @login_required
 def stats(campaign_id: int) -> dict[str, Any]:
     """The campaign's live figures: counts by status; its progress bar, status badge, buttons and its
-    account's cooldown, rendered; and when to look again."""
+    account's cooldown, rendered; and when to look again: all read as of one moment."""
+    read_in_one_snapshot(db.session)
     campaign = campaign_or_404(campaign_id)
     now = clock.utcnow()
     counts = email_counts([campaign.id])[campaign.id]

@@ -6,8 +6,12 @@ import re
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 
+from app.campaigns.report import routes as report_routes
 from app.campaigns.report.table import PAGE_SIZE
+from app.extensions import db
+from app.models import Campaign, Email
 from app.states import CampaignStatus, EmailStatus
 from tests.builders import add_campaign, add_emails, make_account
 from tests.conftest import csrf_token_from
@@ -135,3 +139,33 @@ def test_another_users_campaign_is_a_404_everywhere(client, logged_in, make_user
 @pytest.mark.parametrize("path", ["retry-failed", "cancel-pending"])
 def test_the_actions_need_a_csrf_token(client, campaign, path):
     assert client.post(f"/campaigns/{campaign.id}/{path}").status_code == 400
+
+
+def test_a_campaign_completing_while_its_stats_are_read_is_seen_before_or_after_never_half(
+    client, campaign, monkeypatch
+):
+    """The page stops looking once nothing is in flight: figures, badge and liveness that straddled the
+    campaign's last commit left it at "sending", or short of 100 %, for good."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's transactions are snapshots already (and hold its one write lock)")
+    counted = report_routes.email_counts
+
+    def counts_then_the_campaign_completes(campaign_ids):
+        counts = counted(campaign_ids)
+        with db.engine.begin() as elsewhere:
+            elsewhere.execute(
+                sa.update(Email).where(Email.campaign_id == campaign.id).values(status=EmailStatus.SENT)
+            )
+            elsewhere.execute(
+                sa.update(Campaign).where(Campaign.id == campaign.id).values(status=CampaignStatus.COMPLETED)
+            )
+        return counts
+
+    monkeypatch.setattr(report_routes, "email_counts", counts_then_the_campaign_completes)
+    stats = client.get(f"/campaigns/{campaign.id}/stats").get_json()
+    assert stats["in_flight"] is True
+    assert ">sending</span>" in stats["badges"][str(campaign.id)]
+    assert stats["figures"]["sent"] == 120
+    after = client.get(f"/campaigns/{campaign.id}/stats").get_json()
+    assert after["in_flight"] is False
+    assert ">completed</span>" in after["badges"][str(campaign.id)]
