@@ -34,7 +34,8 @@ SHOWN_MAX = 50
 def live_context(shown: list[int]) -> dict[str, Any]:
     """What the page shows and the JSON refreshes: the headline figures, the active campaigns (and
     those of `shown`), and the two charts; the campaigns' counters are read once for the figures and
-    the campaigns, the sends once for the figures and both charts."""
+    the campaigns, the sends once for the figures and both charts; all read as of one moment."""
+    read_in_one_snapshot(db.session)
     now, zone = clock.utcnow(), current_user.timezone
     accounts = user_accounts()
     this_week = day_buckets(now, zone, days_this_week(now, zone))
@@ -66,8 +67,7 @@ def index() -> str:
 def stats() -> dict[str, Any]:
     """The live figures: counts as numbers, the charts' series, each active (or `shown`) campaign's
     progress and status badge, and the page's other live parts (cooldowns, the account's state, the
-    next scheduled send, the latest failures) as rendered HTML; all read as of one moment."""
-    read_in_one_snapshot(db.session)
+    next scheduled send, the latest failures) as rendered HTML."""
     shown = request.args.get("shown", "").split(",")
     context = live_context(record_ids(shown[:SHOWN_MAX]))
     # A template module's attributes are its macros, which Jinja's types cannot list.

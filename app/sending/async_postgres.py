@@ -126,19 +126,16 @@ async def _ready(connection: Connection) -> None:
         state = connection.poll()
         if state == psycopg2.extensions.POLL_OK:
             return
-        ready = loop.create_future()
         if state == psycopg2.extensions.POLL_READ:
-            loop.add_reader(fd, _wake, ready)
-            try:
-                await ready
-            finally:
-                loop.remove_reader(fd)
+            watch, unwatch = loop.add_reader, loop.remove_reader
         else:
-            loop.add_writer(fd, _wake, ready)
-            try:
-                await ready
-            finally:
-                loop.remove_writer(fd)
+            watch, unwatch = loop.add_writer, loop.remove_writer
+        ready = loop.create_future()
+        watch(fd, _wake, ready)
+        try:
+            await ready
+        finally:
+            unwatch(fd)
 
 
 def _wake(ready: asyncio.Future[None]) -> None:

@@ -128,6 +128,8 @@ class BatchSender:
         self.stopping = stopping or asyncio.Event()
         self.pause = pause or self._pause
         self.taken = taken
+        #: The connection the batch before left open, until this batch goes on with it or closes it.
+        self.handed = taken.connection if taken else None
         self.ledger = taken.ledger if taken else BatchLedger(ticket, account_id, BatchReport())
         self.report = self.ledger.report
         self.links = UnsubscribeLinks(settings.secret_key, settings.public_base_url)
@@ -150,24 +152,23 @@ class BatchSender:
         self.next_batch: TakenBatch | None = None
 
     async def run(self) -> BatchReport:
-        handed = self.taken.connection if self.taken else None
         try:
             work = self.taken.work if self.taken else await self.database.run(self.ledger.take)
             if work is None:
                 self.report.stopped_by = "this batch already ran, or its claim expired"
                 return self.report
-            await self._run_and_finish(work, handed)
+            await self._run_and_finish(work)
         finally:
-            if handed is not None and handed.smtp is not self.connection:
-                await close_quietly(handed.smtp)
+            if self.handed is not None:  # the batch stopped before it could decide
+                await close_quietly(self.handed.smtp)
         return self.report
 
-    async def _run_and_finish(self, work: BatchWork, handed: OpenConnection | None) -> None:
+    async def _run_and_finish(self, work: BatchWork) -> None:
         """Send, then finish the batch (claiming the account's next one): its connection is handed to
         that one if still usable, else closed."""
         campaign_ids = sorted({email.campaign_id for email in work.emails})
         try:
-            await self._run(work, handed)
+            await self._run(work)
         except Exception:
             log.exception("batch %s of account %s failed", self.ledger.run_id, self.ledger.account_id)
             self.report.stopped_by = "an unexpected error (logged)"
@@ -199,7 +200,7 @@ class BatchSender:
                 going_on = claims[0].campaign_ids
         BatchLedger.complete(transaction, [campaign for campaign in campaign_ids if campaign not in going_on])
 
-    async def _run(self, work: BatchWork, handed: OpenConnection | None) -> None:
+    async def _run(self, work: BatchWork) -> None:
         if not work.emails:
             return
         account = work.account
@@ -209,8 +210,7 @@ class BatchSender:
             unreadable = str(error)
             self.deferred.append(lambda transaction: self.ledger.account_failed(transaction, unreadable))
             return
-        if handed is not None and handed.endpoint == self.endpoint:
-            self.connection, self.sent_on_connection = handed.smtp, handed.sent
+        await self._go_on_with_handed()
         self.sender = Sender(account.from_address, account.from_name, account.reply_to)
         self.had_account_error = account.last_error is not None
         self.interval = self.settings.interval_for(account)
@@ -231,6 +231,17 @@ class BatchSender:
                 return
 
     # ----- steps -------------------------------------------------------------------------------------
+
+    async def _go_on_with_handed(self) -> None:
+        """Go on with the connection the batch before left open if the account's server is the same;
+        close it at once if not."""
+        handed, self.handed = self.handed, None
+        if handed is None:
+            return
+        if handed.endpoint == self.endpoint:
+            self.connection, self.sent_on_connection = handed.smtp, handed.sent
+        else:
+            await close_quietly(handed.smtp)
 
     def _seconds_until_interval_ends(self, last_send_at: datetime | None) -> float:
         """The account's interval holds across batches, not only within one."""

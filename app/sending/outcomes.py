@@ -249,17 +249,18 @@ class BatchLedger:
         `BatchEmail.message_id_on`, which is that one); anything else settles the email without
         sending (False). The last email's `sent`, if given, is written with it."""
         connection = connection_of(transaction)
-        if sent is None:
-            started = START_SENDING.run(connection, self._start_params(email, message_id))
-        elif connection.dialect.name == "postgresql":
-            started = SENT_THEN_START.run(connection, self._start_params(email, message_id, sent))
-            self.report.sent += 1
-        else:
+        dialect = connection.dialect.name
+        one_statement = self.begin_alone(dialect, email, message_id, sent)
+        if one_statement is None:  # no statement for both here: `sent` first, then the start
+            assert sent is not None
             self.sent(transaction, sent)
-            started = START_SENDING.run(connection, self._start_params(email, message_id))
+            sent, one_statement = None, self.begin_alone(dialect, email, message_id, None)
+            assert one_statement is not None
+        statement, params = one_statement
+        started = self.began_alone(statement.run(connection, params), sent)
         if not started:
             self.settle_unstartable(transaction, email)
-        return started > 0
+        return started
 
     def begin_alone(
         self, dialect: str, email: BatchEmail, message_id: str, sent: Sent | None
